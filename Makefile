@@ -1,0 +1,51 @@
+# Wishboard — `make run` serves the demo town, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint fmt bench translations clean
+
+$(BIN)/activate:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "Wishboard needs Python 3.11 or newer"; exit 1; }
+	@$(PYTHON) -m venv $(VENV) || \
+		{ echo "Could not create $(VENV): on Debian, apt-get install python3-venv"; exit 1; }
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/activate pyproject.toml
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.test-installed: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile --use-fuzzy -q -d translations
+
+# A secret key made once for this checkout, so that sessions survive a restart of `make run`.
+instance/secret_key:
+	@mkdir -p instance
+	@$(PYTHON) -c 'import secrets; print(secrets.token_hex(32))' > $@
+
+run: $(VENV)/.installed translations instance/secret_key
+	SECRET_KEY=$$(cat instance/secret_key) $(BIN)/wishboard db upgrade
+	SECRET_KEY=$$(cat instance/secret_key) $(BIN)/wishboard demo
+	SECRET_KEY=$$(cat instance/secret_key) $(BIN)/gunicorn --workers 2 \
+		--bind $(HOST):$(PORT) --access-logfile - wsgi:app
+
+test: $(VENV)/.test-installed translations
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.test-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+fmt: $(VENV)/.test-installed
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) instance/*.sqlite3*

@@ -1,0 +1,114 @@
+"""Plain builder functions for test data: `make_premises(**overrides)` and friends."""
+
+from itertools import count
+
+from werkzeug.security import generate_password_hash
+
+from wishboard.extensions import db
+from wishboard.models import (
+    District,
+    Premises,
+    Role,
+    Shop,
+    ShopType,
+    Support,
+    User,
+    Wish,
+    WishStatus,
+    utcnow,
+)
+
+PASSWORD = "correct horse battery"
+_sequence = count(1)
+# Hashing is slow on purpose; one hash serves every test user.
+_PASSWORD_HASH = generate_password_hash(PASSWORD)
+
+
+def make_user(role: Role = Role.RESIDENT, verified: bool = True, **overrides) -> User:
+    n = next(_sequence)
+    values = {
+        "email": f"user{n}@example.org",
+        "display_name": f"User {n}",
+        "password_hash": _PASSWORD_HASH,
+        "role": role,
+        "email_verified_at": utcnow() if verified else None,
+    }
+    user = User(**(values | overrides))
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def make_district(name: str | None = None) -> District:
+    name = name or f"Quartier {next(_sequence)}"
+    district = db.session.query(District).filter_by(name=name).one_or_none()
+    if district is None:
+        district = District(name=name)
+        db.session.add(district)
+        db.session.flush()
+    return district
+
+
+def shop_type(code: str = "shop=bakery") -> ShopType:
+    """A shop type of the loaded taxonomy."""
+    return db.session.query(ShopType).filter_by(code=code).one()
+
+
+def make_premises(**overrides) -> Premises:
+    n = next(_sequence)
+    values = {
+        "reference": f"P-{n}",
+        "address": f"{n} rue de Belleville",
+        "postcode": "75019",
+        "city": "Paris",
+        "latitude": 48.872,
+        "longitude": 2.381,
+        "surface_m2": 60,
+    }
+    values |= overrides
+    if "district" not in values and "district_id" not in values:
+        values["district"] = make_district("Belleville")
+    premises = Premises(**values)
+    db.session.add(premises)
+    db.session.flush()
+    return premises
+
+
+def make_wish(premises: Premises | None = None, author: User | None = None, **overrides) -> Wish:
+    values = {
+        "premises": premises if premises is not None else make_premises(),
+        "author": author if author is not None else make_user(),
+        "shop_type": shop_type(),
+        "status": WishStatus.PUBLISHED,
+    }
+    wish = Wish(**(values | overrides))
+    db.session.add(wish)
+    db.session.flush()
+    return wish
+
+
+def make_support(premises: Premises, resident: User | None = None, code="shop=bakery") -> Support:
+    support = Support(
+        premises=premises, resident=resident or make_user(), shop_type=shop_type(code)
+    )
+    db.session.add(support)
+    db.session.flush()
+    return support
+
+
+def make_shop(**overrides) -> Shop:
+    n = next(_sequence)
+    values = {
+        "reference": f"S-{n}",
+        "name": f"Boutique {n}",
+        "shop_type": shop_type(),
+        "address": f"{n} rue de Crimée",
+        "postcode": "75019",
+        "city": "Paris",
+        "latitude": 48.885,
+        "longitude": 2.380,
+    }
+    shop = Shop(**(values | overrides))
+    db.session.add(shop)
+    db.session.flush()
+    return shop

@@ -1,0 +1,87 @@
+"""Wishboard: residents pin the shops they miss in empty premises; landlords read the demand."""
+
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from jinja2 import StrictUndefined
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from .config import INSTANCE_DIR, SECRET_KEY_MISSING, Config
+from .extensions import babel, csrf, db, login_manager, migrate
+from .i18n import select_locale
+
+
+def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
+    """Build the application; `config` is a Config object or a mapping of overrides."""
+    app = Flask(
+        __name__,
+        template_folder="../templates",
+        static_folder="../static",
+        instance_path=str(INSTANCE_DIR),
+    )
+    settings = config if isinstance(config, Config) else Config()
+    app.config.from_object(settings)
+    if isinstance(config, Mapping):
+        app.config.update(config)
+    if not app.config.get("SECRET_KEY"):
+        if not (app.debug or app.testing):
+            raise RuntimeError(SECRET_KEY_MISSING)
+        app.config["SECRET_KEY"] = secrets.token_hex(32)  # development: sessions end at restart
+
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        INSTANCE_DIR.mkdir(exist_ok=True)
+
+    app.jinja_env.undefined = StrictUndefined
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(INSTANCE_DIR.parent / "migrations"))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please sign in to continue.")
+    login_manager.login_message_category = "info"
+
+    from . import models  # noqa: F401  (registers the models on the metadata)
+    from .api.views import bp as api_bp
+    from .auth.views import bp as auth_bp
+    from .cli import register_commands
+    from .errors import register_error_handlers
+    from .public.views import bp as public_bp
+
+    app.register_blueprint(public_bp)
+    app.register_blueprint(auth_bp, url_prefix="/auth")
+    app.register_blueprint(api_bp, url_prefix="/api")
+    register_error_handlers(app)
+    register_commands(app)
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> models.User | None:
+        return db.session.get(models.User, int(user_id)) if user_id.isdigit() else None
+
+    @app.context_processor
+    def site_context() -> dict[str, Any]:
+        return {
+            "site_name": app.config["WISHBOARD_SITE_NAME"],
+            "current_locale": str(get_locale()),
+            "languages": app.config["LANGUAGES"],
+        }
+
+    return app
+
+
+@event.listens_for(Engine, "connect")
+def _configure_sqlite(dbapi_connection, connection_record) -> None:
+    """SQLite: write-ahead log, enforced foreign keys and patience with concurrent writers."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA busy_timeout = 5000")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()

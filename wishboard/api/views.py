@@ -1,0 +1,5 @@
+"""Open data: GeoJSON and CSV."""
+
+from flask import Blueprint
+
+bp = Blueprint("api", __name__)

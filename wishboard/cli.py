@@ -1,0 +1,98 @@
+"""Command-line interface: `wishboard …`, the same as `flask --app wishboard …`."""
+
+import secrets
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup, with_appcontext
+
+from .models import Role
+
+
+@click.command("demo")
+@click.option(
+    "--scale",
+    type=click.Choice(["town", "city"]),
+    default="town",
+    show_default=True,
+    help="town: the small demo town; city: about 5,000 premises and 200,000 supports.",
+)
+@with_appcontext
+def demo_command(scale: str) -> None:
+    """Load the demo town (running it again changes nothing)."""
+    from .services import demo
+
+    if scale == "city":
+        counts = demo.load_city(progress=_progress)
+        click.echo(f"City-scale data: {counts}")
+        return
+    logins = demo.load_demo_town()
+    click.echo("Demo town loaded. Sign in with:")
+    for login in logins:
+        click.echo(f"  {login.role:<10} {login.email:<32} {login.password}")
+
+
+def _progress(items, label: str):
+    """Wrap an iterable in a progress bar on the terminal."""
+    return click.progressbar(items, label=label, show_pos=True)
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option(
+    "--role",
+    type=click.Choice([role.value for role in Role]),
+    default=Role.RESIDENT.value,
+    show_default=True,
+)
+@click.option("--name", "display_name", default=None, help="Display name (default: the e-mail).")
+@click.option(
+    "--password",
+    default=None,
+    help="Password (default: a random one, printed once).",
+)
+@with_appcontext
+def create_user_command(email: str, role: str, display_name: str | None, password: str | None):
+    """Create a verified account with the given role."""
+    from .services import accounts
+
+    chosen = password or secrets.token_urlsafe(12)
+    try:
+        user = accounts.create_verified_user(
+            email=email,
+            role=Role(role),
+            password=chosen,
+            display_name=display_name or email.split("@")[0],
+        )
+    except accounts.AccountError as error:
+        raise click.UsageError(str(error)) from None
+    click.echo(f"Created {user.role.value} {user.email}")
+    if password is None:
+        click.echo(f"Password: {chosen}")
+
+
+@click.command("load-shop-types")
+@with_appcontext
+def load_shop_types_command() -> None:
+    """Load or update the shop-type taxonomy from the package's data file."""
+    from .services import taxonomy
+
+    count = taxonomy.load_shop_types()
+    click.echo(f"{count} shop types loaded.")
+
+
+def register_commands(app: Flask) -> None:
+    """Attach Wishboard's own commands to the app's CLI."""
+    for command in (demo_command, create_user_command, load_shop_types_command):
+        app.cli.add_command(command)
+
+
+def _create_app() -> Flask:
+    from . import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
+def main() -> None:
+    """Wishboard: manage the database, the demo town and accounts."""

@@ -1,0 +1,105 @@
+"""Settings read from environment variables; the defaults are safe for development only."""
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = PROJECT_ROOT / "instance"
+SECRET_KEY_MISSING = (
+    "SECRET_KEY is not set: export SECRET_KEY to a long random string "
+    '(python -c "import secrets; print(secrets.token_hex(32))").'
+)
+
+
+def _env_int(name: str, default: int) -> int:
+    """Read an integer setting, with a readable error when it is not one."""
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise RuntimeError(f"{name} must be a whole number, not {raw!r}") from None
+
+
+def _env_floats(name: str, default: tuple[float, ...], count: int) -> tuple[float, ...]:
+    """Read a comma-separated list of numbers such as a map centre or bounds."""
+    raw = os.environ.get(name)
+    if not raw:
+        return default
+    try:
+        values = tuple(float(part) for part in raw.split(","))
+    except ValueError:
+        raise RuntimeError(f"{name} must be {count} comma-separated numbers") from None
+    if len(values) != count:
+        raise RuntimeError(f"{name} must be {count} comma-separated numbers, got {len(values)}")
+    return values
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class Config:
+    """Settings for a running site, read from the environment when the app is created."""
+
+    def __init__(self) -> None:
+        self.SECRET_KEY = os.environ.get("SECRET_KEY")
+        self.SQLALCHEMY_DATABASE_URI = os.environ.get(
+            "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'wishboard.sqlite3'}"
+        )
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+        self.MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
+        self.MAIL_PORT = _env_int("MAIL_PORT", 25)
+        self.MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
+        self.MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+        self.MAIL_USE_TLS = _env_bool("MAIL_USE_TLS", False)
+        self.MAIL_DEFAULT_SENDER = os.environ.get(
+            "MAIL_DEFAULT_SENDER", "Wishboard <no-reply@wishboard.localhost>"
+        )
+
+        self.WISHBOARD_SITE_NAME = os.environ.get("WISHBOARD_SITE_NAME", "Wishboard")
+        # Paris 19th and 20th arrondissements, where the demo town lies.
+        self.WISHBOARD_MAP_CENTER = _env_floats("WISHBOARD_MAP_CENTER", (48.8760, 2.3900), 2)
+        self.WISHBOARD_MAP_BOUNDS = _env_floats(
+            "WISHBOARD_MAP_BOUNDS", (48.8450, 2.3600, 48.9030, 2.4170), 4
+        )
+        self.WISHBOARD_MAP_ZOOM = _env_int("WISHBOARD_MAP_ZOOM", 14)
+        # An empty value draws the map without a tile layer (no request to a tile server).
+        self.WISHBOARD_TILE_URL = os.environ.get(
+            "WISHBOARD_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+        )
+        self.WISHBOARD_TILE_ATTRIBUTION = os.environ.get(
+            "WISHBOARD_TILE_ATTRIBUTION",
+            '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>',
+        )
+        self.WISHBOARD_MAX_TYPES_PER_PREMISES = _env_int("WISHBOARD_MAX_TYPES_PER_PREMISES", 3)
+        self.WISHBOARD_FLAGS_TO_HIDE = _env_int("WISHBOARD_FLAGS_TO_HIDE", 3)
+        self.WISHBOARD_AREA_RADIUS_M = _env_int("WISHBOARD_AREA_RADIUS_M", 300)
+        self.WISHBOARD_PAGE_SIZE = _env_int("WISHBOARD_PAGE_SIZE", 20)
+        self.WISHBOARD_VERIFY_MAX_AGE_S = _env_int("WISHBOARD_VERIFY_MAX_AGE_S", 3 * 24 * 3600)
+        self.WISHBOARD_RESET_MAX_AGE_S = _env_int("WISHBOARD_RESET_MAX_AGE_S", 3600)
+
+        self.BABEL_DEFAULT_LOCALE = "fr"
+        self.BABEL_TRANSLATION_DIRECTORIES = str(PROJECT_ROOT / "translations")
+        self.LANGUAGES = ("fr", "en")
+        self.REMEMBER_COOKIE_HTTPONLY = True
+        self.REMEMBER_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.WTF_CSRF_TIME_LIMIT = None  # valid for the whole session: a phone tab stays open for days
+
+class TestingConfig(Config):
+    """Settings for the test suite: a throw-away database and a fixed secret."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.TESTING = True
+        self.SECRET_KEY = "testing-secret-key"
+        self.SQLALCHEMY_DATABASE_URI = "sqlite://"
+        self.WISHBOARD_TILE_URL = ""
+        self.MAIL_SERVER = ""

@@ -1,0 +1,35 @@
+"""Error pages in the visitor's language, as HTML or as an HTMX fragment."""
+
+from flask import Flask, request
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from .htmx import render
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Show every HTTP error as a page of ours; JSON for the API."""
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError) -> ResponseReturnValue:
+        message = _("Your session has expired or the form was sent twice. Please try again.")
+        return render("errors/error.html", "content", status=400, code=400, message=message)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> ResponseReturnValue:
+        code = error.code or 500
+        if request.path.startswith("/api/"):
+            return {"error": error.name, "status": code}, code
+        messages = {
+            400: _("The request could not be understood."),
+            403: _("You are not allowed to see this page."),
+            404: _("This page does not exist, or no longer does."),
+            405: _("This page cannot be used this way."),
+            413: _("What you sent is too large."),
+            429: _("Too many requests. Please wait a moment and try again."),
+        }
+        message = messages.get(code, _("Something went wrong on our side. Please try again."))
+        response = render("errors/error.html", "content", status=code, code=code, message=message)
+        return response

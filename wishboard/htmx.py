@@ -1,0 +1,26 @@
+"""The one seam that decides between a whole page and an HTMX fragment."""
+
+from flask import make_response, render_template, request
+from flask.typing import ResponseReturnValue
+from jinja2_fragments.flask import render_block
+
+
+def is_htmx_request() -> bool:
+    """True for a request htmx made to swap part of a page (not a history restore)."""
+    return (
+        request.headers.get("HX-Request") == "true"
+        and request.headers.get("HX-History-Restore-Request") != "true"
+    )
+
+
+def render(
+    template: str, block: str | None = None, status: int = 200, **context
+) -> ResponseReturnValue:
+    """Render `block` of `template` for htmx, the whole page otherwise."""
+    if block is not None and is_htmx_request():
+        body = render_block(template, block, **context)
+    else:
+        body = render_template(template, **context)
+    response = make_response(body, status)
+    response.vary.add("HX-Request")
+    return response

@@ -1,0 +1,16 @@
+"""Choosing the visitor's language: their explicit choice first, then their browser's."""
+
+from flask import current_app, request
+
+LANGUAGE_COOKIE = "wishboard_lang"
+
+
+def select_locale() -> str:
+    """The locale for this request: the language cookie, else Accept-Language, else French."""
+    languages = current_app.config["LANGUAGES"]
+    chosen = request.cookies.get(LANGUAGE_COOKIE)
+    if chosen in languages:
+        return chosen
+    return request.accept_languages.best_match(languages) or current_app.config[
+        "BABEL_DEFAULT_LOCALE"
+    ]

@@ -1,0 +1,29 @@
+"""SQLAlchemy models of the whole domain, one module per aggregate."""
+
+from .audit import AuditEvent
+from .base import utcnow
+from .outbox import OutboxMessage, OutboxStatus
+from .premises import District, Premises, PremisesStatus
+from .shop import Shop
+from .taxonomy import ShopType, ShopTypeGroup
+from .user import Role, User
+from .wish import COMMENT_MAX_LENGTH, Support, Wish, WishStatus
+
+__all__ = [
+    "COMMENT_MAX_LENGTH",
+    "AuditEvent",
+    "District",
+    "OutboxMessage",
+    "OutboxStatus",
+    "Premises",
+    "PremisesStatus",
+    "Role",
+    "Shop",
+    "ShopType",
+    "ShopTypeGroup",
+    "Support",
+    "User",
+    "Wish",
+    "WishStatus",
+    "utcnow",
+]

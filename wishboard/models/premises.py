@@ -1,0 +1,81 @@
+"""Districts and the empty commercial units residents wish for."""
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import enum_column, utcnow
+from .taxonomy import ShopType
+from .user import User
+
+COORDINATE_CHECKS = (
+    CheckConstraint("latitude BETWEEN -90 AND 90", name="latitude_range"),
+    CheckConstraint("longitude BETWEEN -180 AND 180", name="longitude_range"),
+)
+
+
+class District(db.Model):
+    """A District is a named part of the town (a quartier), used to group and filter."""
+
+    __tablename__ = "districts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+
+
+class PremisesStatus(enum.StrEnum):
+    """Whether a premises still takes wishes."""
+
+    VACANT = "vacant"
+    LET = "let"
+    WITHDRAWN = "withdrawn"
+
+
+class Premises(db.Model):
+    """A Premises is an empty (or formerly empty) commercial unit that residents can wish for."""
+
+    __tablename__ = "premises"
+    __table_args__ = (
+        *COORDINATE_CHECKS,
+        CheckConstraint("surface_m2 IS NULL OR surface_m2 > 0", name="surface_positive"),
+        CheckConstraint(
+            "status <> 'let' OR (let_shop_type_id IS NOT NULL AND let_on IS NOT NULL)",
+            name="let_has_shop_type",
+        ),
+        Index("ix_premises_status_district", "status", "district_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str | None] = mapped_column(String(64), unique=True)
+    address: Mapped[str] = mapped_column(String(200))
+    postcode: Mapped[str | None] = mapped_column(String(10))
+    city: Mapped[str] = mapped_column(String(80))
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"))
+    latitude: Mapped[float]
+    longitude: Mapped[float]
+    surface_m2: Mapped[int | None]
+    status: Mapped[PremisesStatus] = mapped_column(
+        enum_column(PremisesStatus, "premises_status"), default=PremisesStatus.VACANT
+    )
+    landlord_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    landlord_name: Mapped[str | None] = mapped_column(String(120))
+    landlord_email: Mapped[str | None] = mapped_column(String(254))
+    notes: Mapped[str | None] = mapped_column(Text)
+    let_shop_type_id: Mapped[int | None] = mapped_column(ForeignKey("shop_types.id"))
+    let_on: Mapped[date | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    district: Mapped[District] = relationship()
+    landlord: Mapped[User | None] = relationship()
+    let_shop_type: Mapped[ShopType | None] = relationship()
+
+    @property
+    def is_vacant(self) -> bool:
+        return self.status is PremisesStatus.VACANT
+
+    def __repr__(self) -> str:
+        return f"<Premises {self.id} {self.address!r}>"

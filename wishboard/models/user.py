@@ -1,0 +1,52 @@
+"""Accounts and their roles."""
+
+import enum
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+from .base import enum_column, utcnow
+
+
+class Role(enum.StrEnum):
+    """What an account may do; a visitor has no account at all."""
+
+    RESIDENT = "resident"
+    LANDLORD = "landlord"
+    MODERATOR = "moderator"
+    ADMIN = "admin"
+
+
+class User(UserMixin, db.Model):
+    """A User is a person with an account: a resident, a landlord or city staff."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(60))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(enum_column(Role, "role"), default=Role.RESIDENT)
+    email_verified_at: Mapped[datetime | None]
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses to sign in inactive users
+        return self.active
+
+    @property
+    def is_verified(self) -> bool:
+        """True once the person has proved they own the e-mail address."""
+        return self.email_verified_at is not None
+
+    def has_role(self, *roles: Role) -> bool:
+        """True when the account holds one of `roles`; admins hold every staff role."""
+        return self.role in roles or (self.role is Role.ADMIN and Role.MODERATOR in roles)
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.role.value}>"

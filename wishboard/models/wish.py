@@ -1,0 +1,94 @@
+"""Residents' wishes and their supports: the demand."""
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import enum_column, utcnow
+from .premises import Premises
+from .taxonomy import ShopType
+from .user import User
+
+COMMENT_MAX_LENGTH = 500
+
+
+class WishStatus(enum.StrEnum):
+    """Where a wish stands in moderation; only published wishes show their comment."""
+
+    PENDING = "pending"
+    PUBLISHED = "published"
+    REJECTED = "rejected"
+    HIDDEN = "hidden"
+
+
+class Wish(db.Model):
+    """A Wish is a resident's pin: a shop type at a premises, or at a point for an area wish."""
+
+    __tablename__ = "wishes"
+    __table_args__ = (
+        CheckConstraint(
+            "(premises_id IS NOT NULL AND latitude IS NULL AND longitude IS NULL)"
+            " OR (premises_id IS NULL AND latitude IS NOT NULL AND longitude IS NOT NULL)",
+            name="premises_or_point",
+        ),
+        CheckConstraint("latitude IS NULL OR latitude BETWEEN -90 AND 90", name="latitude_range"),
+        CheckConstraint(
+            "longitude IS NULL OR longitude BETWEEN -180 AND 180", name="longitude_range"
+        ),
+        CheckConstraint(
+            f"comment IS NULL OR length(comment) <= {COMMENT_MAX_LENGTH}", name="comment_length"
+        ),
+        UniqueConstraint("author_id", "premises_id", "shop_type_id"),
+        Index("ix_wishes_premises_status", "premises_id", "status"),
+        Index("ix_wishes_status_created", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    shop_type_id: Mapped[int] = mapped_column(ForeignKey("shop_types.id"))
+    premises_id: Mapped[int | None] = mapped_column(ForeignKey("premises.id", ondelete="CASCADE"))
+    latitude: Mapped[float | None]
+    longitude: Mapped[float | None]
+    comment: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[WishStatus] = mapped_column(
+        enum_column(WishStatus, "wish_status"), default=WishStatus.PUBLISHED
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    moderated_at: Mapped[datetime | None]
+    moderated_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    rejection_reason: Mapped[str | None] = mapped_column(String(200))
+
+    author: Mapped[User | None] = relationship(foreign_keys=[author_id])
+    shop_type: Mapped[ShopType] = relationship()
+    premises: Mapped[Premises | None] = relationship()
+
+    @property
+    def is_area_wish(self) -> bool:
+        return self.premises_id is None
+
+
+class Support(db.Model):
+    """A Support is one resident's vote for a shop type at a premises; demand counts them."""
+
+    __tablename__ = "supports"
+    __table_args__ = (
+        # The database, not the application, guarantees one support per resident and place.
+        UniqueConstraint("resident_id", "premises_id", "shop_type_id"),
+        Index("ix_supports_premises_shop_type", "premises_id", "shop_type_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # NULL once the resident deleted their account: the count stays, anonymised.
+    resident_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    premises_id: Mapped[int] = mapped_column(ForeignKey("premises.id", ondelete="CASCADE"))
+    shop_type_id: Mapped[int] = mapped_column(ForeignKey("shop_types.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    resident: Mapped[User | None] = relationship()
+    premises: Mapped[Premises] = relationship()
+    shop_type: Mapped[ShopType] = relationship()
