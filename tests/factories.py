@@ -75,12 +75,14 @@ def make_premises(**overrides) -> Premises:
 
 
 def make_wish(premises: Premises | None = None, author: User | None = None, **overrides) -> Wish:
+    """A published wish; pass `premises=None` with a latitude and longitude for an area wish."""
     values = {
-        "premises": premises if premises is not None else make_premises(),
         "author": author if author is not None else make_user(),
         "shop_type": shop_type(),
         "status": WishStatus.PUBLISHED,
     }
+    area_wish = "latitude" in overrides and premises is None
+    values["premises"] = premises if premises is not None or area_wish else make_premises()
     wish = Wish(**(values | overrides))
     db.session.add(wish)
     db.session.flush()

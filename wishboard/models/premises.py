@@ -11,10 +11,14 @@ from .base import enum_column, utcnow
 from .taxonomy import ShopType
 from .user import User
 
-COORDINATE_CHECKS = (
-    CheckConstraint("latitude BETWEEN -90 AND 90", name="latitude_range"),
-    CheckConstraint("longitude BETWEEN -180 AND 180", name="longitude_range"),
-)
+
+
+def coordinate_checks() -> tuple[CheckConstraint, ...]:
+    """Constraints that keep a table's latitude and longitude on the globe."""
+    return (
+        CheckConstraint("latitude BETWEEN -90 AND 90", name="latitude_range"),
+        CheckConstraint("longitude BETWEEN -180 AND 180", name="longitude_range"),
+    )
 
 
 class District(db.Model):
@@ -39,7 +43,7 @@ class Premises(db.Model):
 
     __tablename__ = "premises"
     __table_args__ = (
-        *COORDINATE_CHECKS,
+        *coordinate_checks(),
         CheckConstraint("surface_m2 IS NULL OR surface_m2 > 0", name="surface_positive"),
         CheckConstraint(
             "status <> 'let' OR (let_shop_type_id IS NOT NULL AND let_on IS NOT NULL)",

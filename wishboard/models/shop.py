@@ -7,7 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .base import utcnow
-from .premises import COORDINATE_CHECKS, District
+from .premises import District, coordinate_checks
 from .taxonomy import ShopType
 
 
@@ -15,7 +15,7 @@ class Shop(db.Model):
     """A Shop is an open local business listed in the directory, with its contacts."""
 
     __tablename__ = "shops"
-    __table_args__ = COORDINATE_CHECKS
+    __table_args__ = coordinate_checks()
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str | None] = mapped_column(String(64), unique=True)
