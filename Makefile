@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint fmt bench translations clean
+.PHONY: run test lint fmt bench translations messages clean
 
 $(BIN)/activate:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -49,3 +49,9 @@ fmt: $(VENV)/.test-installed
 
 clean:
 	rm -rf $(VENV) instance/*.sqlite3*
+
+# Extract the texts of the code and templates, and update both catalogues.
+messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot \
+		--no-location --sort-output wishboard templates
+	$(BIN)/python scripts/update_catalogues.py

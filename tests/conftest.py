@@ -35,7 +35,9 @@ def postgres_url() -> str:
 
 def make_app(database_url: str = "sqlite://", **overrides) -> Flask:
     """A testing app on `database_url`, with an empty schema and the shop-type taxonomy."""
-    app = create_app({**vars(TestingConfig()), "SQLALCHEMY_DATABASE_URI": database_url, **overrides})
+    app = create_app(
+        {**vars(TestingConfig()), "SQLALCHEMY_DATABASE_URI": database_url, **overrides}
+    )
     with app.app_context():
         if database_url.startswith("postgresql"):
             # A clean slate on the shared test database: drop whatever a previous run left.

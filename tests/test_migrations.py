@@ -7,8 +7,7 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, inspect, text
 
 from tests.conftest import postgres_url
-from wishboard import create_app
-from wishboard import config
+from wishboard import config, create_app
 from wishboard.extensions import db
 
 
@@ -26,7 +25,9 @@ def empty_database_url(request, tmp_path) -> str:
 
 
 def test_upgrade_from_empty_matches_the_models_and_downgrades(empty_database_url):
-    app = create_app({**vars(config.TestingConfig()), "SQLALCHEMY_DATABASE_URI": empty_database_url})
+    app = create_app(
+        {**vars(config.TestingConfig()), "SQLALCHEMY_DATABASE_URI": empty_database_url}
+    )
     with app.app_context():
         upgrade()
         with db.engine.connect() as connection:

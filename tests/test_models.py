@@ -85,7 +85,8 @@ def test_premises_status_outside_the_enum_is_refused_by_the_database():
     with pytest.raises(IntegrityError):
         with db.session.begin_nested():
             db.session.execute(
-                text("UPDATE premises SET status = 'demolished' WHERE id = :id"), {"id": premises.id}
+                text("UPDATE premises SET status = 'demolished' WHERE id = :id"),
+                {"id": premises.id},
             )
     assert db.session.get(Premises, premises.id).status is PremisesStatus.VACANT
 

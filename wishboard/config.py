@@ -91,7 +91,9 @@ class Config:
         self.REMEMBER_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
-        self.WTF_CSRF_TIME_LIMIT = None  # valid for the whole session: a phone tab stays open for days
+        # A form's token lives as long as the session: a phone tab stays open for days.
+        self.WTF_CSRF_TIME_LIMIT = None
+
 
 class TestingConfig(Config):
     """Settings for the test suite: a throw-away database and a fixed secret."""

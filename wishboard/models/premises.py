@@ -12,7 +12,6 @@ from .taxonomy import ShopType
 from .user import User
 
 
-
 def coordinate_checks() -> tuple[CheckConstraint, ...]:
     """Constraints that keep a table's latitude and longitude on the globe."""
     return (

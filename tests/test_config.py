@@ -1,0 +1,68 @@
+"""Settings come from the environment, and a real site refuses unsafe ones."""
+
+import pytest
+from sqlalchemy import text
+
+from wishboard import create_app
+from wishboard.config import Config
+from wishboard.extensions import db
+
+
+def test_a_site_without_secret_key_refuses_to_start(monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("FLASK_DEBUG", raising=False)
+    with pytest.raises(RuntimeError, match="SECRET_KEY is not set"):
+        create_app()
+
+
+def test_development_runs_without_secret_key_but_with_a_random_one(monkeypatch, tmp_path):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setenv("FLASK_DEBUG", "1")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'dev.sqlite3'}")
+    app = create_app()
+    assert app.debug and len(app.config["SECRET_KEY"]) == 64
+
+
+def test_settings_are_read_from_the_environment(monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "s3cret")
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://u:p@db/wishboard")
+    monkeypatch.setenv("WISHBOARD_MAP_BOUNDS", "44.78,-0.70,44.83,-0.60")
+    monkeypatch.setenv("WISHBOARD_MAX_TYPES_PER_PREMISES", "5")
+    monkeypatch.setenv("MAIL_USE_TLS", "yes")
+    settings = Config()
+    assert settings.SECRET_KEY == "s3cret"
+    assert settings.SQLALCHEMY_DATABASE_URI == "postgresql+psycopg://u:p@db/wishboard"
+    assert settings.WISHBOARD_MAP_BOUNDS == (44.78, -0.70, 44.83, -0.60)
+    assert settings.WISHBOARD_MAX_TYPES_PER_PREMISES == 5
+    assert settings.MAIL_USE_TLS is True
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("WISHBOARD_MAP_BOUNDS", "48.8,2.3,48.9", "4 comma-separated numbers"),
+        ("WISHBOARD_MAP_CENTER", "north,east", "2 comma-separated numbers"),
+        ("WISHBOARD_PAGE_SIZE", "twenty", "whole number"),
+    ],
+)
+def test_a_malformed_setting_is_named_in_the_error(monkeypatch, name, value, message):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(RuntimeError, match=f"{name} must be .*{message}"):
+        Config()
+
+
+def test_sqlite_connections_use_wal_foreign_keys_and_a_busy_timeout(tmp_path):
+    url = f"sqlite:///{tmp_path / 'pragmas.sqlite3'}"
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context(), db.engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 5000
+        db.engine.dispose()
+
+
+def test_templates_are_found_whatever_the_working_directory(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    assert app.jinja_env.get_template("base.html") is not None
+    assert app.static_folder is not None and app.static_folder.endswith("static")
