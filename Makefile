@@ -52,6 +52,6 @@ clean:
 
 # Extract the texts of the code and templates, and update both catalogues.
 messages: $(VENV)/.installed
-	$(BIN)/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot \
+	$(BIN)/pybabel --quiet extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot \
 		--no-location --sort-output wishboard templates
 	$(BIN)/python scripts/update_catalogues.py

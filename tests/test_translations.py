@@ -15,7 +15,7 @@ def extracted(tmp_path_factory) -> set[str]:
     """The msgids that `make messages` would extract right now."""
     pot = tmp_path_factory.mktemp("i18n") / "messages.pot"
     subprocess.run(
-        [sys.executable, "-m", "babel.messages.frontend", "extract", "-q", "-F", "babel.cfg",
+        [sys.executable, "-m", "babel.messages.frontend", "--quiet", "extract", "-F", "babel.cfg",
          "-k", "_l", "-k", "lazy_gettext", "-o", str(pot), "wishboard", "templates"],
         cwd=ROOT, check=True,
     )  # fmt: skip
