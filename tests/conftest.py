@@ -2,11 +2,12 @@
 
 import os
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 
 import pytest
-from flask import Flask
+from flask import Flask, g, has_app_context
 from flask.testing import FlaskClient, FlaskCliRunner
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from tests import factories
 from wishboard import create_app
@@ -33,11 +34,26 @@ def postgres_url() -> str:
     return url
 
 
+class FreshGlobalsClient(FlaskClient):
+    """A test client whose every request starts with an empty `g`, as in production.
+
+    The `app` fixture keeps one application context open for the whole test, and Flask reuses it
+    for the client's requests; without this, a signed-in user cached on `g` would leak into the
+    next request.
+    """
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            vars(g).clear()
+        return super().open(*args, **kwargs)
+
+
 def make_app(database_url: str = "sqlite://", **overrides) -> Flask:
     """A testing app on `database_url`, with an empty schema and the shop-type taxonomy."""
     app = create_app(
         {**vars(TestingConfig()), "SQLALCHEMY_DATABASE_URI": database_url, **overrides}
     )
+    app.test_client_class = FreshGlobalsClient
     with app.app_context():
         if database_url.startswith("postgresql"):
             # A clean slate on the shared test database: drop whatever a previous run left.
@@ -92,3 +108,29 @@ def login_as(client: FlaskClient) -> Callable[..., User]:
         return user
 
     return login
+
+
+class QueryCount:
+    """How many SQL statements ran inside a `count_queries()` block."""
+
+    count = 0
+
+
+@pytest.fixture
+def count_queries(app: Flask) -> Callable[[], AbstractContextManager[QueryCount]]:
+    """`with count_queries() as queries:` counts the statements the app's engine executes."""
+
+    @contextmanager
+    def counting() -> Iterator[QueryCount]:
+        counter = QueryCount()
+
+        def count(*args) -> None:
+            counter.count += 1
+
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            yield counter
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+
+    return counting

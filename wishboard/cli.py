@@ -9,6 +9,12 @@ from flask.cli import FlaskGroup, with_appcontext
 from .models import Role
 
 
+class CommandError(click.ClickException):
+    """A one-line error for the person at the terminal, with exit code 2."""
+
+    exit_code = 2
+
+
 @click.command("demo")
 @click.option(
     "--scale",
@@ -41,9 +47,9 @@ def _progress(items, label: str):
 @click.argument("email")
 @click.option(
     "--role",
-    type=click.Choice([role.value for role in Role]),
     default=Role.RESIDENT.value,
     show_default=True,
+    help="One of: " + ", ".join(role.value for role in Role) + ".",
 )
 @click.option("--name", "display_name", default=None, help="Display name (default: the e-mail).")
 @click.option(
@@ -56,6 +62,9 @@ def create_user_command(email: str, role: str, display_name: str | None, passwor
     """Create a verified account with the given role."""
     from .services import accounts
 
+    if role not in {member.value for member in Role}:
+        choices = ", ".join(member.value for member in Role)
+        raise CommandError(f"unknown role {role!r}; choose one of: {choices}")
     chosen = password or secrets.token_urlsafe(12)
     try:
         user = accounts.create_verified_user(
@@ -65,7 +74,7 @@ def create_user_command(email: str, role: str, display_name: str | None, passwor
             display_name=display_name or email.split("@")[0],
         )
     except accounts.AccountError as error:
-        raise click.UsageError(str(error)) from None
+        raise CommandError(str(error)) from None
     click.echo(f"Created {user.role.value} {user.email}")
     if password is None:
         click.echo(f"Password: {chosen}")

@@ -1,20 +1,146 @@
 """Accounts: register, verify, sign in and out, reset a password."""
 
-from flask import Blueprint
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
+
+from ..services import accounts
+from .forms import LoginForm, RegisterForm, ResetPasswordForm, ResetRequestForm
 
 bp = Blueprint("auth", __name__)
 
 
-@bp.route("/login", methods=["GET", "POST"])
-def login():
-    return "login"
+def _form_page(template: str, form: FlaskForm, **context) -> ResponseReturnValue:
+    """A form page: 422 when it comes back from a submission with errors, 200 otherwise."""
+    status = 422 if form.is_submitted() else 200
+    return render_template(template, form=form, **context), status
+
+
+def _local_path(target: str | None) -> str | None:
+    """`target` when it is a path on this site, None for anything that could leave it."""
+    if not target or not target.startswith("/") or "\\" in target:
+        return None
+    if any(ord(character) < 32 for character in target):
+        return None
+    parts = urlsplit(target)
+    # "//host/x" has no scheme but a host: a browser would leave the site.
+    if parts.scheme or parts.netloc:
+        return None
+    return target
+
+
+def _invalid_link(error: accounts.InvalidToken, purpose: str) -> ResponseReturnValue:
+    """The page for a link that is forged, expired or used, offering a new one."""
+    return render_template("auth/invalid_link.html", message=error.message, purpose=purpose), 400
 
 
 @bp.route("/register", methods=["GET", "POST"])
-def register():
-    return "register"
+def register() -> ResponseReturnValue:
+    """Create a resident account, sign it in and send the verification e-mail."""
+    if current_user.is_authenticated:
+        return redirect(url_for("public.index"), 303)
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.register(form.email.data, form.display_name.data, form.password.data)
+        except accounts.AccountError as error:
+            getattr(form, error.field or "email").errors.append(error.message)
+        else:
+            login_user(user)
+            return redirect(url_for("auth.check_email"), 303)
+    return _form_page("auth/register.html", form)
+
+
+@bp.get("/check-email")
+def check_email() -> ResponseReturnValue:
+    """Tell a new resident to open the link we sent them."""
+    return render_template("auth/check_email.html")
+
+
+@bp.get("/verify/<token>")
+def verify(token: str) -> ResponseReturnValue:
+    """Confirm an e-mail address from the link in the verification e-mail."""
+    try:
+        user, newly_verified = accounts.verify_email(token)
+    except accounts.InvalidToken as error:
+        return _invalid_link(error, "verify")
+    return render_template("auth/verified.html", user=user, newly_verified=newly_verified)
+
+
+@bp.post("/verify/resend")
+@login_required
+def resend_verification() -> ResponseReturnValue:
+    """Send the signed-in user a new verification link."""
+    if current_user.is_verified:
+        flash(_("Your e-mail address is already confirmed."), "info")
+        return redirect(url_for("public.index"), 303)
+    accounts.resend_verification(current_user)
+    flash(_("We sent you a new link."), "success")
+    return redirect(url_for("auth.check_email"), 303)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> ResponseReturnValue:
+    """Sign in; the same words for an unknown address, a wrong password and a closed account."""
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = _local_path(request.args.get("next")) or ""
+    if form.validate_on_submit():
+        user = accounts.authenticate(form.email.data, form.password.data)
+        if user is not None:
+            target = _local_path(form.next.data) or url_for("public.index")
+            # Sessions live in a signed cookie re-issued with its content: no session id to fixate.
+            login_user(user, remember=form.remember.data)
+            return redirect(target, 303)
+        form.form_errors.append(_("E-mail or password incorrect."))
+    return _form_page("auth/login.html", form)
 
 
 @bp.post("/logout")
-def logout():
-    return "logout"
+def logout() -> ResponseReturnValue:
+    """Sign out and go back to the map."""
+    # Not session.clear(): Flask-Login leaves a note in the session to delete the remember cookie.
+    logout_user()
+    flash(_("You are signed out."), "info")
+    return redirect(url_for("public.index"), 303)
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+def reset_request() -> ResponseReturnValue:
+    """Ask for a reset link; the answer never tells whether the address has an account."""
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        accounts.request_password_reset(form.email.data)
+        return redirect(url_for("auth.reset_sent"), 303)
+    return _form_page("auth/reset_request.html", form)
+
+
+@bp.get("/reset/sent")
+def reset_sent() -> ResponseReturnValue:
+    """The same answer whether or not an e-mail went out."""
+    return render_template("auth/reset_sent.html")
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str) -> ResponseReturnValue:
+    """Choose a new password with the link from the reset e-mail."""
+    try:
+        user = accounts.read_reset_token(token)
+    except accounts.InvalidToken as error:
+        return _invalid_link(error, "reset")
+    form = ResetPasswordForm(account_email=user.email)
+    if form.validate_on_submit():
+        try:
+            accounts.reset_password(token, form.password.data)
+        except accounts.InvalidToken as error:
+            return _invalid_link(error, "reset")
+        except accounts.AccountError as error:
+            form.password.errors.append(error.message)
+        else:
+            flash(_("Your password has been changed. You can sign in now."), "success")
+            return redirect(url_for("auth.login"), 303)
+    return _form_page("auth/reset_password.html", form, token=token, email=user.email)

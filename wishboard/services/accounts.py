@@ -1,0 +1,331 @@
+"""Accounts: creating them, checking passwords, and the signed links that verify and reset.
+
+Every public function that changes something commits its own transaction; the e-mail it writes
+goes into the outbox in that same transaction and is delivered after the commit.
+"""
+
+import functools
+import hashlib
+import secrets
+
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app, url_for
+from flask_babel import gettext as _
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..extensions import db
+from ..models import OutboxMessage, Role, User, utcnow
+from . import outbox
+
+DISPLAY_NAME_MAX_LENGTH = 60
+EMAIL_MAX_LENGTH = 254
+PASSWORD_MIN_LENGTH = 10
+VERIFY_SALT = "verify-email"
+RESET_SALT = "reset-password"
+
+# Passwords long enough to pass the length rule that people still pick first.
+COMMON_PASSWORDS = frozenset(
+    {
+        "1234567890",
+        "0123456789",
+        "1q2w3e4r5t",
+        "abcdefghij",
+        "abcd123456",
+        "azertyuiop",
+        "azerty1234",
+        "azerty123456",
+        "qwertyuiop",
+        "qwerty1234",
+        "qwerty123456",
+        "password12",
+        "password123",
+        "password1234",
+        "passw0rd123",
+        "motdepasse",
+        "motdepasse1",
+        "motdepasse123",
+        "iloveyou12",
+        "iloveyou123",
+        "jetaime1234",
+        "soleil1234",
+        "bonjour123",
+        "doudou1234",
+        "football123",
+        "superman123",
+        "letmein123",
+        "welcome123",
+        "changeme123",
+        "administrator",
+        "wishboard123",
+    }
+)
+
+
+class AccountError(Exception):
+    """An account action refused for a reason the person can fix; `field` names the culprit."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class InvalidToken(AccountError):
+    """A verification or reset link that is forged, out of date or already used."""
+
+    def __init__(self, message: str, expired: bool = False) -> None:
+        super().__init__(message)
+        self.expired = expired
+
+
+def normalize_email(email: str) -> str:
+    """The form in which e-mail addresses are stored and compared: stripped and lower-cased."""
+    return email.strip().lower()
+
+
+def email_problem(email: str) -> str | None:
+    """Why `email` cannot be an account's address, or None when it can."""
+    if len(email) > EMAIL_MAX_LENGTH:
+        return _("This e-mail address is too long.")
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError:
+        return _("Enter a valid e-mail address, such as name@example.org.")
+    return None
+
+
+def email_taken(email: str) -> bool:
+    """True when an account already uses this address, whatever its case."""
+    return _find_by_email(email) is not None
+
+
+def password_problems(password: str, email: str | None = None) -> list[str]:
+    """Why `password` is too weak for the account with `email`; empty when it is fine."""
+    problems = []
+    if len(password) < PASSWORD_MIN_LENGTH:
+        problems.append(
+            _("Use at least %(count)d characters.", count=PASSWORD_MIN_LENGTH),
+        )
+    if password.isdigit():
+        problems.append(_("Use something other than digits only."))
+    lowered = password.strip().lower()
+    if email:
+        address = normalize_email(email)
+        local_part = address.rpartition("@")[0]
+        if lowered in {address, local_part}:
+            problems.append(_("Do not use your e-mail address as your password."))
+    if lowered in COMMON_PASSWORDS:
+        problems.append(_("This password is too common; choose another one."))
+    return problems
+
+
+def register(email: str, display_name: str, password: str) -> User:
+    """Create an unverified resident and send them the link that verifies their address."""
+    user = _new_user(email, display_name, password, Role.RESIDENT)
+    message = _queue_verification(user)
+    _commit_new_user()
+    outbox.deliver([message.id])
+    return user
+
+
+def create_verified_user(email: str, role: Role, password: str, display_name: str) -> User:
+    """Create an account whose address is taken as verified (staff accounts made on the CLI)."""
+    user = _new_user(email, display_name, password, role)
+    user.email_verified_at = utcnow()
+    _commit_new_user()
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active account with these credentials, now marked as signed in; None otherwise.
+
+    An unknown address still costs one hash check, so that timing does not tell which exist.
+    """
+    user = _find_by_email(email)
+    if user is None:
+        check_password_hash(_dummy_hash(), password)
+        return None
+    if not check_password_hash(user.password_hash, password) or not user.active:
+        return None
+    user.last_login_at = utcnow()
+    db.session.commit()
+    return user
+
+
+def make_verify_token(user: User) -> str:
+    """A signed link token that proves the owner of `user.email` received it."""
+    return _serializer(VERIFY_SALT).dumps({"uid": user.id, "email": user.email})
+
+
+def read_verify_token(token: str, max_age: int | None = None) -> User:
+    """The account a verification token was made for; InvalidToken if bad, old or outdated."""
+    if max_age is None:
+        max_age = current_app.config["WISHBOARD_VERIFY_MAX_AGE_S"]
+    data = _load(VERIFY_SALT, token, max_age)
+    user = db.session.get(User, data.get("uid")) if isinstance(data, dict) else None
+    # A token made for a former address of the account proves nothing about the current one.
+    if user is None or user.email != data.get("email"):
+        raise InvalidToken(_("This link is not valid."))
+    return user
+
+
+def verify_email(token: str) -> tuple[User, bool]:
+    """Mark the token's address as verified; returns the user and whether this call verified it."""
+    user = read_verify_token(token)
+    if user.is_verified:
+        return user, False
+    user.email_verified_at = utcnow()
+    db.session.commit()
+    return user, True
+
+
+def resend_verification(user: User) -> None:
+    """Send a fresh verification link to an account that has not verified its address yet."""
+    if user.is_verified:
+        return
+    message = _queue_verification(user)
+    db.session.commit()
+    outbox.deliver([message.id])
+
+
+def make_reset_token(user: User) -> str:
+    """A signed token to choose a new password; it stops working once the password changes."""
+    return _serializer(RESET_SALT).dumps({"uid": user.id, "pw": _password_fingerprint(user)})
+
+
+def read_reset_token(token: str, max_age: int | None = None) -> User:
+    """The account a reset token was made for; InvalidToken if bad, old or already used."""
+    if max_age is None:
+        max_age = current_app.config["WISHBOARD_RESET_MAX_AGE_S"]
+    data = _load(RESET_SALT, token, max_age)
+    user = db.session.get(User, data.get("uid")) if isinstance(data, dict) else None
+    if (
+        user is None
+        or not user.active
+        or not secrets.compare_digest(str(data.get("pw")), _password_fingerprint(user))
+    ):
+        raise InvalidToken(_("This link has already been used or is not valid."))
+    return user
+
+
+def request_password_reset(email: str) -> None:
+    """E-mail a reset link to the active account with this address; silently nothing otherwise."""
+    user = _find_by_email(email)
+    if user is None or not user.active:
+        return
+    link = url_for("auth.reset_password", token=make_reset_token(user), _external=True)
+    message = outbox.queue_template(
+        user.email,
+        _("Choose a new password"),
+        "reset_password",
+        kind="reset-password",
+        user=user,
+        link=link,
+        valid_minutes=max(current_app.config["WISHBOARD_RESET_MAX_AGE_S"] // 60, 1),
+    )
+    db.session.commit()
+    outbox.deliver([message.id])
+
+
+def reset_password(token: str, new_password: str) -> User:
+    """Set a new password with a reset token, which can then not be used again.
+
+    Following the link proves the person reads the account's mailbox, so it also verifies it.
+    """
+    user = read_reset_token(token)
+    problems = password_problems(new_password, user.email)
+    if problems:
+        raise AccountError(" ".join(problems), field="password")
+    user.password_hash = generate_password_hash(new_password)
+    if not user.is_verified:
+        user.email_verified_at = utcnow()
+    db.session.commit()
+    return user
+
+
+def _new_user(email: str, display_name: str, password: str, role: Role) -> User:
+    """Check every rule for a new account and add it to the session (not committed)."""
+    address = normalize_email(email)
+    name = display_name.strip()
+    problem = email_problem(address)
+    if problem:
+        raise AccountError(problem, field="email")
+    if email_taken(address):
+        raise AccountError(_("An account already uses this e-mail address."), field="email")
+    if not name:
+        raise AccountError(_("Enter a display name."), field="display_name")
+    if len(name) > DISPLAY_NAME_MAX_LENGTH:
+        raise AccountError(
+            _("Use at most %(count)d characters.", count=DISPLAY_NAME_MAX_LENGTH),
+            field="display_name",
+        )
+    problems = password_problems(password, address)
+    if problems:
+        raise AccountError(" ".join(problems), field="password")
+    user = User(
+        email=address,
+        display_name=name,
+        password_hash=generate_password_hash(password),
+        role=role,
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def _commit_new_user() -> None:
+    """Commit a new account; two people racing for one address get the same refusal."""
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise AccountError(
+            _("An account already uses this e-mail address."), field="email"
+        ) from None
+
+
+def _queue_verification(user: User) -> OutboxMessage:
+    """Put the verification e-mail for `user` in the outbox (in the current transaction)."""
+    link = url_for("auth.verify", token=make_verify_token(user), _external=True)
+    return outbox.queue_template(
+        user.email,
+        _("Confirm your e-mail address"),
+        "verify_email",
+        kind="verify-email",
+        user=user,
+        link=link,
+        valid_hours=max(current_app.config["WISHBOARD_VERIFY_MAX_AGE_S"] // 3600, 1),
+    )
+
+
+def _find_by_email(email: str) -> User | None:
+    """The account with this address, compared the way addresses are stored."""
+    return db.session.scalar(select(User).where(User.email == normalize_email(email)))
+
+
+def _serializer(salt: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
+
+
+def _load(salt: str, token: str, max_age: int):
+    """The payload of a token, or InvalidToken saying whether it expired or was tampered with."""
+    try:
+        return _serializer(salt).loads(token, max_age=max_age)
+    except SignatureExpired:
+        raise InvalidToken(_("This link has expired."), expired=True) from None
+    except BadSignature:
+        raise InvalidToken(_("This link is not valid.")) from None
+
+
+def _password_fingerprint(user: User) -> str:
+    """A short digest of the password hash: it changes with the password, and reveals nothing."""
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash of a random password, checked when the e-mail is unknown."""
+    return generate_password_hash(secrets.token_urlsafe(16))

@@ -1,0 +1,180 @@
+"""The mail outbox: every e-mail is stored in the caller's transaction first, then delivered.
+
+`queue` only adds a row; `deliver` sends the rows that are due, by SMTP when `MAIL_SERVER` is set
+and to the application log otherwise. A failed send is retried later with exponential back-off and
+given up after `MAX_ATTEMPTS`; nothing is ever raised to the person who caused the e-mail.
+"""
+
+import smtplib
+import ssl
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid, parseaddr
+
+from flask import current_app, render_template
+from sqlalchemy import select, update
+
+from ..extensions import db
+from ..models import OutboxMessage, OutboxStatus, utcnow
+
+MAX_ATTEMPTS = 8
+FIRST_RETRY = timedelta(minutes=1)
+# Long enough for the slowest SMTP conversation; a sender that dies keeps its claim this long.
+CLAIM_LEASE = timedelta(minutes=10)
+SMTP_TIMEOUT_S = 10
+
+
+def queue(
+    recipient: str,
+    subject: str,
+    body_text: str,
+    body_html: str | None = None,
+    kind: str = "notice",
+    dedup_key: str | None = None,
+) -> OutboxMessage:
+    """Add an e-mail to the outbox in the caller's transaction (no commit); returns it with its id.
+
+    A message with a `dedup_key` already in the outbox is returned as it is instead of a second one.
+    """
+    if dedup_key is not None:
+        existing = db.session.scalar(
+            select(OutboxMessage).where(OutboxMessage.dedup_key == dedup_key)
+        )
+        if existing is not None:
+            return existing
+    message = OutboxMessage(
+        recipient=recipient,
+        subject=subject,
+        body_text=body_text,
+        body_html=body_html,
+        kind=kind,
+        dedup_key=dedup_key,
+        status=OutboxStatus.PENDING,
+        attempts=0,
+        next_attempt_at=utcnow(),
+    )
+    db.session.add(message)
+    db.session.flush()
+    return message
+
+
+def queue_template(
+    recipient: str,
+    subject: str,
+    template: str,
+    kind: str,
+    dedup_key: str | None = None,
+    **context,
+) -> OutboxMessage:
+    """Queue `templates/email/<template>.txt` and `.html`, rendered in the current language."""
+    body_text = render_template(f"email/{template}.txt", subject=subject, **context)
+    body_html = render_template(f"email/{template}.html", subject=subject, **context)
+    return queue(recipient, subject, body_text, body_html, kind=kind, dedup_key=dedup_key)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """How long to wait after the `attempts`-th failed send: 1, 2, 4… minutes."""
+    return FIRST_RETRY * 2 ** (max(attempts, 1) - 1)
+
+
+def claim(message_id: int, now: datetime) -> bool:
+    """Take a due pending message for this sender; False when another sender already has it.
+
+    Claiming counts the attempt and moves the next attempt into the future in one conditional
+    UPDATE, so a second sender's UPDATE matches no row; if this sender dies mid-send, the message
+    becomes due again once the lease is over.
+    """
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == message_id,
+            OutboxMessage.status == OutboxStatus.PENDING,
+            OutboxMessage.next_attempt_at <= now,
+        )
+        .values(
+            attempts=OutboxMessage.attempts + 1,
+            next_attempt_at=now + CLAIM_LEASE,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def deliver(message_ids: Iterable[int] | None = None, now: datetime | None = None) -> int:
+    """Send the pending messages that are due (only `message_ids` when given); returns how many.
+
+    Commits its own changes, so call it after the caller's transaction has been committed.
+    """
+    now = now or utcnow()
+    query = (
+        select(OutboxMessage.id)
+        .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now)
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+    )
+    if message_ids is not None:
+        query = query.where(OutboxMessage.id.in_(list(message_ids)))
+    sent = 0
+    for message_id in db.session.scalars(query).all():
+        if not claim(message_id, now):
+            continue
+        message = db.session.get(OutboxMessage, message_id)
+        try:
+            _send(message)
+        except Exception as error:  # whatever goes wrong, the message stays queued
+            _record_failure(message, error, now)
+        else:
+            message.status = OutboxStatus.SENT
+            message.sent_at = utcnow()
+            message.last_error = None
+            sent += 1
+        db.session.commit()
+    return sent
+
+
+def _record_failure(message: OutboxMessage, error: Exception, now: datetime) -> None:
+    """Note why the send failed and when to try again, or give up after MAX_ATTEMPTS."""
+    message.last_error = f"{type(error).__name__}: {error}"[:2000]
+    message.next_attempt_at = now + retry_delay(message.attempts)
+    if message.attempts >= MAX_ATTEMPTS:
+        message.status = OutboxStatus.FAILED
+    current_app.logger.warning(
+        "E-mail %s to %s failed (attempt %s): %s",
+        message.id,
+        message.recipient,
+        message.attempts,
+        message.last_error,
+    )
+
+
+def _send(message: OutboxMessage) -> None:
+    """Hand one message to the SMTP server, or write it to the log when none is configured."""
+    config = current_app.config
+    if not config.get("MAIL_SERVER"):
+        current_app.logger.info(
+            "E-mail to %s\nSubject: %s\n\n%s", message.recipient, message.subject, message.body_text
+        )
+        return
+    email = build_email(message, config["MAIL_DEFAULT_SENDER"])
+    with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=SMTP_TIMEOUT_S) as smtp:
+        if config.get("MAIL_USE_TLS"):
+            smtp.starttls(context=ssl.create_default_context())
+        if config.get("MAIL_USERNAME"):
+            smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD", ""))
+        smtp.send_message(email)
+
+
+def build_email(message: OutboxMessage, sender: str) -> EmailMessage:
+    """The MIME e-mail for an outbox row: plain text, with the HTML version as an alternative."""
+    email = EmailMessage()
+    email["From"] = sender
+    email["To"] = message.recipient
+    email["Subject"] = message.subject
+    email["Date"] = format_datetime(datetime.now().astimezone())
+    domain = parseaddr(sender)[1].rpartition("@")[2] or None
+    email["Message-ID"] = make_msgid(idstring=f"outbox-{message.id}", domain=domain)
+    email.set_content(message.body_text)
+    if message.body_html:
+        email.add_alternative(message.body_html, subtype="html")
+    return email
