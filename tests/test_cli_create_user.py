@@ -61,7 +61,9 @@ def test_create_user_with_a_taken_email_fails(runner):
     result = runner.invoke(args=["create-user", "ANA@example.org", "--role", "admin"])
 
     assert result.exit_code == 2
-    assert result.output.strip().splitlines() == ["Error: An account already uses this e-mail address."]
+    assert result.output.strip().splitlines() == [
+        "Error: An account already uses this e-mail address."
+    ]
     assert len(db.session.scalars(select(User)).all()) == 1
 
 
