@@ -29,7 +29,9 @@ def update(locale: str) -> int:
     for message in catalogue:
         if not message.id:
             continue
-        if locale == "en" and not message.string:
+        if locale == "en" and message.pluralizable and not all(message.string):
+            message.string = tuple(message.id)  # English: singular and plural, as written
+        elif locale == "en" and not message.string:
             message.string = message.id
         if not message.string or (isinstance(message.string, tuple) and not all(message.string)):
             missing += 1

@@ -1,20 +1,162 @@
 """Public pages: the map, the list of premises, one premises, health and language."""
 
-from flask import Blueprint
+from datetime import timedelta
+
+from flask import Blueprint, abort, current_app, redirect, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from sqlalchemy import select, text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import contains_eager, joinedload
+
+from ..extensions import db
+from ..htmx import render
+from ..i18n import LANGUAGE_COOKIE
+from ..maps import SUPPORT_LEVELS, position_map, town_map
+from ..models import District, Premises, PremisesStatus
+from ..services.demand import demand_by_premises, demand_for
 
 bp = Blueprint("public", __name__)
 
+LANGUAGE_COOKIE_AGE = timedelta(days=365)
+TOP_TYPES = 3
+# Any id works: the placeholder is swapped for each pin's id by map.js.
+_ID_PLACEHOLDER = 987654321
+
+
+def _map_settings() -> dict:
+    config = current_app.config
+    return {
+        "tile_url": config["WISHBOARD_TILE_URL"],
+        "tile_attribution": config["WISHBOARD_TILE_ATTRIBUTION"],
+    }
+
 
 @bp.get("/")
-def index():
-    return "map"
+def index() -> ResponseReturnValue:
+    """The home page: what the site is for, and the map of empty premises."""
+    config = current_app.config
+    detail_url = url_for("public.premises_detail", premises_id=_ID_PLACEHOLDER)
+    labels = {
+        "map": _("Map of the empty premises"),
+        "total": _("Total support: %(count)s"),
+        "top": _("Most wished for:"),
+        "item": _("%(label)s: %(count)s"),
+        "none": _("No wish yet."),
+        "details": _("See this premises"),
+        "vacant": _("Vacant"),
+        "let": _("Let"),
+        "cluster": _("%(count)s premises close together. Select to zoom in."),
+        "loaded": _("%(count)s premises shown on the map."),
+        "failed": _("The map could not load the premises. The list shows the same information."),
+        "detail_url": detail_url.replace(str(_ID_PLACEHOLDER), "{id}"),
+    }
+    parts = town_map(
+        center=config["WISHBOARD_MAP_CENTER"],
+        zoom=config["WISHBOARD_MAP_ZOOM"],
+        bounds=config["WISHBOARD_MAP_BOUNDS"],
+        geojson_url=url_for("api.premises_geojson"),
+        labels=labels,
+        **_map_settings(),
+    )
+    return render("public/index.html", map=parts, levels=SUPPORT_LEVELS)
+
+
+def _page_number() -> int:
+    """The `page` query argument; anything but a positive whole number does not exist."""
+    raw = request.args.get("page", "1")
+    if not raw.isdigit() or int(raw) < 1:
+        abort(404)
+    return int(raw)
 
 
 @bp.get("/premises")
-def premises_list():
-    return "list"
+def premises_list() -> ResponseReturnValue:
+    """The vacant premises, page by page, with the shop types most wished for at each."""
+    query = (
+        select(Premises)
+        .join(Premises.district)
+        .options(contains_eager(Premises.district))
+        .where(Premises.status == PremisesStatus.VACANT)
+        .order_by(District.name, Premises.address, Premises.id)
+    )
+    # error_out: a page after the last one is a 404, like a malformed one.
+    page = db.paginate(
+        query,
+        page=_page_number(),
+        per_page=current_app.config["WISHBOARD_PAGE_SIZE"],
+        max_per_page=None,
+        error_out=True,
+        count=True,
+    )
+    demand = demand_by_premises([premises.id for premises in page.items])
+    top = {premises_id: ranked[:TOP_TYPES] for premises_id, ranked in demand.items()}
+    return render(
+        "public/premises_list.html",
+        block="results",
+        page=page,
+        top=top,
+        locale=str(get_locale()),
+    )
+
+
+@bp.get("/premises/<int:premises_id>")
+def premises_detail(premises_id: int) -> ResponseReturnValue:
+    """One premises: where it is, its status, and the demand ranked by shop type."""
+    premises = db.get_or_404(
+        Premises,
+        premises_id,
+        options=[joinedload(Premises.district), joinedload(Premises.let_shop_type)],
+    )
+    demand = demand_for(premises)
+    parts = position_map(
+        premises.latitude,
+        premises.longitude,
+        accessible_name=_("Map showing where %(address)s is", address=premises.address),
+        **_map_settings(),
+    )
+    return render(
+        "public/premises_detail.html",
+        premises=premises,
+        demand=demand,
+        highest=max((item.count for item in demand), default=0),
+        map=parts,
+        locale=str(get_locale()),
+    )
+
+
+def _is_local_path(target: str | None) -> bool:
+    """True for a path on this site; `//host` and `/\\host` lead browsers elsewhere."""
+    return bool(target) and target.startswith("/") and not target.startswith(("//", "/\\"))
 
 
 @bp.get("/language/<code>")
-def set_language(code: str):
-    return code
+def set_language(code: str) -> ResponseReturnValue:
+    """Remember the visitor's language for a year, then go back to the page they were on."""
+    if code not in current_app.config["LANGUAGES"]:
+        abort(404)
+    target = request.args.get("next")
+    response = redirect(target if _is_local_path(target) else url_for("public.index"), 303)
+    response.set_cookie(
+        LANGUAGE_COOKIE,
+        code,
+        max_age=LANGUAGE_COOKIE_AGE,
+        samesite="Lax",
+        httponly=True,
+        secure=request.is_secure,
+    )
+    return response
+
+
+@bp.get("/healthz")
+def healthz() -> ResponseReturnValue:
+    """For load balancers and monitoring: is the application up and its database answering?"""
+    try:
+        db.session.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        db.session.rollback()
+        body, status = {"status": "error", "database": "error"}, 503
+    else:
+        body, status = {"status": "ok", "database": "ok"}, 200
+    return body, status, {"Cache-Control": "no-store"}

@@ -1,0 +1,170 @@
+"""Browser tests: Debian's Chromium driven by Playwright against a live server."""
+
+import os
+import random
+import shutil
+import threading
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from werkzeug.serving import make_server
+
+from tests import factories
+from tests.conftest import make_app, skip_or_fail
+from wishboard.extensions import db
+from wishboard.models import PremisesStatus
+
+AXE_SCRIPT = Path(__file__).parent / "vendor" / "axe.min.js"
+CHROMIUM = "/usr/bin/chromium"
+# A premises whose address looks like markup: it must reach the page as text, never as HTML.
+MARKUP_ADDRESS = '<b class="injected">12</b> rue des Essais'
+
+
+def chromium_path() -> str | None:
+    """Debian's Chromium, wherever it is installed."""
+    found = shutil.which("chromium")
+    if found:
+        return found
+    return CHROMIUM if os.access(CHROMIUM, os.X_OK) else None
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
+    """Launch Debian's Chromium (Playwright's own download does not work on this machine)."""
+    executable = chromium_path()
+    if executable is None:
+        skip_or_fail("Browser tests need Chromium: apt-get install chromium")
+    return {
+        **browser_type_launch_args,
+        "executable_path": executable,
+        "args": ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict) -> dict:
+    """A French-speaking visitor, like most of the town's residents."""
+    return {**browser_context_args, "locale": "fr-FR"}
+
+
+def _small_town() -> None:
+    """Forty premises in three districts with varied demand, two of them let, one withdrawn."""
+    rng = random.Random(19)
+    codes = ["shop=bakery", "shop=cheese", "amenity=cafe", "shop=books", "shop=greengrocer"]
+    residents = [factories.make_user() for _ in range(25)]
+    districts = [factories.make_district(name) for name in ("Belleville", "Jourdain", "Crimée")]
+    for n in range(40):
+        premises = factories.make_premises(
+            address=f"{n + 1} rue de la Villette",
+            district=districts[n % 3],
+            latitude=48.865 + rng.random() * 0.02,
+            longitude=2.375 + rng.random() * 0.025,
+            surface_m2=rng.choice([None, 35, 60, 120]),
+        )
+        for resident in rng.sample(residents, rng.randint(0, 14)):
+            factories.make_support(premises, resident, code=rng.choice(codes))
+    factories.make_premises(
+        address="8 rue de Meaux",
+        district=districts[0],
+        status=PremisesStatus.LET,
+        let_shop_type=factories.shop_type("shop=books"),
+        let_on=date(2024, 3, 1),
+    )
+    factories.make_premises(address="3 rue Fessart", status=PremisesStatus.WITHDRAWN)
+
+
+def _load_town() -> None:
+    """The demo town when its loader exists, else a small town of our own; plus a tricky address."""
+    try:
+        from wishboard.services.demo import load_demo_town
+    except ImportError:
+        _small_town()
+    else:
+        load_demo_town()
+    premises = factories.make_premises(address=MARKUP_ADDRESS, latitude=48.8801, longitude=2.3921)
+    factories.make_support(premises)
+    db.session.commit()
+
+
+@pytest.fixture(scope="session")
+def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """The application on a SQLite file (the server's threads each open their own connection)."""
+    database = tmp_path_factory.mktemp("live") / "wishboard.sqlite3"
+    app = make_app(f"sqlite:///{database}")
+    with app.app_context():
+        _load_town()
+        db.session.remove()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def live_server(live_app: Flask) -> Iterator[str]:
+    """The base URL of the application served in a background thread for the whole session."""
+    server = make_server("127.0.0.1", 0, live_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def base_url(live_server: str) -> str:
+    """pytest-playwright resolves `page.goto("/")` against the live server."""
+    return live_server
+
+
+class PageWatch:
+    """What a page did that it should not: console errors, uncaught exceptions, foreign requests."""
+
+    def __init__(self, page, origin: str) -> None:
+        self.origin = origin
+        self.console_errors: list[str] = []
+        self.page_errors: list[str] = []
+        self.foreign_requests: list[str] = []
+        page.on("console", self._console)
+        page.on("pageerror", lambda error: self.page_errors.append(str(error)))
+        page.on("request", self._request)
+
+    def _console(self, message) -> None:
+        if message.type == "error":
+            self.console_errors.append(message.text)
+
+    def _request(self, request) -> None:
+        url = request.url
+        if not (url == self.origin or url.startswith(f"{self.origin}/")):
+            if not url.startswith(("data:", "blob:", "about:")):
+                self.foreign_requests.append(url)
+
+    def assert_clean(self) -> None:
+        """Fail with every problem seen, so that one run shows them all."""
+        assert self.console_errors == []
+        assert self.page_errors == []
+        assert self.foreign_requests == []
+
+
+@pytest.fixture
+def watch(page, live_server: str) -> PageWatch:
+    """Listeners on `page` recording errors and requests to any host but the live server."""
+    return PageWatch(page, live_server)
+
+
+def axe_violations(page) -> list[dict]:
+    """The serious and critical accessibility violations axe-core finds on the current page."""
+    page.add_script_tag(path=str(AXE_SCRIPT))
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [
+        {
+            "id": violation["id"],
+            "impact": violation["impact"],
+            "help": violation["help"],
+            "targets": [node["target"] for node in violation["nodes"]][:5],
+        }
+        for violation in result["violations"]
+        if violation["impact"] in ("serious", "critical")
+    ]

@@ -1,0 +1,131 @@
+"""The public pages in a real browser: the map draws its pins, the list shows, nothing leaks out."""
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+from sqlalchemy import select
+
+from tests.browser.conftest import MARKUP_ADDRESS, PageWatch, axe_violations
+from wishboard.extensions import db
+from wishboard.models import Premises, PremisesStatus
+
+pytestmark = pytest.mark.browser
+
+# Pins the map holds: circles alone, and clusters standing for several circles.
+COUNT_PINS = """() => {
+    let pins = 0;
+    map_town.eachLayer((layer) => {
+        if (layer instanceof L.MarkerClusterGroup) pins += layer.getLayers().length;
+    });
+    return pins;
+}"""
+
+OPEN_POPUP = """(address) => new Promise((resolve) => {
+    map_town.eachLayer((layer) => {
+        if (!(layer instanceof L.MarkerClusterGroup)) return;
+        const pin = layer.getLayers().find((circle) => {
+            const content = circle.getPopup().getContent()();
+            return content.querySelector(".map-popup-title").textContent === address;
+        });
+        layer.zoomToShowLayer(pin, () => { pin.openPopup(); resolve(true); });
+    });
+})"""
+
+
+@pytest.fixture
+def shown_premises(live_app) -> int:
+    """How many premises the map should show: every one that is not withdrawn."""
+    with live_app.app_context():
+        statuses = db.session.scalars(select(Premises.status)).all()
+    return sum(status is not PremisesStatus.WITHDRAWN for status in statuses)
+
+
+def test_map_draws_every_premises_from_local_assets(
+    page: Page, watch: PageWatch, shown_premises: int
+) -> None:
+    page.goto("/")
+
+    expect(page.locator("#map-status")).to_contain_text(str(shown_premises))
+    assert page.evaluate(COUNT_PINS) == shown_premises
+    expect(page.locator(".marker-cluster").first).to_be_visible()
+    expect(page.get_by_role("region", name=re.compile("Map", re.IGNORECASE))).to_be_visible()
+    watch.assert_clean()
+
+
+def test_popup_shows_an_address_as_text_and_links_to_the_premises(
+    page: Page, watch: PageWatch
+) -> None:
+    page.goto("/")
+    expect(page.locator("#map-status")).not_to_be_empty()
+
+    page.evaluate(OPEN_POPUP, MARKUP_ADDRESS)
+
+    popup = page.locator(".leaflet-popup-content")
+    expect(popup.locator(".map-popup-title")).to_have_text(MARKUP_ADDRESS)
+    expect(popup.locator(".injected")).to_have_count(0)
+    popup.get_by_role("link").click()
+    expect(page.locator("h1")).to_have_text(MARKUP_ADDRESS)
+    expect(page.locator(".demand-table tbody tr")).to_have_count(1)
+    watch.assert_clean()
+
+
+def test_list_shows_premises_rows(page: Page, watch: PageWatch) -> None:
+    page.goto("/")
+    page.get_by_role("link", name=re.compile("list", re.IGNORECASE)).first.click()
+
+    expect(page).to_have_url(re.compile(r"/premises$"))
+    rows = page.locator(".premises-table tbody tr")
+    expect(rows.first).to_be_visible()
+    assert rows.count() > 0
+    watch.assert_clean()
+
+
+def test_language_link_switches_to_english(page: Page, watch: PageWatch) -> None:
+    page.goto("/premises")
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
+
+    page.locator(".language-switch").get_by_role("link", name="English").click()
+
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page).to_have_url(re.compile(r"/premises\??$"))
+    watch.assert_clean()
+
+
+def test_next_page_of_the_list_loads_in_place(page: Page, watch: PageWatch, live_app) -> None:
+    live_app.config["WISHBOARD_PAGE_SIZE"] = 5
+    try:
+        page.goto("/premises")
+        first_row = page.locator(".premises-table tbody th").first.inner_text()
+
+        page.locator(".pagination").get_by_role("link", name=re.compile("2")).first.click()
+
+        expect(page).to_have_url(re.compile(r"page=2"))
+        expect(page.locator(".premises-table tbody th").first).not_to_have_text(first_row)
+        expect(page.locator("#premises-results")).to_be_focused()
+        watch.assert_clean()
+    finally:
+        live_app.config["WISHBOARD_PAGE_SIZE"] = 20
+
+
+@pytest.fixture
+def premises_path(live_app) -> str:
+    with live_app.app_context():
+        premises_id = db.session.scalar(
+            select(Premises.id).where(Premises.address == MARKUP_ADDRESS)
+        )
+    return f"/premises/{premises_id}"
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/premises", "premises_detail", "/auth/login", "/auth/register"]
+)
+def test_pages_have_no_serious_accessibility_violation(
+    page: Page, watch: PageWatch, path: str, premises_path: str
+) -> None:
+    page.goto(premises_path if path == "premises_detail" else path)
+    if path == "/":
+        expect(page.locator("#map-status")).not_to_be_empty()
+
+    assert axe_violations(page) == []
+    watch.assert_clean()

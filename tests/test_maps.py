@@ -1,0 +1,88 @@
+"""Maps built with folium load everything from our own static/vendor, never from a CDN."""
+
+import json
+import re
+
+from bs4 import BeautifulSoup
+
+from wishboard import maps
+
+BOUNDS = (48.845, 2.36, 48.903, 2.417)
+LABELS = {"map": "Map of <the> premises", "details": "See this premises"}
+
+
+def _town(tile_url: str = "") -> maps.MapParts:
+    return maps.town_map(
+        center=(48.876, 2.39),
+        zoom=14,
+        bounds=BOUNDS,
+        tile_url=tile_url,
+        tile_attribution="&copy; OpenStreetMap",
+        geojson_url="/api/premises.geojson",
+        labels=LABELS,
+    )
+
+
+def test_town_map_assets_are_all_vendored() -> None:
+    parts = _town()
+
+    assert parts.js_urls and parts.css_urls
+    for url in (*parts.js_urls, *parts.css_urls):
+        assert url.startswith("/static/vendor/")
+    assert "http" not in parts.html
+    assert "http" not in parts.script
+
+
+def test_folium_classes_point_at_vendored_copies() -> None:
+    from folium.plugins import MarkerCluster
+
+    for cls in (maps.folium.Map, MarkerCluster):
+        for _, url in (*cls.default_js, *cls.default_css):
+            assert url.startswith("/static/vendor/")
+
+
+def test_town_map_container_names_the_map_and_carries_its_data() -> None:
+    parts = _town()
+    container = BeautifulSoup(parts.html, "html.parser").select_one("div.folium-map")
+
+    assert container["role"] == "region"
+    assert container["aria-label"] == LABELS["map"]
+    assert container["tabindex"] == "0"
+    assert container["data-geojson-url"] == "/api/premises.geojson"
+    assert f"var {container['data-map-var']} = L.map(" in parts.script
+    assert json.loads(container["data-labels"]) == LABELS
+    levels = json.loads(container["data-levels"])
+    assert [level["min"] for level in levels] == sorted(level["min"] for level in levels)
+    # Bigger circles for more support: the size tells the levels apart, not only the colour.
+    assert [level["radius"] for level in levels] == sorted({level["radius"] for level in levels})
+
+
+def test_town_map_without_tile_url_has_no_tile_layer() -> None:
+    assert "tileLayer" not in _town().script
+
+
+def test_town_map_with_tile_url_uses_it_and_keeps_zoom_limits() -> None:
+    script = _town("https://tiles.example.org/{z}/{x}/{y}.png").script
+
+    assert "L.tileLayer" in script
+    assert "https://tiles.example.org/{z}/{x}/{y}.png" in script
+    assert f'"maxZoom": {maps.MAX_ZOOM}' in script
+    assert '"preferCanvas": true' in script
+    assert '"maxBounds"' in script
+
+
+def test_rendering_is_stable_and_skips_folium_header() -> None:
+    first, second = _town(), _town()
+
+    assert first == second
+    assert "user-scalable" not in first.html + first.script
+    assert "<style" not in first.html
+
+
+def test_position_map_draws_one_circle_from_vendored_leaflet() -> None:
+    parts = maps.position_map(48.87, 2.38, "", "", accessible_name="Where it is")
+
+    assert parts.js_urls == (maps.LEAFLET_JS,)
+    assert len(re.findall(r"L\.circleMarker\(", parts.script)) == 1
+    assert "[48.87, 2.38]" in parts.script
+    assert "http" not in parts.html + parts.script

@@ -1,0 +1,216 @@
+"""Maps built with folium: the only module that imports it.
+
+Pages embed the map's container and its Leaflet set-up script, never folium's own page header
+(it would disable zooming on phones and make the page full-screen). Every script and stylesheet
+comes from our own `static/vendor/`, never from a CDN. The pins of the town map are not drawn
+here: `static/js/map.js` loads them from the GeoJSON endpoint and clusters them.
+"""
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import folium
+from folium.plugins import MarkerCluster
+from folium.template import Template
+from markupsafe import Markup
+
+VENDOR = "/static/vendor"
+LEAFLET_JS = f"{VENDOR}/leaflet/leaflet.js"
+LEAFLET_CSS = f"{VENDOR}/leaflet/leaflet.css"
+MARKERCLUSTER_JS = f"{VENDOR}/leaflet.markercluster/leaflet.markercluster.js"
+MARKERCLUSTER_CSS = (
+    f"{VENDOR}/leaflet.markercluster/MarkerCluster.css",
+    f"{VENDOR}/leaflet.markercluster/MarkerCluster.Default.css",
+)
+
+# folium reads these class attributes when it renders; point them at our copies once, so that
+# no folium object can ever make a visitor's browser call a CDN.
+folium.Map.default_js = [("leaflet", LEAFLET_JS)]
+folium.Map.default_css = [("leaflet_css", LEAFLET_CSS)]
+MarkerCluster.default_js = [("markerclusterjs", MARKERCLUSTER_JS)]
+MarkerCluster.default_css = [
+    ("markerclustercss", MARKERCLUSTER_CSS[0]),
+    ("markerclusterdefaultcss", MARKERCLUSTER_CSS[1]),
+]
+
+MAX_ZOOM = 19
+MIN_ZOOM = 12
+BOUNDS_SLACK = 0.25
+
+
+@dataclass(frozen=True)
+class SupportLevel:
+    """A band of total support, drawn with its own radius and colour (and named in the legend)."""
+
+    minimum: int
+    maximum: int | None
+    radius: int
+    colour: str
+
+
+# Radius grows with colour, so that the bands can be told apart without seeing colours.
+# Every colour has at least 3:1 contrast with the light map background.
+SUPPORT_LEVELS = (
+    SupportLevel(0, 0, 6, "#5b6470"),
+    SupportLevel(1, 4, 8, "#1f66b3"),
+    SupportLevel(5, 9, 11, "#a8520a"),
+    SupportLevel(10, None, 14, "#b3261e"),
+)
+
+
+@dataclass(frozen=True)
+class MapParts:
+    """What a page needs to show a map: its container, its script and the assets to load."""
+
+    html: Markup
+    script: Markup
+    css_urls: tuple[str, ...]
+    js_urls: tuple[str, ...]
+
+
+class _EmbeddedMap(folium.Map):
+    """A folium Map whose container carries a name for assistive technology and data for map.js."""
+
+    _template = Template(
+        """
+        {% macro html(this, kwargs) %}
+            <div class="folium-map {{ this.css_class }}" id="{{ this.get_name() }}" role="region"
+                 aria-label="{{ this.accessible_name|e }}" tabindex="0"
+                 data-map-var="{{ this.get_name() }}"
+                 {%- for key, value in this.data_attributes.items() %}
+                 data-{{ key }}="{{ value|e }}"
+                 {%- endfor %}></div>
+        {% endmacro %}
+        {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = L.map(
+                {{ this.get_name()|tojson }},
+                {
+                    center: {{ this.location|tojson }},
+                    crs: L.CRS.{{ this.crs }},
+                    ...{{ this.options|tojavascript }}
+                }
+            );
+        {% endmacro %}
+        """
+    )
+
+    def __init__(
+        self,
+        name: str,
+        accessible_name: str,
+        css_class: str,
+        data_attributes: Mapping[str, str],
+        **kwargs,
+    ) -> None:
+        super().__init__(**kwargs)
+        # A fixed name instead of folium's random one: the same page renders the same bytes, and
+        # map.js finds the Leaflet map through the `data-map-var` attribute.
+        self._id = name
+        self.accessible_name = accessible_name
+        self.css_class = css_class
+        self.data_attributes = dict(data_attributes)
+
+
+def _tile_layer(tile_url: str, tile_attribution: str) -> folium.TileLayer | None:
+    """The background tiles, or None when the site is configured to draw no tiles."""
+    if not tile_url:
+        return None
+    return folium.TileLayer(
+        tiles=tile_url, attr=tile_attribution, max_zoom=MAX_ZOOM, min_zoom=MIN_ZOOM
+    )
+
+
+def _parts(folium_map: folium.Map, css: Sequence[str], js: Sequence[str]) -> MapParts:
+    root = folium_map.get_root()
+    root.render()
+    return MapParts(
+        html=Markup(root.html.render()),
+        script=Markup(root.script.render()),
+        css_urls=tuple(css),
+        js_urls=tuple(js),
+    )
+
+
+def town_map(
+    center: Sequence[float],
+    zoom: int,
+    bounds: Sequence[float],
+    tile_url: str,
+    tile_attribution: str,
+    geojson_url: str,
+    labels: Mapping[str, str],
+) -> MapParts:
+    """The town map: Leaflet set up by folium, pins loaded by map.js from `geojson_url`.
+
+    `bounds` is (south, west, north, east); `labels` are the texts map.js shows, already
+    translated, and `labels["map"]` names the map for screen readers.
+    """
+    south, west, north, east = bounds
+    # Some slack around the town, so that a popup near its edge can still pan into view.
+    slack_lat, slack_lon = (north - south) * BOUNDS_SLACK, (east - west) * BOUNDS_SLACK
+    town = _EmbeddedMap(
+        name="town",
+        accessible_name=labels["map"],
+        css_class="town-map",
+        data_attributes={
+            "geojson-url": geojson_url,
+            "labels": json.dumps(dict(labels), ensure_ascii=False),
+            "levels": json.dumps(
+                [
+                    {"min": level.minimum, "radius": level.radius, "colour": level.colour}
+                    for level in SUPPORT_LEVELS
+                ]
+            ),
+        },
+        location=list(center),
+        zoom_start=zoom,
+        tiles=_tile_layer(tile_url, tile_attribution),
+        prefer_canvas=True,
+        max_bounds=True,
+        min_lat=south - slack_lat,
+        min_lon=west - slack_lon,
+        max_lat=north + slack_lat,
+        max_lon=east + slack_lon,
+        maxZoom=MAX_ZOOM,
+        minZoom=MIN_ZOOM,
+        maxBoundsViscosity=0.8,
+    )
+    return _parts(
+        town,
+        css=(LEAFLET_CSS, *MARKERCLUSTER_CSS),
+        js=(LEAFLET_JS, MARKERCLUSTER_JS),
+    )
+
+
+def position_map(
+    latitude: float,
+    longitude: float,
+    tile_url: str,
+    tile_attribution: str,
+    accessible_name: str,
+) -> MapParts:
+    """A small map of one place, with a single circle on it; nothing to load afterwards."""
+    place = _EmbeddedMap(
+        name="position",
+        accessible_name=accessible_name,
+        css_class="position-map",
+        data_attributes={},
+        location=[latitude, longitude],
+        zoom_start=17,
+        tiles=_tile_layer(tile_url, tile_attribution),
+        prefer_canvas=True,
+        maxZoom=MAX_ZOOM,
+        minZoom=MIN_ZOOM,
+        scrollWheelZoom=False,
+    )
+    folium.CircleMarker(
+        location=[latitude, longitude],
+        radius=10,
+        color="#1b1f24",
+        weight=3,
+        fill=True,
+        fill_color=SUPPORT_LEVELS[-1].colour,
+        fill_opacity=0.9,
+    ).add_to(place)
+    return _parts(place, css=(LEAFLET_CSS,), js=(LEAFLET_JS,))
