@@ -23,7 +23,7 @@ $(VENV)/.test-installed: $(VENV)/.installed
 	touch $@
 
 translations: $(VENV)/.installed
-	$(BIN)/pybabel compile --use-fuzzy -q -d translations
+	$(BIN)/pybabel --quiet compile -d translations
 
 # A secret key made once for this checkout, so that sessions survive a restart of `make run`.
 instance/secret_key:

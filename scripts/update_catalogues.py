@@ -25,6 +25,8 @@ def update(locale: str) -> int:
             catalogue = read_po(handle, locale=locale)
     catalogue.update(template, no_fuzzy_matching=True)
     catalogue.obsolete.clear()
+    catalogue.fuzzy = False  # a fuzzy header would make `pybabel compile` skip the catalogue
+    catalogue.project, catalogue.version = "Wishboard", ""
     missing = 0
     for message in catalogue:
         if not message.id:
