@@ -81,6 +81,21 @@ def test_list_shows_premises_rows(page: Page, watch: PageWatch) -> None:
     watch.assert_clean()
 
 
+@pytest.mark.parametrize("path", ["/", "/premises", "premises_detail"])
+def test_phone_pages_do_not_scroll_sideways(
+    page: Page, watch: PageWatch, path: str, premises_path: str
+) -> None:
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.goto(premises_path if path == "premises_detail" else path)
+
+    overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0
+    if path == "/premises":
+        wished = page.locator(".premises-table tbody tr").first.locator("td").last
+        expect(wished).to_be_in_viewport()
+    watch.assert_clean()
+
+
 def test_language_link_switches_to_english(page: Page, watch: PageWatch) -> None:
     page.goto("/premises")
     expect(page.locator("html")).to_have_attribute("lang", "fr")
