@@ -114,3 +114,9 @@ def make_shop(**overrides) -> Shop:
     db.session.add(shop)
     db.session.flush()
     return shop
+
+
+def tampered_token(token: str) -> str:
+    """`token` with the first character of its signature changed (the last may carry no bits)."""
+    payload, signature = token.rsplit(".", 1)
+    return f"{payload}.{'B' if signature[0] == 'A' else 'A'}{signature[1:]}"

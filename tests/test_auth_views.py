@@ -18,6 +18,12 @@ GOOD_PASSWORD = "lilac bakery window"
 GENERIC_LOGIN_ERROR = "E-mail or password incorrect."
 
 
+@pytest.fixture(autouse=True)
+def english_visitor(client: FlaskClient) -> None:
+    """These tests read the English texts; the French ones are checked where named."""
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+
 @pytest.fixture
 def closed_port() -> int:
     return free_port()
@@ -198,7 +204,7 @@ def test_verify_with_a_tampered_token_explains_and_offers_a_new_link(client, log
     user = db.session.scalars(select(User)).one()
     token = accounts.make_verify_token(user)
 
-    response = client.get(f"/auth/verify/{token[:-2]}xx")
+    response = client.get(f"/auth/verify/{factories.tampered_token(token)}")
 
     assert response.status_code == 400
     page = soup(response)
@@ -287,6 +293,20 @@ def test_login_refusals_all_say_the_same(client, email, password, active):
     assert response.status_code == 422
     summary = soup(response).select_one(".error-summary[role=alert]")
     assert summary.select_one("li").get_text(strip=True) == GENERIC_LOGIN_ERROR
+
+
+def test_login_refusal_speaks_french_to_a_french_visitor(client):
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "fr-FR,fr;q=0.9"
+
+    response = login(client, "ana@example.org", "not the password")
+
+    assert response.status_code == 422
+    summary = soup(response).select_one(".error-summary[role=alert]")
+    title = summary.select_one("h2").get_text(strip=True)
+    assert title == "Veuillez corriger les points suivants\u00a0:"
+    assert summary.select_one("li").get_text(strip=True) == (
+        "Adresse e-mail ou mot de passe incorrect."
+    )
     assert signed_in_user_id(client) is None
 
 

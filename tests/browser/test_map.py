@@ -49,7 +49,7 @@ def test_map_draws_every_premises_from_local_assets(
     expect(page.locator("#map-status")).to_contain_text(str(shown_premises))
     assert page.evaluate(COUNT_PINS) == shown_premises
     expect(page.locator(".marker-cluster").first).to_be_visible()
-    expect(page.get_by_role("region", name=re.compile("Map", re.IGNORECASE))).to_be_visible()
+    expect(page.get_by_role("region", name=re.compile("Carte", re.IGNORECASE))).to_be_visible()
     watch.assert_clean()
 
 
