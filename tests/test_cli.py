@@ -51,6 +51,6 @@ def test_demo_at_city_scale_loads_in_bulk(runner, monkeypatch):
     result = runner.invoke(args=["demo", "--scale", "city"])
 
     assert result.exit_code == 0, result.output
-    assert "'premises': 30" in result.output and "'supports': 120" in result.output
+    assert "30 locaux" in result.output and "120 soutiens" in result.output
     assert db.session.scalar(select(func.count(Support.id))) == 120
     assert db.session.scalar(select(func.count(Premises.id))) == 30

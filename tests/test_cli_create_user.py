@@ -28,7 +28,7 @@ def test_create_user_makes_a_verified_account_with_the_role(runner):
     )
 
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == "Created moderator mod@example.org"
+    assert result.output.strip() == "Compte créé\u00a0: mod@example.org, rôle moderator."
     user = db.session.scalars(select(User)).one()
     assert (user.email, user.role, user.display_name) == ("mod@example.org", Role.MODERATOR, "Mo")
     assert user.is_verified
@@ -39,8 +39,8 @@ def test_create_user_prints_a_random_password_once(runner):
     result = runner.invoke(args=["create-user", "ana@example.org"])
 
     assert result.exit_code == 0, result.output
-    [password_line] = [line for line in result.output.splitlines() if line.startswith("Password:")]
-    password = password_line.removeprefix("Password:").strip()
+    [password_line] = [line for line in result.output.splitlines() if "passe" in line]
+    password = password_line.split()[-1]
     user = accounts.authenticate("ana@example.org", password)
     assert user is not None and user.role is Role.RESIDENT
 
@@ -50,7 +50,8 @@ def test_create_user_with_an_unknown_role_fails_with_one_error_line(runner):
 
     assert result.exit_code == 2
     assert result.output.strip().splitlines() == [
-        "Error: unknown role 'mayor'; choose one of: resident, landlord, moderator, admin"
+        "Error: Rôle inconnu mayor\u00a0; "
+        "choisissez parmi\u00a0: resident, landlord, moderator, admin."
     ]
     assert db.session.scalars(select(User)).all() == []
 

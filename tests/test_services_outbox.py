@@ -193,3 +193,20 @@ def test_a_claimed_message_cannot_be_claimed_again(app):
 
 def test_retry_delay_doubles():
     assert [outbox.retry_delay(n).total_seconds() for n in (1, 2, 3, 4)] == [60, 120, 240, 480]
+
+
+def test_send_mail_command_retries_what_failed(smtp_app, port, runner):
+    message = queue_one()
+    assert outbox.deliver() == 0  # nothing listens yet
+    db.session.refresh(message)
+    message.next_attempt_at = utcnow() - timedelta(seconds=1)  # its retry is now due
+    db.session.commit()
+
+    with smtp_server(port) as inbox:
+        result = runner.invoke(args=["send-mail"])
+
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "1 e-mail envoyé."
+    assert len(inbox.messages) == 1
+    db.session.refresh(message)
+    assert message.status is OutboxStatus.SENT

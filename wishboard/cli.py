@@ -1,10 +1,15 @@
-"""Command-line interface: `wishboard …`, the same as `flask --app wishboard …`."""
+"""Command-line interface: `wishboard …`, the same as `flask --app wishboard …`.
+
+What the commands print is in the site's default language (BABEL_DEFAULT_LOCALE).
+"""
 
 import secrets
 
 import click
 from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
+from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from .models import Role
 
@@ -30,10 +35,16 @@ def demo_command(scale: str) -> None:
 
     if scale == "city":
         counts = demo.load_city(progress=_progress)
-        click.echo(f"City-scale data: {counts}")
+        click.echo(
+            _(
+                "City-scale data: %(premises)d premises, %(residents)d residents, "
+                "%(supports)d supports, %(area_wishes)d area wishes.",
+                **counts,
+            )
+        )
         return
     logins = demo.load_demo_town()
-    click.echo("Demo town loaded. Sign in with:")
+    click.echo(_("Demo town loaded. Sign in with:"))
     for login in logins:
         click.echo(f"  {login.role:<10} {login.email:<32} {login.password}")
 
@@ -64,7 +75,9 @@ def create_user_command(email: str, role: str, display_name: str | None, passwor
 
     if role not in {member.value for member in Role}:
         choices = ", ".join(member.value for member in Role)
-        raise CommandError(f"unknown role {role!r}; choose one of: {choices}")
+        raise CommandError(
+            _("Unknown role %(role)s; choose one of: %(choices)s.", role=role, choices=choices)
+        )
     chosen = password or secrets.token_urlsafe(12)
     try:
         user = accounts.create_verified_user(
@@ -75,9 +88,11 @@ def create_user_command(email: str, role: str, display_name: str | None, passwor
         )
     except accounts.AccountError as error:
         raise CommandError(str(error)) from None
-    click.echo(f"Created {user.role.value} {user.email}")
+    click.echo(
+        _("Account created: %(email)s, role %(role)s.", email=user.email, role=user.role.value)
+    )
     if password is None:
-        click.echo(f"Password: {chosen}")
+        click.echo(_("Password: %(password)s", password=chosen))
 
 
 @click.command("load-shop-types")
@@ -87,12 +102,23 @@ def load_shop_types_command() -> None:
     from .services import taxonomy
 
     count = taxonomy.load_shop_types()
-    click.echo(f"{count} shop types loaded.")
+    click.echo(ngettext("%(num)d shop type loaded.", "%(num)d shop types loaded.", count))
+
+
+@click.command("send-mail")
+@with_appcontext
+def send_mail_command() -> None:
+    """Send the queued e-mails that are due, retrying failed ones (run it every few minutes)."""
+    from .services import outbox
+
+    sent = outbox.deliver()
+    click.echo(ngettext("%(num)d e-mail sent.", "%(num)d e-mails sent.", sent))
 
 
 def register_commands(app: Flask) -> None:
     """Attach Wishboard's own commands to the app's CLI."""
-    for command in (demo_command, create_user_command, load_shop_types_command):
+    commands = (demo_command, create_user_command, load_shop_types_command, send_mail_command)
+    for command in commands:
         app.cli.add_command(command)
 
 
