@@ -1,6 +1,7 @@
 """Settings come from the environment, and a real site refuses unsafe ones."""
 
 import pytest
+from flask import url_for
 from sqlalchemy import text
 
 from wishboard import create_app
@@ -35,6 +36,29 @@ def test_settings_are_read_from_the_environment(monkeypatch):
     assert settings.WISHBOARD_MAP_BOUNDS == (44.78, -0.70, 44.83, -0.60)
     assert settings.WISHBOARD_MAX_TYPES_PER_PREMISES == 5
     assert settings.MAIL_USE_TLS is True
+
+
+def test_secure_cookies_when_served_on_https(monkeypatch):
+    assert Config().SESSION_COOKIE_SECURE is False
+    monkeypatch.setenv("WISHBOARD_SECURE_COOKIES", "true")
+    settings = Config()
+    assert settings.SESSION_COOKIE_SECURE is True
+    assert settings.REMEMBER_COOKIE_SECURE is True
+
+
+@pytest.mark.parametrize(
+    ("proxies", "expected"), [(0, "http://app:8000/"), (1, "https://wish.example/")]
+)
+def test_links_use_the_public_address_only_behind_a_declared_proxy(proxies, expected):
+    app = create_app(
+        {"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://", "WISHBOARD_PROXIES": proxies}
+    )
+    app.add_url_rule("/link", "link", lambda: url_for("public.index", _external=True))
+    forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "wish.example"}
+
+    response = app.test_client().get("/link", base_url="http://app:8000", headers=forwarded)
+
+    assert response.get_data(as_text=True) == expected
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from jinja2 import StrictUndefined
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import INSTANCE_DIR, SECRET_KEY_MISSING, Config
 from .extensions import babel, csrf, db, login_manager, migrate
@@ -37,6 +38,9 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
         INSTANCE_DIR.mkdir(exist_ok=True)
 
     app.jinja_env.undefined = StrictUndefined
+    proxies = app.config["WISHBOARD_PROXIES"]
+    if proxies:  # links in e-mails must use the public scheme and host, not the proxy's
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(INSTANCE_DIR.parent / "migrations"))

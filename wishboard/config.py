@@ -84,6 +84,12 @@ class Config:
         self.WISHBOARD_VERIFY_MAX_AGE_S = _env_int("WISHBOARD_VERIFY_MAX_AGE_S", 3 * 24 * 3600)
         self.WISHBOARD_RESET_MAX_AGE_S = _env_int("WISHBOARD_RESET_MAX_AGE_S", 3600)
 
+        # Behind a reverse proxy: how many proxies set X-Forwarded-For/-Proto/-Host (0: none).
+        self.WISHBOARD_PROXIES = _env_int("WISHBOARD_PROXIES", 0)
+        secure_cookies = _env_bool("WISHBOARD_SECURE_COOKIES", False)  # true when served on HTTPS
+        self.SESSION_COOKIE_SECURE = secure_cookies
+        self.REMEMBER_COOKIE_SECURE = secure_cookies
+
         self.BABEL_DEFAULT_LOCALE = "fr"
         self.BABEL_TRANSLATION_DIRECTORIES = str(PROJECT_ROOT / "translations")
         self.LANGUAGES = ("fr", "en")
