@@ -168,17 +168,22 @@ def test_register_refuses_bad_input_in_the_form_and_writes_nothing(
     assert signed_in_user_id(client) is None
 
 
-def test_register_without_csrf_token_is_refused_and_writes_nothing(client):
-    response = client.post(
-        "/auth/register",
-        data={
-            "email": "ana@example.org",
-            "display_name": "Ana",
-            "password": GOOD_PASSWORD,
-            "confirm": GOOD_PASSWORD,
-        },
-    )
+@pytest.mark.parametrize("token", [None, "not-the-token"], ids=["missing", "wrong"])
+def test_register_with_a_bad_csrf_token_is_refused_and_writes_nothing(client, token):
+    data = {
+        "email": "ana@example.org",
+        "display_name": "Ana",
+        "password": GOOD_PASSWORD,
+        "confirm": GOOD_PASSWORD,
+    }
+    if token:
+        csrf_token(client, "/auth/register")  # the visitor has a session and a real token
+        data["csrf_token"] = token
+
+    response = client.post("/auth/register", data=data)
+
     assert response.status_code == 400
+    assert "session has expired" in soup(response).select_one("main").get_text()
     assert user_count() == 0
     assert outbox_rows() == []
 
