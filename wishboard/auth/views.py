@@ -1,13 +1,12 @@
 """Accounts: register, verify, sign in and out, reset a password."""
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 
+from ..redirects import local_path
 from ..services import accounts
 from .forms import LoginForm, RegisterForm, ResetPasswordForm, ResetRequestForm
 
@@ -18,19 +17,6 @@ def _form_page(template: str, form: FlaskForm, **context) -> ResponseReturnValue
     """A form page: 422 when it comes back from a submission with errors, 200 otherwise."""
     status = 422 if form.is_submitted() else 200
     return render_template(template, form=form, **context), status
-
-
-def _local_path(target: str | None) -> str | None:
-    """`target` when it is a path on this site, None for anything that could leave it."""
-    if not target or not target.startswith("/") or "\\" in target:
-        return None
-    if any(ord(character) < 32 for character in target):
-        return None
-    parts = urlsplit(target)
-    # "//host/x" has no scheme but a host: a browser would leave the site.
-    if parts.scheme or parts.netloc:
-        return None
-    return target
 
 
 def _invalid_link(error: accounts.InvalidToken, purpose: str) -> ResponseReturnValue:
@@ -88,11 +74,11 @@ def login() -> ResponseReturnValue:
     """Sign in; the same words for an unknown address, a wrong password and a closed account."""
     form = LoginForm()
     if request.method == "GET":
-        form.next.data = _local_path(request.args.get("next")) or ""
+        form.next.data = local_path(request.args.get("next")) or ""
     if form.validate_on_submit():
         user = accounts.authenticate(form.email.data, form.password.data)
         if user is not None:
-            target = _local_path(form.next.data) or url_for("public.index")
+            target = local_path(form.next.data) or url_for("public.index")
             # Sessions live in a signed cookie re-issued with its content: no session id to fixate.
             login_user(user, remember=form.remember.data)
             return redirect(target, 303)

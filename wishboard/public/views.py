@@ -15,6 +15,7 @@ from ..htmx import render
 from ..i18n import LANGUAGE_COOKIE
 from ..maps import SUPPORT_LEVELS, position_map, town_map
 from ..models import District, Premises, PremisesStatus
+from ..redirects import local_path
 from ..services.demand import demand_by_premises, demand_for
 
 bp = Blueprint("public", __name__)
@@ -126,18 +127,13 @@ def premises_detail(premises_id: int) -> ResponseReturnValue:
     )
 
 
-def _is_local_path(target: str | None) -> bool:
-    """True for a path on this site; `//host` and `/\\host` lead browsers elsewhere."""
-    return bool(target) and target.startswith("/") and not target.startswith(("//", "/\\"))
-
-
 @bp.get("/language/<code>")
 def set_language(code: str) -> ResponseReturnValue:
     """Remember the visitor's language for a year, then go back to the page they were on."""
     if code not in current_app.config["LANGUAGES"]:
         abort(404)
     target = request.args.get("next")
-    response = redirect(target if _is_local_path(target) else url_for("public.index"), 303)
+    response = redirect(local_path(target) or url_for("public.index"), 303)
     response.set_cookie(
         LANGUAGE_COOKIE,
         code,
