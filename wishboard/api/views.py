@@ -1,40 +1,22 @@
-"""Open data: GeoJSON and CSV."""
+"""Open data for the map and for anyone: the premises as GeoJSON."""
 
 import hashlib
 import json
 
 from flask import Blueprint, Response, request
 from flask_babel import get_locale
-from sqlalchemy import select
 
-from ..extensions import db
-from ..models import District, Premises, PremisesStatus
-from ..services.demand import demand_by_premises, total_support
+from ..services.demand import TOP_TYPES, demand_by_premises, total_support
+from ..services.premises import map_premises
 
 bp = Blueprint("api", __name__)
-
-# Premises shown on the map: those still wished for, and those let (a result worth seeing).
-MAP_STATUSES = (PremisesStatus.VACANT, PremisesStatus.LET)
-TOP_TYPES = 3
 
 
 @bp.get("/premises.geojson")
 def premises_geojson() -> Response:
     """Every premises on the map as a GeoJSON FeatureCollection, with its demand summary."""
     locale = str(get_locale())
-    rows = db.session.execute(
-        select(
-            Premises.id,
-            Premises.address,
-            District.name,
-            Premises.status,
-            Premises.latitude,
-            Premises.longitude,
-        )
-        .join(District, District.id == Premises.district_id)
-        .where(Premises.status.in_(MAP_STATUSES))
-        .order_by(Premises.id)
-    ).all()
+    rows = map_premises()
     demand = demand_by_premises([row.id for row in rows])
     features = [
         {

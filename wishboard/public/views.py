@@ -6,22 +6,22 @@ from flask import Blueprint, abort, current_app, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..htmx import render
 from ..i18n import LANGUAGE_COOKIE
 from ..maps import SUPPORT_LEVELS, position_map, town_map
-from ..models import District, Premises, PremisesStatus
+from ..models import Premises
 from ..redirects import local_path
-from ..services.demand import demand_by_premises, demand_for
+from ..services.demand import TOP_TYPES, demand_by_premises, demand_for
+from ..services.premises import vacant_premises
 
 bp = Blueprint("public", __name__)
 
 LANGUAGE_COOKIE_AGE = timedelta(days=365)
-TOP_TYPES = 3
 # Any id works: the placeholder is swapped for each pin's id by map.js.
 _ID_PLACEHOLDER = 987654321
 
@@ -75,16 +75,9 @@ def _page_number() -> int:
 @bp.get("/premises")
 def premises_list() -> ResponseReturnValue:
     """The vacant premises, page by page, with the shop types most wished for at each."""
-    query = (
-        select(Premises)
-        .join(Premises.district)
-        .options(contains_eager(Premises.district))
-        .where(Premises.status == PremisesStatus.VACANT)
-        .order_by(District.name, Premises.address, Premises.id)
-    )
     # error_out: a page after the last one is a 404, like a malformed one.
     page = db.paginate(
-        query,
+        vacant_premises(),
         page=_page_number(),
         per_page=current_app.config["WISHBOARD_PAGE_SIZE"],
         max_per_page=None,

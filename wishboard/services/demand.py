@@ -12,6 +12,9 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..models import Premises, ShopType, Support
 
+# How many shop types a summary of demand names (the list, the map's popups).
+TOP_TYPES = 3
+
 
 @dataclass(frozen=True)
 class Demand:
