@@ -34,6 +34,7 @@ MarkerCluster.default_css = [
     ("markerclusterdefaultcss", MARKERCLUSTER_CSS[1]),
 ]
 
+OUTLINE = "#1b1f24"  # the outline of every pin, as in static/js/map.js
 MAX_ZOOM = 19
 MIN_ZOOM = 12
 BOUNDS_SLACK = 0.25
@@ -207,7 +208,7 @@ def position_map(
     folium.CircleMarker(
         location=[latitude, longitude],
         radius=10,
-        color="#1b1f24",
+        color=OUTLINE,
         weight=3,
         fill=True,
         fill_color=SUPPORT_LEVELS[-1].colour,
