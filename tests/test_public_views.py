@@ -111,7 +111,7 @@ def test_list_paginates(app: Flask, client: FlaskClient) -> None:
     assert sorted(all_shown) == sorted(f"{n} rue de Crimée" for n in range(5))
 
 
-@pytest.mark.parametrize("page", ["0", "-1", "abc", "4", "99"])
+@pytest.mark.parametrize("page", ["0", "-1", "abc", "4", "99", "²", "١", "9" * 30])
 def test_list_page_out_of_range_is_404(app: Flask, client: FlaskClient, page: str) -> None:
     app.config["WISHBOARD_PAGE_SIZE"] = 2
     for _ in range(5):
@@ -220,6 +220,13 @@ def test_unknown_premises_is_404_in_french_by_default(client: FlaskClient) -> No
 
     assert response.status_code == 404
     assert soup(response).select_one("html")["lang"] == "fr"
+
+
+@pytest.mark.parametrize("premises_id", ["2147483648", "9" * 30])
+def test_a_premises_id_too_large_for_the_database_is_404(
+    client: FlaskClient, premises_id: str
+) -> None:
+    assert client.get(f"/premises/{premises_id}").status_code == 404
 
 
 def test_unknown_premises_is_404_in_english_when_asked(client: FlaskClient) -> None:

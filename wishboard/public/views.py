@@ -22,6 +22,8 @@ from ..services.premises import vacant_premises
 bp = Blueprint("public", __name__)
 
 LANGUAGE_COOKIE_AGE = timedelta(days=365)
+# Ids and page numbers past a 32-bit integer exist nowhere; the database would refuse them.
+LARGEST_ID = 2**31 - 1
 # Any id works: the placeholder is swapped for each pin's id by map.js.
 _ID_PLACEHOLDER = 987654321
 
@@ -67,7 +69,8 @@ def index() -> ResponseReturnValue:
 def _page_number() -> int:
     """The `page` query argument; anything but a positive whole number does not exist."""
     raw = request.args.get("page", "1")
-    if not raw.isdigit() or int(raw) < 1:
+    # ASCII digits only ("²" and "١" are digits to Python too), and few enough for the database.
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= LARGEST_ID:
         abort(404)
     return int(raw)
 
@@ -95,7 +98,7 @@ def premises_list() -> ResponseReturnValue:
     )
 
 
-@bp.get("/premises/<int:premises_id>")
+@bp.get(f"/premises/<int(max={LARGEST_ID}):premises_id>")
 def premises_detail(premises_id: int) -> ResponseReturnValue:
     """One premises: where it is, its status, and the demand ranked by shop type."""
     premises = db.get_or_404(
