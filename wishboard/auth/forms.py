@@ -5,6 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
+from ..forms import Form
 from ..services import accounts
 
 
@@ -29,7 +30,7 @@ class PasswordChoiceMixin:
             raise ValidationError(" ".join(problems))
 
 
-class RegisterForm(PasswordChoiceMixin, FlaskForm):
+class RegisterForm(PasswordChoiceMixin, Form):
     """Create a resident account."""
 
     email = EmailField(
@@ -67,7 +68,7 @@ class RegisterForm(PasswordChoiceMixin, FlaskForm):
         self.check_password(field, self.email.data)
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     """Sign in with an e-mail address and a password."""
 
     email = EmailField(
@@ -80,7 +81,7 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
-class ResetRequestForm(FlaskForm):
+class ResetRequestForm(Form):
     """Ask for a link to choose a new password."""
 
     email = EmailField(
@@ -90,7 +91,7 @@ class ResetRequestForm(FlaskForm):
     )
 
 
-class ResetPasswordForm(PasswordChoiceMixin, FlaskForm):
+class ResetPasswordForm(PasswordChoiceMixin, Form):
     """Choose a new password; `account_email` is set by the view from the reset link."""
 
     password = PasswordField(
