@@ -3,7 +3,7 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -42,6 +42,15 @@ class Wish(db.Model):
             f"comment IS NULL OR length(comment) <= {COMMENT_MAX_LENGTH}", name="comment_length"
         ),
         UniqueConstraint("author_id", "premises_id", "shop_type_id"),
+        # One area wish per resident and shop type: pinning it again moves it.
+        Index(
+            "uq_wishes_area_author_shop_type",
+            "author_id",
+            "shop_type_id",
+            unique=True,
+            sqlite_where=text("premises_id IS NULL"),
+            postgresql_where=text("premises_id IS NULL"),
+        ),
         Index("ix_wishes_premises_status", "premises_id", "status"),
         Index("ix_wishes_status_created", "status", "created_at"),
     )
