@@ -1,0 +1,153 @@
+"""Area wishes: shop types wished for around a spot of the town rather than at a premises.
+
+The public never sees the point a person pinned: the map and the open data show area wishes
+gathered in a fixed grid of cells, and a premises' report counts those within a radius of it.
+Only published area wishes count.
+"""
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Integer, func, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+
+from ..extensions import db
+from ..models import ShopType, Wish, WishStatus
+from .demand import Demand
+
+# The mean radius of the Earth (IUGG), for haversine distances.
+EARTH_RADIUS_M = 6_371_008.8
+# Metres in a degree of latitude, as the grid of cells counts them (close enough for a town).
+METRES_PER_DEGREE = 111_320
+
+
+class _floor(FunctionElement):
+    """floor() of a number, as an integer, on every database we support."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(_floor)
+def _floor_default(element, compiler, **kw) -> str:
+    return f"floor({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(_floor, "sqlite")
+def _floor_sqlite(element, compiler, **kw) -> str:
+    # SQLite has floor() only when built with its math functions, which many builds are not;
+    # CAST truncates towards zero, so step down once more for negative numbers with a fraction.
+    value = compiler.process(element.clauses, **kw)
+    return f"(CAST({value} AS INTEGER) - ({value} < CAST({value} AS INTEGER)))"
+
+
+@dataclass(frozen=True)
+class AreaCell:
+    """One cell of the grid with the published area wishes inside it, ranked by shop type."""
+
+    south_west: tuple[float, float]  # (latitude, longitude)
+    north_east: tuple[float, float]
+    center: tuple[float, float]
+    count: int
+    demand: list[Demand]
+
+
+def _published_area_wishes():
+    """The conditions that make a wish a published area wish."""
+    return (Wish.premises_id.is_(None), Wish.status == WishStatus.PUBLISHED)
+
+
+def _ranked(counts: Counter, shop_types: dict[int, ShopType]) -> list[Demand]:
+    """Counts per shop type id as Demand, most first, ties in taxonomy order.
+
+    `shop_types` must be in taxonomy order (see `_in_taxonomy_order`).
+    """
+    order = {shop_type_id: index for index, shop_type_id in enumerate(shop_types)}
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], order[item[0]]))
+    return [Demand(shop_types[shop_type_id], count) for shop_type_id, count in ranked]
+
+
+def _in_taxonomy_order(shop_types: Iterable[ShopType]) -> dict[int, ShopType]:
+    """Shop types by id, in taxonomy order."""
+    return {t.id: t for t in sorted(shop_types, key=lambda shop_type: shop_type.position)}
+
+
+def area_cells(cell_m: int, bounds: Sequence[float]) -> list[AreaCell]:
+    """Published area wishes in square cells of about `cell_m` metres, south-west cells first.
+
+    `bounds` are the town's (south, west, north, east): the grid starts at their south-west
+    corner, and a degree of longitude is measured at their middle latitude.
+    """
+    south, west, north, _east = bounds
+    cell_lat = cell_m / METRES_PER_DEGREE
+    cell_lon = cell_lat / math.cos(math.radians((south + north) / 2))
+    cells = (
+        select(
+            _floor((Wish.latitude - south) / cell_lat).label("cell_row"),
+            _floor((Wish.longitude - west) / cell_lon).label("cell_col"),
+            Wish.shop_type_id,
+        )
+        .where(*_published_area_wishes())
+        .subquery()
+    )
+    query = select(cells.c.cell_row, cells.c.cell_col, cells.c.shop_type_id, func.count()).group_by(
+        cells.c.cell_row, cells.c.cell_col, cells.c.shop_type_id
+    )
+    counts: dict[tuple[int, int], Counter] = {}
+    for row, col, shop_type_id, number in db.session.execute(query):
+        counts.setdefault((int(row), int(col)), Counter())[shop_type_id] = number
+    # Each shop type loaded once, apart: one loaded with every row would cost more than the count.
+    wanted = {shop_type_id for cell in counts.values() for shop_type_id in cell}
+    shop_types = _in_taxonomy_order(
+        db.session.scalars(select(ShopType).where(ShopType.id.in_(wanted)))
+    )
+
+    result = []
+    for (row, col), cell in sorted(counts.items()):
+        cell_south, cell_west = south + row * cell_lat, west + col * cell_lon
+        result.append(
+            AreaCell(
+                south_west=(cell_south, cell_west),
+                north_east=(cell_south + cell_lat, cell_west + cell_lon),
+                center=(cell_south + cell_lat / 2, cell_west + cell_lon / 2),
+                count=sum(cell.values()),
+                demand=_ranked(cell, shop_types),
+            )
+        )
+    return result
+
+
+def distance_m(latitude: float, longitude: float, other_lat: float, other_lon: float) -> float:
+    """The great-circle (haversine) distance between two points, in metres."""
+    phi1, phi2 = math.radians(latitude), math.radians(other_lat)
+    half_dphi = (phi2 - phi1) / 2
+    half_dlambda = math.radians(other_lon - longitude) / 2
+    a = math.sin(half_dphi) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(half_dlambda) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
+
+
+def area_demand_near(latitude: float, longitude: float, radius_m: float) -> list[Demand]:
+    """Published area wishes within `radius_m` metres of a point, counted per shop type, ranked."""
+    # A box a little larger than the circle lets the database use the coordinates alone; the
+    # exact distance is then measured here, where the trigonometry is portable.
+    box_lat = math.degrees(radius_m / EARTH_RADIUS_M) * 1.01
+    box_lon = box_lat / max(math.cos(math.radians(latitude)), 1e-6)
+    rows = db.session.execute(
+        select(Wish.latitude, Wish.longitude, ShopType)
+        .join(ShopType, ShopType.id == Wish.shop_type_id)
+        .where(
+            *_published_area_wishes(),
+            Wish.latitude.between(latitude - box_lat, latitude + box_lat),
+            Wish.longitude.between(longitude - box_lon, longitude + box_lon),
+        )
+    )
+    counts: Counter = Counter()
+    near: list[ShopType] = []
+    for wish_lat, wish_lon, shop_type in rows:
+        if distance_m(latitude, longitude, wish_lat, wish_lon) <= radius_m:
+            counts[shop_type.id] += 1
+            near.append(shop_type)
+    return _ranked(counts, _in_taxonomy_order(set(near)))

@@ -1,0 +1,98 @@
+"""CSV files to download: UTF-8, a header row, and no cell a spreadsheet would run as a formula.
+
+Every CSV export of the site is written through `csv_bytes`, so that each one is protected the same
+way against formula injection: a text cell that begins with `=`, `+`, `-`, `@`, a tab or a
+carriage return could be run by a spreadsheet as a formula (and, say, send data to a web site);
+it gets a leading apostrophe, which spreadsheets show as plain text. Numbers are written as they
+are, so a negative longitude stays a number.
+"""
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import District, Premises
+from .demand import demand_by_status
+from .premises import MAP_STATUSES
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+DEMAND_HEADER = (
+    "premises_id",
+    "reference",
+    "address",
+    "district",
+    "premises_status",
+    "latitude",
+    "longitude",
+    "shop_type_code",
+    "shop_type_label_fr",
+    "shop_type_label_en",
+    "supports",
+)
+
+
+def neutralise(value: object) -> object:
+    """A cell made safe for spreadsheets: text that could start a formula gets an apostrophe."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return f"'{value}"
+    return value
+
+
+def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
+    """A whole CSV file in UTF-8: the header row, then `rows`, every cell neutralised."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)  # RFC 4180: comma, double quotes, CRLF line ends
+    writer.writerow([neutralise(name) for name in header])
+    for row in rows:
+        writer.writerow([neutralise(value) for value in row])
+    return buffer.getvalue().encode("utf-8")
+
+
+def demand_rows() -> list[tuple]:
+    """One row per (premises, shop type) with support, for every premises on the public map.
+
+    Rows follow DEMAND_HEADER, by premises id then rank; a premises nobody supports has none.
+    """
+    premises = {
+        row.id: row
+        for row in db.session.execute(
+            select(
+                Premises.id,
+                Premises.reference,
+                Premises.address,
+                District.name.label("district"),
+                Premises.status,
+                Premises.latitude,
+                Premises.longitude,
+            )
+            .join(District, District.id == Premises.district_id)
+            .where(Premises.status.in_(MAP_STATUSES))
+        )
+    }
+    rows = []
+    for premises_id, demand in demand_by_status(MAP_STATUSES):
+        place = premises.get(premises_id)
+        if place is None:  # its status changed between the two queries
+            continue
+        rows.append(
+            (
+                place.id,
+                place.reference,
+                place.address,
+                place.district,
+                place.status.value,
+                round(place.latitude, 6),
+                round(place.longitude, 6),
+                demand.shop_type.code,
+                demand.shop_type.label_fr,
+                demand.shop_type.label_en,
+                demand.count,
+            )
+        )
+    return rows
