@@ -4,6 +4,7 @@ import csv
 from importlib import resources
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import ShopType, ShopTypeGroup
@@ -44,4 +45,10 @@ def load_shop_types() -> int:
 
 def active_groups() -> list[ShopTypeGroup]:
     """Groups in display order, each with its shop types, for choosing a type."""
-    return list(db.session.scalars(select(ShopTypeGroup).order_by(ShopTypeGroup.position)))
+    # The types in one more query, not one per group.
+    query = (
+        select(ShopTypeGroup)
+        .options(selectinload(ShopTypeGroup.shop_types))
+        .order_by(ShopTypeGroup.position)
+    )
+    return list(db.session.scalars(query))
