@@ -7,17 +7,31 @@ goes into the outbox in that same transaction and is delivered after the commit.
 import functools
 import hashlib
 import secrets
+from datetime import UTC, datetime
+from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app, url_for
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
-from ..models import OutboxMessage, Role, User, utcnow
+from ..models import (
+    AuditEvent,
+    OutboxMessage,
+    Premises,
+    Role,
+    ShopType,
+    Support,
+    User,
+    Wish,
+    WishStatus,
+    utcnow,
+)
 from . import outbox
 
 DISPLAY_NAME_MAX_LENGTH = 60
@@ -25,6 +39,11 @@ EMAIL_MAX_LENGTH = 254
 PASSWORD_MIN_LENGTH = 10
 VERIFY_SALT = "verify-email"
 RESET_SALT = "reset-password"
+EXPORT_FORMAT = "wishboard-export-1"
+# How audit events name the objects whose snapshots may hold a person's words or address.
+AUDIT_USER = "user"
+AUDIT_WISH = "wish"
+PERSONAL_SNAPSHOT_KEYS = frozenset({"email", "display_name", "comment", "rejection_reason"})
 
 # Passwords long enough to pass the length rule that people still pick first.
 COMMON_PASSWORDS = frozenset(
@@ -329,3 +348,217 @@ def _password_fingerprint(user: User) -> str:
 def _dummy_hash() -> str:
     """A hash of a random password, checked when the e-mail is unknown."""
     return generate_password_hash(secrets.token_urlsafe(16))
+
+
+# A person's own data: download it all, or delete the account.
+
+
+def export_data(user: User) -> dict[str, Any]:
+    """Everything Wishboard holds about `user`, as JSON-ready data in the documented shape below.
+
+    Format "wishboard-export-1" (times are ISO 8601 in UTC, absent ones null)::
+
+        {"format": "wishboard-export-1", "exported_at": time,
+         "account": {"email", "display_name", "role", "created_at", "email_verified_at",
+                     "last_login_at"},
+         "wishes": [{"id", "premises": {"id", "address"} or null,
+                     "point": {"latitude", "longitude"} or null (an area wish),
+                     "shop_type": {"code", "label_fr", "label_en"}, "comment", "status",
+                     "rejection_reason", "created_at"}],
+         "supports": [{"premises": {"id", "address"}, "shop_type": {...}, "created_at"}],
+         "emails": [{"kind", "subject", "status", "created_at", "sent_at"}],
+         "landlord_premises": [{"id", "address"}],
+         "staff_actions": [{"action", "object_type", "object_id", "created_at"}]}
+    """
+    wishes = db.session.scalars(
+        select(Wish)
+        .where(Wish.author_id == user.id)
+        .options(joinedload(Wish.premises), joinedload(Wish.shop_type))
+        .order_by(Wish.created_at, Wish.id)
+    )
+    supports = db.session.scalars(
+        select(Support)
+        .where(Support.resident_id == user.id)
+        .options(joinedload(Support.premises), joinedload(Support.shop_type))
+        .order_by(Support.created_at, Support.id)
+    )
+    emails = db.session.scalars(
+        select(OutboxMessage)
+        .where(_addressed_to(user))
+        .order_by(OutboxMessage.created_at, OutboxMessage.id)
+    )
+    owned = db.session.scalars(
+        select(Premises).where(Premises.landlord_id == user.id).order_by(Premises.id)
+    )
+    actions = db.session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.actor_id == user.id)
+        .order_by(AuditEvent.created_at, AuditEvent.id)
+    )
+    return {
+        "format": EXPORT_FORMAT,
+        "exported_at": _iso(utcnow()),
+        "account": {
+            "email": user.email,
+            "display_name": user.display_name,
+            "role": user.role.value,
+            "created_at": _iso(user.created_at),
+            "email_verified_at": _iso(user.email_verified_at),
+            "last_login_at": _iso(user.last_login_at),
+        },
+        "wishes": [
+            {
+                "id": wish.id,
+                "premises": _premises_ref(wish.premises) if wish.premises else None,
+                "point": (
+                    {"latitude": wish.latitude, "longitude": wish.longitude}
+                    if wish.is_area_wish
+                    else None
+                ),
+                "shop_type": _shop_type_ref(wish.shop_type),
+                "comment": wish.comment,
+                "status": wish.status.value,
+                "rejection_reason": wish.rejection_reason,
+                "created_at": _iso(wish.created_at),
+            }
+            for wish in wishes
+        ],
+        "supports": [
+            {
+                "premises": _premises_ref(support.premises),
+                "shop_type": _shop_type_ref(support.shop_type),
+                "created_at": _iso(support.created_at),
+            }
+            for support in supports
+        ],
+        "emails": [
+            {
+                "kind": message.kind,
+                "subject": message.subject,
+                "status": message.status.value,
+                "created_at": _iso(message.created_at),
+                "sent_at": _iso(message.sent_at),
+            }
+            for message in emails
+        ],
+        "landlord_premises": [_premises_ref(premises) for premises in owned],
+        "staff_actions": [
+            {
+                "action": event.action,
+                "object_type": event.object_type,
+                "object_id": event.object_id,
+                "created_at": _iso(event.created_at),
+            }
+            for event in actions
+        ],
+    }
+
+
+def delete_account(user: User, password: str) -> None:
+    """Delete `user` after checking their password; their supports stay as anonymous counts.
+
+    In one transaction: the comments and rejection reasons of their wishes are cleared and the
+    wishes detached from them (wishes still awaiting review are deleted: they never counted),
+    their supports lose their resident, the e-mails addressed to them are deleted, and the
+    audit trail keeps its events without their name, address or words.
+    """
+    if not check_password_hash(user.password_hash, password):
+        raise AccountError(_("This is not your account's password."), field="password")
+    try:
+        if user.role is Role.ADMIN and not _other_active_admins(user):
+            raise AccountError(
+                _(
+                    "You are the last administrator. Give the administrator role to someone "
+                    "else before deleting your account."
+                )
+            )
+        _erase(user)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+
+
+def _erase(user: User) -> None:
+    """Remove `user` and their personal data from the current transaction (not committed)."""
+    user_id = user.id
+    wish_ids = list(db.session.scalars(select(Wish.id).where(Wish.author_id == user_id)))
+    _scrub_audit_snapshots(user_id, wish_ids)
+    # A wish awaiting review has no support yet; published without its author, it would count
+    # a vote nobody can stand behind any more.
+    db.session.execute(
+        delete(Wish).where(Wish.author_id == user_id, Wish.status == WishStatus.PENDING)
+    )
+    db.session.execute(
+        update(Wish)
+        .where(Wish.author_id == user_id)
+        .values(author_id=None, comment=None, rejection_reason=None)
+    )
+    # The foreign keys would do the rest on their own; saying it here keeps the session in step.
+    db.session.execute(
+        update(Wish).where(Wish.moderated_by_id == user_id).values(moderated_by_id=None)
+    )
+    db.session.execute(
+        update(Support).where(Support.resident_id == user_id).values(resident_id=None)
+    )
+    db.session.execute(
+        update(Premises).where(Premises.landlord_id == user_id).values(landlord_id=None)
+    )
+    db.session.execute(
+        update(AuditEvent).where(AuditEvent.actor_id == user_id).values(actor_id=None)
+    )
+    db.session.execute(delete(OutboxMessage).where(_addressed_to(user)))
+    db.session.add(
+        AuditEvent(
+            action="account.deleted",
+            object_type=AUDIT_USER,
+            object_id=user_id,
+            before={"role": user.role.value},
+        )
+    )
+    db.session.delete(user)
+
+
+def _other_active_admins(user: User) -> int:
+    """How many other active administrators there are, their rows locked until the commit."""
+    # Locked, so that two last-but-one administrators leaving at once cannot both succeed.
+    admin_ids = db.session.scalars(
+        select(User.id).where(User.role == Role.ADMIN, User.active.is_(True)).with_for_update()
+    )
+    return sum(admin_id != user.id for admin_id in admin_ids)
+
+
+def _scrub_audit_snapshots(user_id: int, wish_ids: list[int]) -> None:
+    """Take the person's address, name and words out of the audit snapshots about them."""
+    about_them = or_(
+        (AuditEvent.object_type == AUDIT_USER) & (AuditEvent.object_id == user_id),
+        (AuditEvent.object_type == AUDIT_WISH) & AuditEvent.object_id.in_(wish_ids),
+    )
+    for event in db.session.scalars(select(AuditEvent).where(about_them)):
+        # New dicts, not edits in place: the JSON columns only notice an assignment.
+        event.before = _without_personal_keys(event.before)
+        event.after = _without_personal_keys(event.after)
+
+
+def _without_personal_keys(snapshot: dict[str, Any] | None) -> dict[str, Any] | None:
+    if snapshot is None:
+        return None
+    return {key: value for key, value in snapshot.items() if key not in PERSONAL_SNAPSHOT_KEYS}
+
+
+def _addressed_to(user: User):
+    """The condition on outbox messages sent to `user`'s address."""
+    return func.lower(OutboxMessage.recipient) == normalize_email(user.email)
+
+
+def _premises_ref(premises: Premises) -> dict[str, Any]:
+    return {"id": premises.id, "address": premises.address}
+
+
+def _shop_type_ref(shop_type: ShopType) -> dict[str, str]:
+    return {"code": shop_type.code, "label_fr": shop_type.label_fr, "label_en": shop_type.label_en}
+
+
+def _iso(moment: datetime | None) -> str | None:
+    """A stored (naive UTC) time as ISO 8601 with its UTC offset."""
+    return moment.replace(tzinfo=UTC).isoformat(timespec="seconds") if moment else None
