@@ -80,6 +80,8 @@ class Config:
         self.WISHBOARD_MAX_TYPES_PER_PREMISES = _env_int("WISHBOARD_MAX_TYPES_PER_PREMISES", 3)
         self.WISHBOARD_FLAGS_TO_HIDE = _env_int("WISHBOARD_FLAGS_TO_HIDE", 3)
         self.WISHBOARD_AREA_RADIUS_M = _env_int("WISHBOARD_AREA_RADIUS_M", 300)
+        # Area wishes are public only gathered in cells of this size, never at the pinned point.
+        self.WISHBOARD_AREA_CELL_M = _env_int("WISHBOARD_AREA_CELL_M", 200)
         self.WISHBOARD_PAGE_SIZE = _env_int("WISHBOARD_PAGE_SIZE", 20)
         self.WISHBOARD_VERIFY_MAX_AGE_S = _env_int("WISHBOARD_VERIFY_MAX_AGE_S", 3 * 24 * 3600)
         self.WISHBOARD_RESET_MAX_AGE_S = _env_int("WISHBOARD_RESET_MAX_AGE_S", 3600)

@@ -23,6 +23,7 @@ MARKERCLUSTER_CSS = (
     f"{VENDOR}/leaflet.markercluster/MarkerCluster.css",
     f"{VENDOR}/leaflet.markercluster/MarkerCluster.Default.css",
 )
+HEAT_JS = f"{VENDOR}/leaflet.heat/leaflet-heat.js"
 
 # folium reads these class attributes when it renders; point them at our copies once, so that
 # no folium object can ever make a visitor's browser call a CDN.
@@ -35,6 +36,12 @@ MarkerCluster.default_css = [
 ]
 
 OUTLINE = "#1b1f24"  # the outline of every pin, as in static/js/map.js
+# The heat of area wishes, light to dark as they grow: magentas, apart from the pins' colours.
+HEAT_GRADIENT = {0.25: "#fcc5c0", 0.5: "#f768a1", 0.75: "#ae017e", 1.0: "#49006a"}
+# The same gradient for the legend (CSS).
+HEAT_LEGEND = "linear-gradient(to right, {})".format(
+    ", ".join(f"{colour} {stop:.0%}" for stop, colour in HEAT_GRADIENT.items())
+)
 MAX_ZOOM = 19
 MIN_ZOOM = 12
 BOUNDS_SLACK = 0.25
@@ -141,11 +148,13 @@ def town_map(
     tile_attribution: str,
     geojson_url: str,
     labels: Mapping[str, str],
+    area_wishes_url: str = "",
 ) -> MapParts:
     """The town map: Leaflet set up by folium, pins loaded by map.js from `geojson_url`.
 
     `bounds` is (south, west, north, east); `labels` are the texts map.js shows, already
-    translated, and `labels["map"]` names the map for screen readers.
+    translated, and `labels["map"]` names the map for screen readers. With `area_wishes_url`,
+    map.js draws the area wishes from it as a heat layer that can be switched off.
     """
     south, west, north, east = bounds
     # Some slack around the town, so that a popup near its edge can still pan into view.
@@ -156,6 +165,9 @@ def town_map(
         css_class="town-map",
         data_attributes={
             "geojson-url": geojson_url,
+            "area-wishes-url": area_wishes_url,
+            "heat-gradient": json.dumps(HEAT_GRADIENT),
+            "bounds": json.dumps(list(bounds)),
             "labels": json.dumps(dict(labels), ensure_ascii=False),
             "levels": json.dumps(
                 [
@@ -180,7 +192,7 @@ def town_map(
     return _parts(
         town,
         css=(LEAFLET_CSS, *MARKERCLUSTER_CSS),
-        js=(LEAFLET_JS, MARKERCLUSTER_JS),
+        js=(LEAFLET_JS, MARKERCLUSTER_JS, HEAT_JS),
     )
 
 
