@@ -79,7 +79,10 @@ def test_list_shows_vacant_premises_with_top_three_types(client: FlaskClient) ->
     assert "85 m²" in busy_row.get_text()
     expected = demand_by_premises([busy.id])[busy.id][:3]
     shown = [
-        (item.select_one(".type-name").get_text(strip=True), item.select_one(".count").get_text())
+        (
+            item.select_one(".type-name").get_text(strip=True),
+            item.select_one(".support-count").get_text(),
+        )
         for item in busy_row.select(".top-types li")
     ]
     assert shown == [(d.shop_type.label_en, f"{d.count} residents") for d in expected]
@@ -162,7 +165,7 @@ def test_list_runs_as_many_queries_for_30_premises_as_for_5(
 
     assert len(page.select(".premises-table tbody tr")) == 30
     assert thirty.count == five.count
-    assert five.count <= 4
+    assert five.count <= 6  # with the filter form's choices: groups, their types, districts
 
 
 # One premises
@@ -178,13 +181,23 @@ def test_premises_page_ranks_demand(client: FlaskClient) -> None:
     assert page.select_one("h1").get_text(strip=True) == "7 rue de Meaux"
     assert "42 m²" in page.select_one(".facts").get_text()
     assert page.select_one(".status-vacant")
-    rows = page.select(".demand-table tbody tr")
+    rows = page.select(".demand-list .demand-row")
     shown = [
-        (row.select_one("th").get_text(strip=True), int(row.select_one(".count").get_text()))
+        (
+            row.select_one(".demand-type").get_text(" ", strip=True),
+            row.select_one(".support-count").get_text(strip=True),
+        )
         for row in rows
     ]
-    assert shown == [(d.shop_type.label_en, d.count) for d in demand_for(premises)]
-    assert shown == [("Bakery", 3), ("Café", 2), ("Cheese shop", 1)]
+    assert shown == [
+        (f"{n}. {d.shop_type.label_en}", f"{d.count} resident" + ("s" if d.count > 1 else ""))
+        for n, d in enumerate(demand_for(premises), start=1)
+    ]
+    assert shown == [
+        ("1. Bakery", "3 residents"),
+        ("2. Café", "2 residents"),
+        ("3. Cheese shop", "1 resident"),
+    ]
     widths = [row.select_one(".bar span")["style"] for row in rows]
     assert widths[0] == "width: 100.0%" and widths[2] == "width: 33.3%"
     assert page.select_one("div.folium-map[role=region]")["aria-label"]
@@ -211,8 +224,8 @@ def test_premises_without_demand_says_so(client: FlaskClient) -> None:
 
     page = soup(client.get(f"/premises/{premises.id}"))
 
-    assert page.select_one(".demand-table") is None
-    assert page.select_one("#demand-title")
+    assert page.select_one(".demand-list") is None
+    assert page.select_one(f"#demand-title-{premises.id}")
 
 
 def test_unknown_premises_is_404_in_french_by_default(client: FlaskClient) -> None:

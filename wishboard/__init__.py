@@ -57,8 +57,10 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     from .cli import register_commands
     from .errors import register_error_handlers
     from .public.views import bp as public_bp
+    from .resident.views import bp as resident_bp
 
     app.register_blueprint(public_bp)
+    app.register_blueprint(resident_bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")
     app.register_blueprint(api_bp, url_prefix="/api")
     register_error_handlers(app)

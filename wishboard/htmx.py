@@ -1,6 +1,8 @@
 """The one seam that decides between a whole page and an HTMX fragment."""
 
-from flask import make_response, render_template, request
+from collections.abc import Callable
+
+from flask import flash, make_response, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 from jinja2_fragments.flask import render_block
 
@@ -10,6 +12,7 @@ def is_htmx_request() -> bool:
     return (
         request.headers.get("HX-Request") == "true"
         and request.headers.get("HX-History-Restore-Request") != "true"
+        and request.headers.get("HX-Boosted") != "true"  # a boosted link wants the whole page
     )
 
 
@@ -24,3 +27,16 @@ def render(
     response = make_response(body, status)
     response.vary.add("HX-Request")
     return response
+
+
+def after_change(
+    target_url: str,
+    notice: str,
+    fragment: Callable[[], ResponseReturnValue],
+    category: str = "success",
+) -> ResponseReturnValue:
+    """After a POST: the updated fragment for htmx; for a plain form, the notice and a 303."""
+    if is_htmx_request():
+        return fragment()
+    flash(notice, category)
+    return redirect(target_url, 303)

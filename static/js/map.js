@@ -70,6 +70,91 @@
     };
   }
 
+  /* The panel beside the map: what residents wish for at a premises, or the area-wish form. */
+  function openPanel(url) {
+    var panel = document.getElementById("map-panel");
+    if (!panel || !window.htmx) {
+      window.location.href = url; // without htmx, the page itself says the same
+      return;
+    }
+    htmx.ajax("GET", url, { target: panel, swap: "innerHTML" });
+  }
+
+  /* A tap on an empty spot inside the town offers to wish for a shop around it. */
+  function enableAreaWishes(container) {
+    var map = window[container.dataset.mapVar];
+    if (!map || !window.L || !container.dataset.bounds) return;
+    var labels = JSON.parse(container.dataset.labels);
+    var bounds = JSON.parse(container.dataset.bounds); // south, west, north, east
+    var spot = null;
+    map.on("click", function (event) {
+      var lat = event.latlng.lat;
+      var lng = event.latlng.lng;
+      if (spot) map.removeLayer(spot);
+      var inside = lat >= bounds[0] && lat <= bounds[2] && lng >= bounds[1] && lng <= bounds[3];
+      var box = element("div", "map-popup");
+      if (!inside) {
+        box.appendChild(element("p", null, labels.outside));
+      } else {
+        var button = element("button", "button map-popup-button", labels.area_prompt);
+        button.type = "button";
+        button.addEventListener("click", function () {
+          var url = labels.area_url + "?latitude=" + lat.toFixed(6) + "&longitude=" + lng.toFixed(6);
+          map.closePopup();
+          openPanel(url);
+        });
+        box.appendChild(button);
+      }
+      spot = L.circleMarker(event.latlng, { radius: 7, color: OUTLINE, weight: 2, dashArray: "2 3", fillOpacity: 0 });
+      spot.addTo(map).bindPopup(box).openPopup();
+    });
+  }
+
+  /*
+   * The filters above the map: a change fetches the matching pins instead of reloading the page,
+   * and the URL follows (shareable; the back button restores the previous filters). The link to
+   * the list carries the same filters. Without JavaScript the form reloads the page instead.
+   */
+  function filterMap(container, pins) {
+    var form = document.getElementById("map-filters");
+    if (!form || !window.URLSearchParams || !window.FormData) return;
+    var dataUrl = container.dataset.geojsonUrl.split("?")[0];
+    var listLink = document.getElementById("map-list-link");
+    var listUrl = listLink && listLink.getAttribute("href").split("?")[0];
+
+    function chosen() {
+      var params = new URLSearchParams();
+      new FormData(form).forEach(function (value, key) {
+        if (value) params.append(key, value); // "any" stays out of the URL
+      });
+      var query = params.toString();
+      return query ? "?" + query : "";
+    }
+
+    function show(query) {
+      loadPins(pins, dataUrl + query);
+      if (listLink) listLink.href = listUrl + query;
+    }
+
+    function apply(event) {
+      event.preventDefault();
+      var query = chosen();
+      if (query !== location.search) history.pushState(null, "", location.pathname + query);
+      show(query);
+    }
+
+    form.addEventListener("change", apply);
+    form.addEventListener("submit", apply);
+    window.addEventListener("popstate", function () {
+      var params = new URLSearchParams(location.search);
+      Array.prototype.forEach.call(form.querySelectorAll("select"), function (field) {
+        field.value = params.get(field.name) || "";
+        if (field.selectedIndex < 0) field.selectedIndex = 0; // a value the list does not offer
+      });
+      show(chosen());
+    });
+  }
+
   function drawPins(container) {
     var map = window[container.dataset.mapVar];
     if (!map || !window.L || !L.markerClusterGroup) return;
@@ -83,13 +168,25 @@
       disableClusteringAtZoom: 18,
       iconCreateFunction: clusterIcon(labels),
     });
+    map.addLayer(clusters);
+    var pins = { map: map, clusters: clusters, labels: labels, levels: levels, status: status, loads: 0 };
+    loadPins(pins, container.dataset.geojsonUrl);
+    filterMap(container, pins);
+  }
 
-    fetch(container.dataset.geojsonUrl, { credentials: "same-origin" })
+  // Fetches the premises at `url` and shows their pins instead of those on the map.
+  function loadPins(pins, url) {
+    var map = pins.map, clusters = pins.clusters, labels = pins.labels, levels = pins.levels;
+    var status = pins.status;
+    var load = ++pins.loads;
+    if (status) status.textContent = "";
+    fetch(url, { credentials: "same-origin" })
       .then(function (response) {
         if (!response.ok) throw new Error("HTTP " + response.status);
         return response.json();
       })
       .then(function (collection) {
+        if (load !== pins.loads) return; // a later filter's answer is the one to show
         var markers = collection.features.map(function (feature) {
           var properties = feature.properties;
           var level = levelFor(levels, properties.total_support);
@@ -101,6 +198,10 @@
             dashArray: isLet ? "4 3" : null,
             fillColor: level.colour,
             fillOpacity: isLet ? 0.3 : 0.85,
+            bubblingMouseEvents: false, // a tap on a pin is not a tap on an empty spot
+          });
+          marker.on("click", function () {
+            openPanel(labels.detail_url.replace("{id}", encodeURIComponent(properties.id)));
           });
           // Built on opening only: thousands of popups up front would slow the first paint.
           marker.bindPopup(function () {
@@ -108,18 +209,73 @@
           });
           return marker;
         });
+        clusters.clearLayers();
         clusters.addLayers(markers);
-        map.addLayer(clusters);
         if (markers.length) map.fitBounds(clusters.getBounds(), { padding: [24, 24], maxZoom: 16, animate: false });
-        if (status) status.textContent = format(labels.loaded, { count: markers.length });
+        if (status) {
+          status.classList.remove("map-status-error");
+          status.textContent = format(labels.loaded, { count: markers.length });
+        }
       })
       .catch(function () {
-        if (status) {
+        if (status && load === pins.loads) {
           status.textContent = labels.failed;
           status.classList.add("map-status-error");
         }
       });
   }
 
+  /*
+   * The area wishes, gathered in cells by the server, as a heat layer below the pins, with a layers
+   * control to switch it off. It loads on its own: if it fails, the pins are unaffected.
+   */
+  function drawAreaWishes(map, container) {
+    var url = container.dataset.areaWishesUrl;
+    if (!map || !url || !window.L || !L.heatLayer) return;
+    var labels = JSON.parse(container.dataset.labels);
+    var gradient = JSON.parse(container.dataset.heatGradient);
+    fetch(url, { credentials: "same-origin" })
+      .then(function (response) {
+        if (!response.ok) throw new Error("HTTP " + response.status);
+        return response.json();
+      })
+      .then(function (collection) {
+        var most = 1;
+        var points = collection.features.map(function (feature) {
+          var center = feature.properties.center; // [longitude, latitude]
+          most = Math.max(most, feature.properties.count);
+          return [center[1], center[0], feature.properties.count];
+        });
+        var heat = L.heatLayer(points, {
+          max: most,
+          // leaflet.heat fades points below maxZoom; the same heat at every zoom reads better.
+          maxZoom: map.getMinZoom(),
+          radius: 30,
+          blur: 20,
+          minOpacity: 0.35,
+          gradient: gradient,
+        });
+        heat.on("add", function () {
+          // leaflet.heat appends its canvas to the overlay pane, above the pins: put it first.
+          var pane = map.getPane("overlayPane");
+          var canvas = pane.querySelector("canvas.leaflet-heatmap-layer");
+          if (canvas) pane.insertBefore(canvas, pane.firstChild);
+        });
+        // Switched through a group: the control would grey out a layer whose maxZoom is passed.
+        var layer = L.layerGroup([heat]).addTo(map);
+        var overlays = {};
+        // Leaflet writes an overlay's name as HTML: hand it the text already escaped.
+        overlays[element("span", null, labels.heat).innerHTML] = layer;
+        var control = L.control.layers(null, overlays, { collapsed: false }).addTo(map);
+        // Expanded for good, the control opens no menu.
+        control.getContainer().removeAttribute("aria-haspopup");
+      })
+      .catch(function () {
+        /* The heat is an extra: the pins and the list tell the same story without it. */
+      });
+  }
+
   document.querySelectorAll("[data-map-var][data-geojson-url]").forEach(drawPins);
+  document.querySelectorAll("[data-map-var][data-geojson-url]").forEach(enableAreaWishes);
+  document.querySelectorAll("[data-map-var][data-area-wishes-url]").forEach(function (container) { drawAreaWishes(window[container.dataset.mapVar], container); });
 })();

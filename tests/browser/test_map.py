@@ -66,7 +66,7 @@ def test_popup_shows_an_address_as_text_and_links_to_the_premises(
     expect(popup.locator(".injected")).to_have_count(0)
     popup.get_by_role("link").click()
     expect(page.locator("h1")).to_have_text(MARKUP_ADDRESS)
-    expect(page.locator(".demand-table tbody tr")).to_have_count(1)
+    expect(page.locator(".demand-list .demand-row")).to_have_count(1)
     watch.assert_clean()
 
 

@@ -8,16 +8,17 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..htmx import render
 from ..i18n import LANGUAGE_COOKIE
-from ..maps import SUPPORT_LEVELS, position_map, town_map
-from ..models import Premises
+from ..maps import HEAT_LEGEND, SUPPORT_LEVELS, town_map
 from ..redirects import local_path
-from ..services.demand import TOP_TYPES, demand_by_premises, demand_for
+from ..services import wishes
+from ..services.demand import TOP_TYPES, demand_by_premises
 from ..services.premises import vacant_premises
+from .forms import MapFilterForm, PremisesFilterForm
+from .pages import load_premises, max_types, premises_page, viewer
 
 bp = Blueprint("public", __name__)
 
@@ -40,6 +41,9 @@ def _map_settings() -> dict:
 def index() -> ResponseReturnValue:
     """The home page: what the site is for, and the map of empty premises."""
     config = current_app.config
+    form = MapFilterForm(request.args)
+    valid = form.validate()
+    filter_args = form.url_args() if valid else {}
     detail_url = url_for("public.premises_detail", premises_id=_ID_PLACEHOLDER)
     labels = {
         "map": _("Map of the empty premises"),
@@ -54,16 +58,29 @@ def index() -> ResponseReturnValue:
         "loaded": _("%(count)s premises shown on the map."),
         "failed": _("The map could not load the premises. The list shows the same information."),
         "detail_url": detail_url.replace(str(_ID_PLACEHOLDER), "{id}"),
+        "area_url": url_for("resident.area_wish"),
+        "area_prompt": _("Wish for a shop around here"),
+        "outside": _("This spot is outside the town: wishes are made inside it."),
+        "heat": _("Area wishes (shading)"),
     }
     parts = town_map(
         center=config["WISHBOARD_MAP_CENTER"],
         zoom=config["WISHBOARD_MAP_ZOOM"],
         bounds=config["WISHBOARD_MAP_BOUNDS"],
-        geojson_url=url_for("api.premises_geojson"),
+        geojson_url=url_for("api.premises_geojson", **filter_args),
         labels=labels,
+        area_wishes_url=url_for("api.area_wishes_geojson"),
         **_map_settings(),
     )
-    return render("public/index.html", map=parts, levels=SUPPORT_LEVELS)
+    return render(
+        "public/index.html",
+        status=200 if valid else 400,
+        map=parts,
+        levels=SUPPORT_LEVELS,
+        heat_legend=HEAT_LEGEND,
+        filter_form=form,
+        filter_args=filter_args,
+    )
 
 
 def _page_number() -> int:
@@ -77,10 +94,22 @@ def _page_number() -> int:
 
 @bp.get("/premises")
 def premises_list() -> ResponseReturnValue:
-    """The vacant premises, page by page, with the shop types most wished for at each."""
+    """The vacant premises matching the filters, page by page, with their most wished types."""
+    form = PremisesFilterForm(request.args)
+    context = {"form": form, "locale": str(get_locale())}
+    if not form.validate():
+        return render(
+            "public/premises_list.html",
+            block="results",
+            status=400,
+            page=None,
+            filter_args={},
+            **context,
+        )
+    filters = form.filters()
     # error_out: a page after the last one is a 404, like a malformed one.
     page = db.paginate(
-        vacant_premises(),
+        vacant_premises(filters),
         page=_page_number(),
         per_page=current_app.config["WISHBOARD_PAGE_SIZE"],
         max_per_page=None,
@@ -89,38 +118,28 @@ def premises_list() -> ResponseReturnValue:
     )
     demand = demand_by_premises([premises.id for premises in page.items])
     top = {premises_id: ranked[:TOP_TYPES] for premises_id, ranked in demand.items()}
+    person = viewer()
     return render(
         "public/premises_list.html",
         block="results",
         page=page,
         top=top,
-        locale=str(get_locale()),
+        # What the support buttons need: the viewer's standing at each premises of the page.
+        standings=wishes.standings(person, [p.id for p in page.items], max_types()),
+        no_standing=wishes.Standing(max_types=max_types()),
+        barrier=wishes.barrier_for(person),
+        closed=None,
+        next_url=request.full_path.rstrip("?"),
+        filters=filters,
+        filter_args=form.url_args(),
+        **context,
     )
 
 
 @bp.get(f"/premises/<int(max={LARGEST_ID}):premises_id>")
 def premises_detail(premises_id: int) -> ResponseReturnValue:
-    """One premises: where it is, its status, and the demand ranked by shop type."""
-    premises = db.get_or_404(
-        Premises,
-        premises_id,
-        options=[joinedload(Premises.district), joinedload(Premises.let_shop_type)],
-    )
-    demand = demand_for(premises)
-    parts = position_map(
-        premises.latitude,
-        premises.longitude,
-        accessible_name=_("Map showing where %(address)s is", address=premises.address),
-        **_map_settings(),
-    )
-    return render(
-        "public/premises_detail.html",
-        premises=premises,
-        demand=demand,
-        highest=max((item.count for item in demand), default=0),
-        map=parts,
-        locale=str(get_locale()),
-    )
+    """One premises: where it is, its status, its demand and the "I want here…" form."""
+    return premises_page(load_premises(premises_id))
 
 
 @bp.get("/language/<code>")

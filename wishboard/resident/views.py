@@ -1,0 +1,306 @@
+"""Residents' pages and actions: wishes, supports, "My wishes", and their account's data."""
+
+import json
+import math
+from collections.abc import Callable
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, logout_user
+from sqlalchemy import select
+
+from ..extensions import db
+from ..htmx import after_change, render
+from ..models import Premises, ShopType, WishStatus
+from ..public.pages import load_premises, max_types, premises_page, viewer, wish_form
+from ..public.views import LARGEST_ID
+from ..redirects import local_path
+from ..services import accounts, wishes
+from ..services.demand import Demand, demand_for
+from .forms import ActionForm, AreaWishForm, DeleteAccountForm, shop_type_choices
+
+bp = Blueprint("resident", __name__)
+
+
+# Wishes and supports
+
+
+def _shop_type(code: str) -> ShopType:
+    shop_type = db.session.scalars(
+        select(ShopType).where(ShopType.code == code, ShopType.active.is_(True))
+    ).one_or_none()
+    if shop_type is None:
+        abort(404)
+    return shop_type
+
+
+def _refused(
+    error: wishes.NotAllowed, back: str, fragment: Callable[[], ResponseReturnValue]
+) -> ResponseReturnValue:
+    """Someone who may not wish: the reason in place, or on the page that helps them."""
+    targets = {
+        wishes.Barrier.SIGN_IN: url_for("auth.login", next=back),
+        wishes.Barrier.VERIFY: url_for("auth.check_email"),
+        wishes.Barrier.ROLE: back,
+    }
+    return after_change(targets[error.barrier], error.message, fragment, category="error")
+
+
+def _support_button(
+    premises: Premises,
+    shop_type: ShopType,
+    back: str,
+    status: int = 200,
+    message: str | None = None,
+) -> ResponseReturnValue:
+    """The support button of one shop type at one premises, as it stands now."""
+    person = viewer()
+    count = next((d.count for d in demand_for(premises) if d.shop_type.id == shop_type.id), 0)
+    response = make_response(
+        render_template(
+            "public/_support_button.html",
+            premises=premises,
+            item=Demand(shop_type, count),
+            standing=wishes.standing(person, premises, max_types()),
+            barrier=wishes.barrier_for(person),
+            closed=wishes.closed_reason(premises),
+            next_url=back,
+            message=message,
+            locale=str(get_locale()),
+        ),
+        status,
+    )
+    if status == 200:
+        # The rest of the page (bars, ranking) refreshes itself on this event.
+        response.headers["HX-Trigger"] = "demand-changed"
+    return response
+
+
+@bp.post(f"/premises/<int(max={LARGEST_ID}):premises_id>/wishes")
+def make_wish(premises_id: int) -> ResponseReturnValue:
+    """ "I want here…": pin a shop type at a premises, with an optional comment."""
+    premises = load_premises(premises_id)
+    form = wish_form(str(get_locale()))
+    back = url_for("public.premises_detail", premises_id=premises.id)
+    if form.validate_on_submit():
+        try:
+            wish = wishes.make_wish(
+                viewer(), premises, form.chosen_type, form.comment.data, max_types()
+            )
+        except wishes.NotAllowed as error:
+            return _refused(error, back, lambda: premises_page(premises, status=403))
+        except wishes.WishError as error:
+            getattr(form, error.field or "shop_type").errors.append(error.message)
+        else:
+            label = wish.shop_type.label(str(get_locale()))
+            if wish.status is WishStatus.PENDING:
+                notice = _(
+                    "Thank you. Your wish for %(type)s will count once a moderator has read"
+                    " your comment.",
+                    type=label,
+                )
+            else:
+                notice = _("Thank you. Your wish for %(type)s is counted.", type=label)
+            return after_change(
+                f"{back}#wishes", notice, lambda: premises_page(premises, notice=notice)
+            )
+    return premises_page(premises, form=form, status=422)
+
+
+def _support_action(premises_id: int, code: str, action: Callable) -> ResponseReturnValue:
+    """Support or withdraw, answered in place for htmx and by a redirect for a plain form."""
+    premises = load_premises(premises_id)
+    shop_type = _shop_type(code)
+    form = ActionForm()
+    back = local_path(form.next.data) or url_for("public.premises_detail", premises_id=premises.id)
+    try:
+        notice = action(premises, shop_type)
+    except wishes.NotAllowed as error:
+        refusal = error.message
+        return _refused(
+            error, back, lambda: _support_button(premises, shop_type, back, 403, refusal)
+        )
+    except wishes.WishError as error:
+        problem = error.message
+        return after_change(
+            back,
+            problem,
+            lambda: _support_button(premises, shop_type, back, 422, problem),
+            category="error",
+        )
+    return after_change(back, notice, lambda: _support_button(premises, shop_type, back))
+
+
+@bp.post(f"/premises/<int(max={LARGEST_ID}):premises_id>/supports/<code>")
+def support(premises_id: int, code: str) -> ResponseReturnValue:
+    """Count the signed-in resident among those who want this shop type here."""
+
+    def act(premises: Premises, shop_type: ShopType) -> str:
+        wishes.support(viewer(), premises, shop_type, max_types())
+        return _("You support %(type)s here.", type=shop_type.label(str(get_locale())))
+
+    return _support_action(premises_id, code, act)
+
+
+@bp.post(f"/premises/<int(max={LARGEST_ID}):premises_id>/supports/<code>/withdraw")
+def withdraw(premises_id: int, code: str) -> ResponseReturnValue:
+    """Take back the signed-in resident's support (and wish) for this shop type here."""
+
+    def act(premises: Premises, shop_type: ShopType) -> str:
+        wishes.withdraw(viewer(), premises, shop_type)
+        return _("You no longer support %(type)s here.", type=shop_type.label(str(get_locale())))
+
+    return _support_action(premises_id, code, act)
+
+
+def _area_form(locale: str) -> AreaWishForm:
+    form = AreaWishForm()
+    form.shop_type.choices = shop_type_choices(locale)
+    if not form.is_submitted():
+        # The point tapped on the map arrives in the query string; a bad one is just not used.
+        for name in ("latitude", "longitude"):
+            raw = request.args.get(name, "")
+            try:
+                value = float(raw)
+            except ValueError:
+                value = math.nan
+            getattr(form, name).data = round(value, 6) if math.isfinite(value) else None
+    return form
+
+
+@bp.route("/area-wishes/new", methods=["GET", "POST"])
+def area_wish() -> ResponseReturnValue:
+    """Wish for a shop type around a spot of the town rather than in one premises."""
+    locale = str(get_locale())
+    form = _area_form(locale)
+    bounds = current_app.config["WISHBOARD_MAP_BOUNDS"]
+    context = {"form": form, "barrier": wishes.barrier_for(viewer()), "done": None}
+    back = url_for("resident.my_wishes")
+    if form.validate_on_submit():
+        try:
+            wish = wishes.make_area_wish(
+                viewer(),
+                form.latitude.data,
+                form.longitude.data,
+                form.chosen_type,
+                form.comment.data,
+                bounds,
+            )
+        except wishes.NotAllowed as error:
+            here = url_for(
+                "resident.area_wish", latitude=form.latitude.data, longitude=form.longitude.data
+            )
+            return _refused(
+                error, here, lambda: render("resident/area_wish.html", "panel", 403, **context)
+            )
+        except wishes.WishError as error:
+            getattr(form, error.field or "shop_type").errors.append(error.message)
+        else:
+            label = wish.shop_type.label(locale)
+            if wish.status is WishStatus.PENDING:
+                notice = _(
+                    "Thank you. Your wish for %(type)s around this spot will count once a"
+                    " moderator has read your comment.",
+                    type=label,
+                )
+            else:
+                notice = _(
+                    "Thank you. Your wish for %(type)s around this spot is counted.", type=label
+                )
+            context |= {"done": wish, "notice": notice}
+
+            def fragment() -> ResponseReturnValue:
+                response = make_response(render("resident/area_wish.html", "panel", **context))
+                response.headers["HX-Trigger"] = "area-wishes-changed"
+                return response
+
+            return after_change(back, notice, fragment)
+    status = 422 if form.is_submitted() else 200
+    return render("resident/area_wish.html", "panel", status, notice=None, **context)
+
+
+@bp.post("/area-wishes/<code>/withdraw")
+def withdraw_area_wish(code: str) -> ResponseReturnValue:
+    """Remove the signed-in resident's area wish for a shop type."""
+    shop_type = _shop_type(code)
+    form = ActionForm()
+    back = local_path(form.next.data) or url_for("resident.my_wishes")
+    try:
+        wishes.withdraw_area_wish(viewer(), shop_type)
+    except wishes.NotAllowed as error:
+        # Its buttons are plain forms (no hx-post), so htmx never asks for a fragment here.
+        return _refused(error, back, lambda: abort(403))
+    flash(
+        _(
+            "Your wish for %(type)s around a spot is withdrawn.",
+            type=shop_type.label(str(get_locale())),
+        ),
+        "success",
+    )
+    return redirect(back, 303)
+
+
+@bp.get("/me/wishes")
+@login_required
+def my_wishes() -> ResponseReturnValue:
+    """What the signed-in resident pinned and supported, and where each stands."""
+    record = wishes.record_of(current_user)
+    return render_template(
+        "resident/my_wishes.html", record=record, form=ActionForm(), locale=str(get_locale())
+    )
+
+
+# Account
+
+
+@bp.get("/me")
+@login_required
+def account() -> ResponseReturnValue:
+    """The signed-in person's account: who they are, and what they can do with their data."""
+    return render_template("resident/account.html")
+
+
+@bp.get("/me/data.json")
+@login_required
+def export_data() -> ResponseReturnValue:
+    """Everything we hold about the signed-in person, as a JSON file to download."""
+    data = accounts.export_data(current_user)
+    response = Response(json.dumps(data, ensure_ascii=False, indent=2), mimetype="application/json")
+    filename = f"wishboard-data-{data['exported_at'][:10]}.json"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/me/delete", methods=["GET", "POST"])
+@login_required
+def delete_account() -> ResponseReturnValue:
+    """Delete one's own account after a confirmation, then sign out."""
+    form = DeleteAccountForm()
+    if form.validate_on_submit():
+        try:
+            accounts.delete_account(current_user._get_current_object(), form.password.data)
+        except accounts.AccountError as error:
+            if error.field == "password":
+                form.password.errors.append(error.message)
+            else:
+                form.form_errors.append(error.message)
+        else:
+            logout_user()
+            flash(_("Your account has been deleted. Thank you for taking part."), "success")
+            return redirect(url_for("public.index"), 303)
+    status = 422 if form.is_submitted() else 200
+    return render_template("resident/delete_account.html", form=form), status
