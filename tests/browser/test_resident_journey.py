@@ -531,6 +531,25 @@ def test_support_and_withdraw_from_the_list_in_place(
     watch.assert_clean()
 
 
+@pytest.mark.parametrize(
+    ("status", "words"), [(500, "rien n’a été modifié"), (404, "n’existe plus")]
+)
+def test_a_failed_request_says_so_where_the_resident_acted(
+    page: Page, live_app, place: Place, resident: str, status: int, words: str
+) -> None:
+    sign_in(page, resident)
+    page.goto(place.path)
+    page.route("**/supports/**", lambda route: route.fulfill(status=status, body="<p>boom</p>"))
+
+    support_button(page, place, "shop=cheese").click()
+
+    form = support_form(page, place, "shop=cheese")
+    expect(form.get_by_role("alert")).to_contain_text(words)
+    # The button is still there and unchanged: nothing blank, nothing pretended.
+    expect(support_button(page, place, "shop=cheese")).to_have_attribute("aria-pressed", "false")
+    expect(page.locator("body")).not_to_contain_text("boom")
+
+
 @pytest.mark.parametrize("where", ["premises", "map_panel", "area_wish", "my_wishes"])
 def test_new_pages_have_no_serious_accessibility_violation(
     page: Page, watch: PageWatch, live_app, place: Place, resident: str, where: str
