@@ -18,7 +18,7 @@ from ..services import wishes
 from ..services.demand import TOP_TYPES, demand_by_premises
 from ..services.premises import vacant_premises
 from .forms import MapFilterForm, PremisesFilterForm
-from .pages import load_premises, max_types, premises_page, viewer
+from .pages import load_premises, map_settings, max_types, premises_page, viewer
 
 bp = Blueprint("public", __name__)
 
@@ -27,14 +27,6 @@ LANGUAGE_COOKIE_AGE = timedelta(days=365)
 LARGEST_ID = 2**31 - 1
 # Any id works: the placeholder is swapped for each pin's id by map.js.
 _ID_PLACEHOLDER = 987654321
-
-
-def _map_settings() -> dict:
-    config = current_app.config
-    return {
-        "tile_url": config["WISHBOARD_TILE_URL"],
-        "tile_attribution": config["WISHBOARD_TILE_ATTRIBUTION"],
-    }
 
 
 @bp.get("/")
@@ -70,7 +62,7 @@ def index() -> ResponseReturnValue:
         geojson_url=url_for("api.premises_geojson", **filter_args),
         labels=labels,
         area_wishes_url=url_for("api.area_wishes_geojson"),
-        **_map_settings(),
+        **map_settings(),
     )
     return render(
         "public/index.html",
