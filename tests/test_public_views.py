@@ -201,6 +201,8 @@ def test_premises_page_ranks_demand(client: FlaskClient) -> None:
     widths = [row.select_one(".bar span")["style"] for row in rows]
     assert widths[0] == "width: 100.0%" and widths[2] == "width: 33.3%"
     assert page.select_one("div.folium-map[role=region]")["aria-label"]
+    # A plain wish form comes back to #wishes: the anchor holds the panel.
+    assert page.select_one(f"#wishes > #premises-panel-{premises.id}")
 
 
 def test_let_premises_says_what_and_since_when(client: FlaskClient) -> None:
