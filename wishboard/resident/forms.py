@@ -1,7 +1,6 @@
 """Forms a resident fills: a wish, an area wish, the deletion of their account."""
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 from wtforms import (
     BooleanField,
     FloatField,
@@ -12,10 +11,9 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
-from ..extensions import db
 from ..forms import Form
 from ..models import COMMENT_MAX_LENGTH, ShopType
-from ..services.taxonomy import active_groups
+from ..services.taxonomy import active_groups, active_shop_type
 
 
 def shop_type_choices(locale: str) -> dict:
@@ -34,9 +32,7 @@ class ShopTypeMixin:
     chosen_type: ShopType | None = None
 
     def validate_shop_type(self, field: SelectField) -> None:
-        shop_type = db.session.scalars(
-            select(ShopType).where(ShopType.code == field.data, ShopType.active.is_(True))
-        ).one_or_none()
+        shop_type = active_shop_type(field.data)
         if shop_type is None:
             raise ValidationError(_l("Choose a shop type from the list."))
         self.chosen_type = shop_type

@@ -20,9 +20,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
-from sqlalchemy import select
 
-from ..extensions import db
 from ..htmx import after_change, render
 from ..models import Premises, ShopType, WishStatus
 from ..public.pages import load_premises, max_types, premises_page, viewer, wish_form
@@ -30,6 +28,7 @@ from ..public.views import LARGEST_ID
 from ..redirects import local_path
 from ..services import accounts, wishes
 from ..services.demand import Demand, demand_for
+from ..services.taxonomy import active_shop_type
 from .forms import ActionForm, AreaWishForm, DeleteAccountForm, shop_type_choices
 
 bp = Blueprint("resident", __name__)
@@ -39,9 +38,8 @@ bp = Blueprint("resident", __name__)
 
 
 def _shop_type(code: str) -> ShopType:
-    shop_type = db.session.scalars(
-        select(ShopType).where(ShopType.code == code, ShopType.active.is_(True))
-    ).one_or_none()
+    """The active shop type of a URL, or a 404."""
+    shop_type = active_shop_type(code)
     if shop_type is None:
         abort(404)
     return shop_type
@@ -91,7 +89,7 @@ def _support_button(
 
 @bp.post(f"/premises/<int(max={LARGEST_ID}):premises_id>/wishes")
 def make_wish(premises_id: int) -> ResponseReturnValue:
-    """ "I want here…": pin a shop type at a premises, with an optional comment."""
+    """The "I want here…" form sent: pin a shop type at a premises, with an optional comment."""
     premises = load_premises(premises_id)
     form = wish_form(str(get_locale()))
     back = url_for("public.premises_detail", premises_id=premises.id)
@@ -115,7 +113,9 @@ def make_wish(premises_id: int) -> ResponseReturnValue:
             else:
                 notice = _("Thank you. Your wish for %(type)s is counted.", type=label)
             return after_change(
-                f"{back}#wishes", notice, lambda: premises_page(premises, notice=notice)
+                f"{back}#wishes",
+                notice,
+                lambda: premises_page(premises, notice=notice),
             )
     return premises_page(premises, form=form, status=422)
 
@@ -259,7 +259,10 @@ def my_wishes() -> ResponseReturnValue:
     """What the signed-in resident pinned and supported, and where each stands."""
     record = wishes.record_of(current_user)
     return render_template(
-        "resident/my_wishes.html", record=record, form=ActionForm(), locale=str(get_locale())
+        "resident/my_wishes.html",
+        record=record,
+        may_withdraw=wishes.may_withdraw,
+        locale=str(get_locale()),
     )
 
 

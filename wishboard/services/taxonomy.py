@@ -52,3 +52,12 @@ def active_groups() -> list[ShopTypeGroup]:
         .order_by(ShopTypeGroup.position)
     )
     return list(db.session.scalars(query))
+
+
+def active_shop_type(code: str | None) -> ShopType | None:
+    """The shop type with this OSM code, if it exists and may still be chosen."""
+    if not code:
+        return None
+    return db.session.scalars(
+        select(ShopType).where(ShopType.code == code, ShopType.active.is_(True))
+    ).one_or_none()

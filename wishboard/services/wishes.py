@@ -89,9 +89,18 @@ class Standing:
     """Where one resident stands at one premises: what they support, what awaits review."""
 
     supported: frozenset[int] = frozenset()
-    pending: frozenset[int] = frozenset()
     max_types: int = 0
     wishes: tuple[Wish, ...] = field(default=())
+
+    @property
+    def pending_wishes(self) -> list[Wish]:
+        """The resident's own wishes here still awaiting a moderator."""
+        return [wish for wish in self.wishes if wish.status is WishStatus.PENDING]
+
+    @property
+    def pending(self) -> frozenset[int]:
+        """The shop type ids of the pending wishes: not counted yet, but under the cap."""
+        return frozenset(wish.shop_type_id for wish in self.pending_wishes)
 
     @property
     def types_used(self) -> int:
@@ -104,10 +113,6 @@ class Standing:
 
     def supports(self, shop_type: ShopType) -> bool:
         return shop_type.id in self.supported
-
-    def may_add(self, shop_type: ShopType) -> bool:
-        """True when supporting `shop_type` stays within the cap."""
-        return shop_type.id in self.supported | self.pending or self.types_left > 0
 
 
 def standing(resident: User | None, premises: Premises, max_types: int) -> Standing:
@@ -141,11 +146,6 @@ def standings(
     return {
         premises_id: Standing(
             supported=frozenset(supported[premises_id]),
-            pending=frozenset(
-                wish.shop_type_id
-                for wish in wishes[premises_id]
-                if wish.status is WishStatus.PENDING
-            ),
             max_types=max_types,
             wishes=tuple(wishes[premises_id]),
         )
@@ -225,7 +225,7 @@ def withdraw(resident: User | None, premises: Premises, shop_type: ShopType) -> 
     barrier = barrier_for(resident)
     if barrier is not None:
         raise NotAllowed(barrier)
-    if premises.status is PremisesStatus.LET:
+    if not may_withdraw(premises):
         raise WishError(closed_reason(premises))
     supports = db.session.execute(
         delete(Support).where(
@@ -243,6 +243,11 @@ def withdraw(resident: User | None, premises: Premises, shop_type: ShopType) -> 
     )
     db.session.commit()
     return bool(supports.rowcount or wishes.rowcount)
+
+
+def may_withdraw(premises: Premises) -> bool:
+    """A let premises keeps its demand as it was when let; any other takes withdrawals."""
+    return premises.status is not PremisesStatus.LET
 
 
 def publish(wish: Wish) -> None:
@@ -333,12 +338,32 @@ def inside(latitude: float, longitude: float, bounds: Sequence[float]) -> bool:
 
 
 @dataclass(frozen=True)
+class Pinned:
+    """One shop type at one premises in a resident's record: their support, wish, or both."""
+
+    premises: Premises
+    shop_type: ShopType
+    support: Support | None
+    wish: Wish | None
+
+
+@dataclass(frozen=True)
 class ResidentRecord:
     """Everything one resident has pinned and supported, for their "My wishes" page."""
 
     wishes: list[Wish]
     area_wishes: list[Wish]
     supports: list[Support]
+
+    @property
+    def pinned(self) -> list[Pinned]:
+        """Supports (with the wish behind each, if any), then wishes not counted yet."""
+        wish_for = {(w.premises_id, w.shop_type_id): w for w in self.wishes}
+        pinned = [
+            Pinned(s.premises, s.shop_type, s, wish_for.pop((s.premises_id, s.shop_type_id), None))
+            for s in self.supports
+        ]
+        return pinned + [Pinned(w.premises, w.shop_type, None, w) for w in wish_for.values()]
 
 
 def record_of(resident: User) -> ResidentRecord:
