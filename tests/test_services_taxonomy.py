@@ -6,6 +6,7 @@ import shutil
 from importlib import resources
 from types import SimpleNamespace
 
+import pytest
 from sqlalchemy import func, select
 
 from wishboard.extensions import db
@@ -83,3 +84,9 @@ def test_a_label_edited_in_the_file_is_updated(app, tmp_path, monkeypatch):
     bakery = db.session.scalar(select(ShopType).where(ShopType.code == "shop=bakery"))
     assert bakery.label_fr == "Boulangerie-pâtisserie"
     assert count(ShopType) == types
+
+
+@pytest.mark.parametrize("code", ["shop=bakery\x00", "shop=\x07bakery", "x" * 81, "", None])
+def test_a_code_that_cannot_be_a_shop_type_finds_none_on_any_database(any_db_app, code) -> None:
+    assert taxonomy.active_shop_type(code) is None
+    assert taxonomy.active_shop_type("shop=bakery").code == "shop=bakery"

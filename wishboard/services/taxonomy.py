@@ -56,7 +56,8 @@ def active_groups() -> list[ShopTypeGroup]:
 
 def active_shop_type(code: str | None) -> ShopType | None:
     """The shop type with this OSM code, if it exists and may still be chosen."""
-    if not code:
+    # A code comes from a URL or a form: PostgreSQL refuses a NUL in a query, so never send one.
+    if not code or len(code) > 80 or not code.isprintable():
         return None
     return db.session.scalars(
         select(ShopType).where(ShopType.code == code, ShopType.active.is_(True))
