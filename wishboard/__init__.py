@@ -52,10 +52,13 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     login_manager.login_message_category = "info"
 
     from . import models  # noqa: F401  (registers the models on the metadata)
+    from .admin.views import bp as admin_bp
     from .api.views import bp as api_bp
     from .auth.views import bp as auth_bp
     from .cli import register_commands
     from .errors import register_error_handlers
+    from .moderation import premises_views  # noqa: F401  (adds premises management to bp)
+    from .moderation.views import bp as moderation_bp
     from .public.views import bp as public_bp
     from .resident.views import bp as resident_bp
 
@@ -63,12 +66,16 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(resident_bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")
     app.register_blueprint(api_bp, url_prefix="/api")
+    app.register_blueprint(moderation_bp, url_prefix="/moderation")
+    app.register_blueprint(admin_bp, url_prefix="/admin")
     register_error_handlers(app)
     register_commands(app)
 
     @login_manager.user_loader
     def load_user(user_id: str) -> models.User | None:
-        return db.session.get(models.User, int(user_id)) if user_id.isdigit() else None
+        # A deactivated account is signed out of every session at its next request.
+        user = db.session.get(models.User, int(user_id)) if user_id.isdigit() else None
+        return user if user is not None and user.active else None
 
     @app.context_processor
     def site_context() -> dict[str, Any]:

@@ -79,6 +79,11 @@ class Config:
         )
         self.WISHBOARD_MAX_TYPES_PER_PREMISES = _env_int("WISHBOARD_MAX_TYPES_PER_PREMISES", 3)
         self.WISHBOARD_FLAGS_TO_HIDE = _env_int("WISHBOARD_FLAGS_TO_HIDE", 3)
+        # A resident with this many published comments and none rejected skips the review queue.
+        self.WISHBOARD_TRUSTED_AFTER = _env_int("WISHBOARD_TRUSTED_AFTER", 3)
+        self.WISHBOARD_TRUST_RESIDENTS = _env_bool("WISHBOARD_TRUST_RESIDENTS", True)
+        # The largest premises file an upload may carry, in bytes (larger requests get a 413).
+        self.MAX_CONTENT_LENGTH = _env_int("WISHBOARD_MAX_UPLOAD_BYTES", 5 * 1024 * 1024)
         self.WISHBOARD_AREA_RADIUS_M = _env_int("WISHBOARD_AREA_RADIUS_M", 300)
         # Area wishes are public only gathered in cells of this size, never at the pinned point.
         self.WISHBOARD_AREA_CELL_M = _env_int("WISHBOARD_AREA_CELL_M", 200)

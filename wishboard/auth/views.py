@@ -2,6 +2,7 @@
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -32,7 +33,12 @@ def register() -> ResponseReturnValue:
     form = RegisterForm()
     if form.validate_on_submit():
         try:
-            user = accounts.register(form.email.data, form.display_name.data, form.password.data)
+            user = accounts.register(
+                form.email.data,
+                form.display_name.data,
+                form.password.data,
+                locale=str(get_locale()),
+            )
         except accounts.AccountError as error:
             getattr(form, error.field or "email").errors.append(error.message)
         else:
@@ -76,7 +82,7 @@ def login() -> ResponseReturnValue:
     if request.method == "GET":
         form.next.data = local_path(request.args.get("next")) or ""
     if form.validate_on_submit():
-        user = accounts.authenticate(form.email.data, form.password.data)
+        user = accounts.authenticate(form.email.data, form.password.data, locale=str(get_locale()))
         if user is not None:
             target = local_path(form.next.data) or url_for("public.index")
             # Sessions live in a signed cookie re-issued with its content: no session id to fixate.

@@ -7,12 +7,14 @@ from .premises import District, Premises, PremisesStatus
 from .shop import Shop
 from .taxonomy import ShopType, ShopTypeGroup
 from .user import Role, User
-from .wish import COMMENT_MAX_LENGTH, Support, Wish, WishStatus
+from .wish import COMMENT_MAX_LENGTH, FLAG_REASON_MAX_LENGTH, Flag, Support, Wish, WishStatus
 
 __all__ = [
     "COMMENT_MAX_LENGTH",
     "AuditEvent",
     "District",
+    "FLAG_REASON_MAX_LENGTH",
+    "Flag",
     "OutboxMessage",
     "OutboxStatus",
     "Premises",

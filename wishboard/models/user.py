@@ -34,6 +34,8 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # The language the person last used the site in, for the e-mails sent to them later.
+    locale: Mapped[str | None] = mapped_column(String(5))
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses to sign in inactive users

@@ -99,3 +99,28 @@ class Support(db.Model):
     resident: Mapped[User | None] = relationship()
     premises: Mapped[Premises] = relationship()
     shop_type: Mapped[ShopType] = relationship()
+
+
+FLAG_REASON_MAX_LENGTH = 200
+
+
+class Flag(db.Model):
+    """A Flag is one signed-in person's report that a published wish or comment is abusive."""
+
+    __tablename__ = "flags"
+    __table_args__ = (
+        # One report per person and wish: three people, not three clicks, hide a comment.
+        UniqueConstraint("wish_id", "reporter_id"),
+        Index("ix_flags_open", "resolved_at", "wish_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    wish_id: Mapped[int] = mapped_column(ForeignKey("wishes.id", ondelete="CASCADE"))
+    reporter_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    reason: Mapped[str] = mapped_column(String(FLAG_REASON_MAX_LENGTH))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set when a moderator decided about the wish; only open flags count towards hiding it.
+    resolved_at: Mapped[datetime | None]
+
+    wish: Mapped[Wish] = relationship()
+    reporter: Mapped[User | None] = relationship()

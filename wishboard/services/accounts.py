@@ -32,7 +32,7 @@ from ..models import (
     WishStatus,
     utcnow,
 )
-from . import outbox
+from . import audit, outbox
 
 DISPLAY_NAME_MAX_LENGTH = 60
 EMAIL_MAX_LENGTH = 254
@@ -40,9 +40,7 @@ PASSWORD_MIN_LENGTH = 10
 VERIFY_SALT = "verify-email"
 RESET_SALT = "reset-password"
 EXPORT_FORMAT = "wishboard-export-1"
-# How audit events name the objects whose snapshots may hold a person's words or address.
-AUDIT_USER = "user"
-AUDIT_WISH = "wish"
+# The fields of audit snapshots that may hold a person's words or address.
 PERSONAL_SNAPSHOT_KEYS = frozenset({"email", "display_name", "comment", "rejection_reason"})
 
 # Passwords long enough to pass the length rule that people still pick first.
@@ -141,9 +139,13 @@ def password_problems(password: str, email: str | None = None) -> list[str]:
     return problems
 
 
-def register(email: str, display_name: str, password: str) -> User:
-    """Create an unverified resident and send them the link that verifies their address."""
+def register(email: str, display_name: str, password: str, locale: str | None = None) -> User:
+    """Create an unverified resident and send them the link that verifies their address.
+
+    `locale` is the language they signed up in: later e-mails to them are written in it.
+    """
     user = _new_user(email, display_name, password, Role.RESIDENT)
+    user.locale = locale
     message = _queue_verification(user)
     _commit_new_user()
     outbox.deliver([message.id])
@@ -158,8 +160,10 @@ def create_verified_user(email: str, role: Role, password: str, display_name: st
     return user
 
 
-def authenticate(email: str, password: str) -> User | None:
+def authenticate(email: str, password: str, locale: str | None = None) -> User | None:
     """The active account with these credentials, now marked as signed in; None otherwise.
+
+    `locale`, the language of the sign-in, becomes the language of later e-mails to them.
 
     An unknown address still costs one hash check, so that timing does not tell which exist.
     """
@@ -170,6 +174,7 @@ def authenticate(email: str, password: str) -> User | None:
     if not check_password_hash(user.password_hash, password) or not user.active:
         return None
     user.last_login_at = utcnow()
+    user.locale = locale or user.locale
     db.session.commit()
     return user
 
@@ -508,14 +513,7 @@ def _erase(user: User) -> None:
         update(AuditEvent).where(AuditEvent.actor_id == user_id).values(actor_id=None)
     )
     db.session.execute(delete(OutboxMessage).where(_addressed_to(user)))
-    db.session.add(
-        AuditEvent(
-            action="account.deleted",
-            object_type=AUDIT_USER,
-            object_id=user_id,
-            before={"role": user.role.value},
-        )
-    )
+    audit.record(None, "account.deleted", audit.USER, user_id, before={"role": user.role.value})
     db.session.delete(user)
 
 
@@ -531,8 +529,8 @@ def _other_active_admins(user: User) -> int:
 def _scrub_audit_snapshots(user_id: int, wish_ids: list[int]) -> None:
     """Take the person's address, name and words out of the audit snapshots about them."""
     about_them = or_(
-        (AuditEvent.object_type == AUDIT_USER) & (AuditEvent.object_id == user_id),
-        (AuditEvent.object_type == AUDIT_WISH) & AuditEvent.object_id.in_(wish_ids),
+        (AuditEvent.object_type == audit.USER) & (AuditEvent.object_id == user_id),
+        (AuditEvent.object_type == audit.WISH) & AuditEvent.object_id.in_(wish_ids),
     )
     for event in db.session.scalars(select(AuditEvent).where(about_them)):
         # New dicts, not edits in place: the JSON columns only notice an assignment.

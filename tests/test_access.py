@@ -1,0 +1,175 @@
+"""Who may use each route: one table, every route of the app, every role.
+
+Each row names an endpoint and what each role gets from it:
+OK (the page, or the action's own answer), LOGIN (sent to sign in), VERIFY (sent to confirm the
+e-mail address), FORBIDDEN (403) or BACK (a plain form sent back where it came from, with the
+refusal in a flash message and nothing written). A route missing from the table fails the test.
+"""
+
+import pytest
+from bs4 import BeautifulSoup
+from flask import Flask
+
+from tests import factories
+from wishboard.extensions import db
+from wishboard.models import Role
+
+OK, LOGIN, VERIFY, FORBIDDEN, BACK = "ok", "login", "verify", "forbidden", "back"
+ROLES = ("visitor", "unverified", "resident", "landlord", "moderator", "admin")
+
+ANYONE = dict.fromkeys(ROLES, OK)
+SIGNED_IN = {**ANYONE, "visitor": LOGIN}
+# A link with a bad token: everyone gets the page that explains it.
+BAD_TOKEN = dict.fromkeys(ROLES, "ok (400)")
+REDIRECT = dict.fromkeys(ROLES, "ok (303)")
+# Signing up again while signed in: sent back to the map.
+SIGNED_OUT_ONLY = {**REDIRECT, "visitor": OK}
+# Wishing and supporting: residents only; the others are told why (resident/views.py _refused).
+WISHER = {
+    "visitor": LOGIN,
+    "unverified": VERIFY,
+    "resident": OK,
+    "landlord": BACK,
+    "moderator": BACK,
+    "admin": BACK,
+}
+MODERATORS = {**dict.fromkeys(ROLES, FORBIDDEN), "visitor": LOGIN, "moderator": OK, "admin": OK}
+ADMINS = {**MODERATORS, "moderator": FORBIDDEN}
+
+# (endpoint, method) -> what each role gets.
+ACCESS: dict[tuple[str, str], dict[str, str]] = {
+    ("static", "GET"): ANYONE,
+    ("public.index", "GET"): ANYONE,
+    ("public.healthz", "GET"): ANYONE,
+    ("public.premises_list", "GET"): ANYONE,
+    ("public.premises_detail", "GET"): ANYONE,
+    ("public.set_language", "GET"): REDIRECT,
+    ("api.premises_geojson", "GET"): ANYONE,
+    ("api.demand_csv", "GET"): ANYONE,
+    ("api.area_wishes_geojson", "GET"): ANYONE,
+    ("auth.register", "GET"): SIGNED_OUT_ONLY,
+    ("auth.register", "POST"): ANYONE,
+    ("auth.login", "GET"): ANYONE,
+    ("auth.login", "POST"): ANYONE,
+    ("auth.logout", "POST"): ANYONE,
+    ("auth.check_email", "GET"): ANYONE,
+    ("auth.verify", "GET"): BAD_TOKEN,
+    # Those already verified are sent on to the map; the others get their link again.
+    ("auth.resend_verification", "POST"): {**SIGNED_IN, "unverified": VERIFY},
+    ("auth.reset_request", "GET"): ANYONE,
+    ("auth.reset_request", "POST"): ANYONE,
+    ("auth.reset_sent", "GET"): ANYONE,
+    ("auth.reset_password", "GET"): BAD_TOKEN,
+    ("auth.reset_password", "POST"): ANYONE,
+    ("resident.make_wish", "POST"): WISHER,
+    ("resident.support", "POST"): WISHER,
+    ("resident.withdraw", "POST"): WISHER,
+    ("resident.area_wish", "GET"): ANYONE,  # the page explains who may wish
+    ("resident.area_wish", "POST"): WISHER,
+    ("resident.withdraw_area_wish", "POST"): WISHER,
+    ("resident.my_wishes", "GET"): SIGNED_IN,
+    ("resident.account", "GET"): SIGNED_IN,
+    ("resident.export_data", "GET"): SIGNED_IN,
+    ("resident.delete_account", "GET"): SIGNED_IN,
+    ("resident.delete_account", "POST"): SIGNED_IN,
+}
+
+
+# What a form needs to be valid, so that only who is asking decides the answer.
+FORM_DATA: dict[str, dict[str, str]] = {
+    "resident.make_wish": {"shop_type": "shop=bakery"},
+    "resident.area_wish": {"shop_type": "shop=bakery", "latitude": "48.87", "longitude": "2.38"},
+}
+# URL variables that mean something else for one endpoint.
+URL_VALUES: dict[str, dict[str, str]] = {"public.set_language": {"code": "en"}}
+
+
+@pytest.fixture
+def url_values(app: Flask) -> dict[str, object]:
+    """A value for every URL variable of the app, naming real rows."""
+    premises = factories.make_premises()
+    wish = factories.make_wish(premises, comment="Une boulangerie", status="pending")
+    db.session.commit()
+    return {
+        "premises_id": premises.id,
+        "wish_id": wish.id,
+        "code": "shop=bakery",
+        "token": "not-a-token",
+        "filename": "css/site.css",
+    }
+
+
+def _routes(app: Flask) -> list[tuple[str, str, str]]:
+    """Every (endpoint, method, rule) the app answers, HEAD and OPTIONS aside."""
+    return sorted(
+        (rule.endpoint, method, rule.rule)
+        for rule in app.url_map.iter_rules()
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    )
+
+
+def test_every_route_is_in_the_table(app):
+    missing = [(endpoint, method) for endpoint, method, _ in _routes(app)]
+    missing = [route for route in missing if route not in ACCESS]
+    assert missing == [], "add these routes to ACCESS in tests/test_access.py"
+    stale = set(ACCESS) - {(endpoint, method) for endpoint, method, _ in _routes(app)}
+    assert stale == set()
+
+
+def _sign_in(client, role: str) -> None:
+    if role == "visitor":
+        return
+    user = factories.make_user(
+        role=Role.RESIDENT if role == "unverified" else Role(role),
+        verified=role != "unverified",
+    )
+    db.session.commit()
+    with client.session_transaction() as session:
+        session["_user_id"] = str(user.id)
+        session["_fresh"] = True
+
+
+def _outcome(response, client) -> str:
+    location = response.headers.get("Location", "")
+    with client.session_transaction() as session:
+        categories = {category for category, _ in session.pop("_flashes", [])}
+    if response.status_code in (302, 303) and location.startswith("/auth/login"):
+        return LOGIN
+    if response.status_code in (302, 303) and location.startswith("/auth/check-email"):
+        return VERIFY
+    if response.status_code == 403:
+        return FORBIDDEN
+    if response.status_code == 303 and "error" in categories:
+        return BACK
+    assert response.status_code < 500, response.request.path
+    if response.request.method == "GET" and response.status_code != 200:
+        return f"{OK} ({response.status_code})"
+    return OK
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_gets_what_the_table_says(app, url_values, role):
+    client = app.test_client()
+    _sign_in(client, role)
+    page = BeautifulSoup(client.get("/auth/reset").get_data(as_text=True), "html.parser")
+    token = page.select_one("input[name=csrf_token]")["value"]
+    outcomes = {}
+    # Signing out last: it ends the session the other rows rely on.
+    for endpoint, method, rule in sorted(_routes(app), key=lambda route: route[0] == "auth.logout"):
+        values = {**url_values, **URL_VALUES.get(endpoint, {})}
+        response = client.open(
+            _fill_converters(rule, values),
+            method=method,
+            data={"csrf_token": token, **FORM_DATA.get(endpoint, {})},
+        )
+        outcomes[(endpoint, method)] = _outcome(response, client)
+        response.close()
+    expected = {route: ACCESS[route][role] for route in outcomes if route in ACCESS}
+    assert {route: outcomes[route] for route in expected} == expected
+
+
+def _fill_converters(url: str, values: dict[str, object]) -> str:
+    """Replace `<int(...):name>` and `<path:name>` variables with their values."""
+    import re
+
+    return re.sub(r"<(?:[a-z]+(?:\([^)]*\))?:)?([a-z_]+)>", lambda m: str(values[m[1]]), url)

@@ -1,0 +1,1 @@
+"""Administrators: accounts and roles, and the shop-type taxonomy."""

@@ -1,0 +1,1 @@
+"""City staff: the review queue, flags, premises management and the audit log."""
