@@ -57,7 +57,7 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     from .auth.views import bp as auth_bp
     from .cli import register_commands
     from .errors import register_error_handlers
-    from .moderation import premises_views  # noqa: F401  (adds premises management to bp)
+    from .moderation import audit_views, premises_views  # noqa: F401  (their routes join bp)
     from .moderation.views import bp as moderation_bp
     from .public.views import bp as public_bp
     from .resident.views import bp as resident_bp
