@@ -6,12 +6,23 @@ from threading import Barrier
 
 import pytest
 from flask import Flask
+from sqlalchemy import func, select
 
 from tests import factories
 from tests.conftest import make_app, postgres_url
 from wishboard.extensions import db
-from wishboard.models import Premises, ShopType, User
-from wishboard.services import wishes
+from wishboard.models import (
+    AuditEvent,
+    Flag,
+    Premises,
+    Role,
+    ShopType,
+    Support,
+    User,
+    Wish,
+    WishStatus,
+)
+from wishboard.services import moderation, wishes
 from wishboard.services.demand import demand_for
 
 pytestmark = pytest.mark.postgres
@@ -112,3 +123,52 @@ def test_the_cap_holds_when_one_resident_picks_six_types_at_once(pg_app: Flask) 
     assert len(refused) == 3 and results.count(True) == 3
     db.session.expire_all()
     assert sum(d.count for d in demand_for(premises)) == 3
+
+
+def test_moderators_deciding_one_item_at_once_decide_it_once(pg_app: Flask) -> None:
+    wish = factories.make_wish(
+        factories.make_premises(), comment="Du pain", status=WishStatus.PENDING
+    )
+    staff = [factories.make_user(Role.MODERATOR) for _ in range(10)]
+    db.session.commit()
+    ids = [user.id for user in staff]
+
+    def decide(i: int) -> int:
+        moderator = db.session.get(User, ids[i])
+        if i % 2:
+            return len(moderation.publish(moderator, [wish.id]).decided)
+        return len(moderation.reject(moderator, [wish.id], "abusive").decided)
+
+    results = run_together(pg_app, 10, decide)
+
+    assert sorted(results) == [0] * 9 + [1]
+    db.session.expire_all()
+    decided = db.session.scalar(
+        select(func.count()).select_from(AuditEvent).where(AuditEvent.object_id == wish.id)
+    )
+    assert decided == 1
+    supports = db.session.scalar(select(func.count()).select_from(Support))
+    assert supports == (1 if db.session.get(Wish, wish.id).status is WishStatus.PUBLISHED else 0)
+
+
+def test_reports_arriving_together_hide_the_comment_once(pg_app: Flask) -> None:
+    wish = factories.make_wish(factories.make_premises(), comment="Insulte")
+    people = [factories.make_user() for _ in range(6)]
+    db.session.commit()
+    ids = [person.id for person in people]
+
+    def report(i: int) -> bool:
+        return moderation.flag(
+            db.session.get(User, ids[i]), db.session.get(Wish, wish.id), "abusive", 3
+        )
+
+    results = run_together(pg_app, 6, report)
+
+    assert results == [True] * 6
+    db.session.expire_all()
+    assert db.session.get(Wish, wish.id).status is WishStatus.HIDDEN
+    assert db.session.scalar(select(func.count()).select_from(Flag)) == 6
+    hidden_events = db.session.scalar(
+        select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "wish.auto_hidden")
+    )
+    assert hidden_events == 1

@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 
 from tests import factories
 from wishboard.extensions import db
-from wishboard.models import Premises, PremisesStatus, Support, Wish, WishStatus
-from wishboard.services import wishes
+from wishboard.models import Premises, PremisesStatus, Role, Support, Wish, WishStatus
+from wishboard.services import moderation
 from wishboard.services.demand import demand_for
 
 BAKERY = "shop=bakery"
@@ -507,8 +507,7 @@ def test_a_comment_awaits_review_and_counts_once_published(client, login_as, pre
         assert "Awaiting review" not in text
 
     wish = db.session.scalars(select(Wish)).one()
-    wishes.publish(wish)
-    db.session.commit()
+    moderation.publish(factories.make_user(Role.MODERATOR), [wish.id])
 
     assert count_of(premises) == 1
     page = soup(client.get(f"/premises/{premises.id}"))

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from tests import factories
 from wishboard.extensions import db
 from wishboard.models import PremisesStatus, Role, Support, Wish, WishStatus
-from wishboard.services import wishes
+from wishboard.services import moderation, wishes
 from wishboard.services.demand import demand_for
 
 CAP = 3
@@ -86,8 +86,7 @@ def test_a_wish_with_comment_waits_for_review_and_counts_once_published(any_db_a
     assert mine.types_used == 1  # a pending wish holds its place under the cap
     assert wishes.standing(other, premises, CAP).wishes == ()
 
-    wishes.publish(wish)
-    db.session.commit()
+    moderation.publish(factories.make_user(Role.MODERATOR), [wish.id])
 
     assert counts(premises) == {"shop=bakery": 1}
     assert [w.comment for w in wishes.published_comments(premises)] == ["Du bon pain"]

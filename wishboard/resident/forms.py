@@ -13,6 +13,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, ValidationEr
 
 from ..forms import Form
 from ..models import COMMENT_MAX_LENGTH, ShopType
+from ..moderation.forms import ReasonMixin
 from ..services.taxonomy import active_groups, active_shop_type
 
 
@@ -100,3 +101,9 @@ class DeleteAccountForm(Form):
         _l("I understand this cannot be undone"),
         validators=[DataRequired(_l("Tick this box to confirm."))],
     )
+
+
+class FlagForm(ReasonMixin, Form):
+    """Report a published comment to the moderators, with a reason."""
+
+    next = HiddenField()

@@ -21,15 +21,17 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
+from ..extensions import db
 from ..htmx import after_change, render
-from ..models import Premises, ShopType, WishStatus
+from ..models import Premises, ShopType, Wish, WishStatus
+from ..moderation.forms import OTHER
 from ..public.pages import load_premises, max_types, premises_page, viewer, wish_form
 from ..public.views import LARGEST_ID
 from ..redirects import local_path
-from ..services import accounts, wishes
+from ..services import accounts, moderation, wishes
 from ..services.demand import Demand, demand_for
 from ..services.taxonomy import active_shop_type
-from .forms import ActionForm, AreaWishForm, DeleteAccountForm, shop_type_choices
+from .forms import ActionForm, AreaWishForm, DeleteAccountForm, FlagForm, shop_type_choices
 
 bp = Blueprint("resident", __name__)
 
@@ -55,6 +57,16 @@ def _refused(
         wishes.Barrier.ROLE: back,
     }
     return after_change(targets[error.barrier], error.message, fragment, category="error")
+
+
+def _trusted(comment: str | None) -> bool:
+    """Whether the signed-in resident's comment may skip the review queue."""
+    person, config = viewer(), current_app.config
+    if person is None or not (comment or "").strip():
+        return False
+    return moderation.is_trusted(
+        person, config["WISHBOARD_TRUSTED_AFTER"], config["WISHBOARD_TRUST_RESIDENTS"]
+    )
 
 
 def _support_button(
@@ -96,7 +108,12 @@ def make_wish(premises_id: int) -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             wish = wishes.make_wish(
-                viewer(), premises, form.chosen_type, form.comment.data, max_types()
+                viewer(),
+                premises,
+                form.chosen_type,
+                form.comment.data,
+                max_types(),
+                trusted=_trusted(form.comment.data),
             )
         except wishes.NotAllowed as error:
             return _refused(error, back, lambda: premises_page(premises, status=403))
@@ -198,6 +215,7 @@ def area_wish() -> ResponseReturnValue:
                 form.chosen_type,
                 form.comment.data,
                 bounds,
+                trusted=_trusted(form.comment.data),
             )
         except wishes.NotAllowed as error:
             here = url_for(
@@ -264,6 +282,57 @@ def my_wishes() -> ResponseReturnValue:
         may_withdraw=wishes.may_withdraw,
         locale=str(get_locale()),
     )
+
+
+# Reports of abuse
+
+
+def _reported_wish(wish_id: int) -> Wish:
+    """A published wish someone may report, or a 404 (hidden and pending ones are not shown)."""
+    wish = db.session.get(Wish, wish_id)
+    if wish is None or wish.status is not WishStatus.PUBLISHED or not wish.comment:
+        abort(404)
+    return wish
+
+
+def _report_page(wish: Wish, form: FlagForm, status: int = 200, done: str | None = None):
+    back = local_path(form.next.data) or _wish_place(wish)
+    return render(
+        "resident/report.html", "report", status=status, wish=wish, form=form, done=done, back=back
+    )
+
+
+def _wish_place(wish: Wish) -> str:
+    """Where a wish is shown: its premises page, or the map for an area wish."""
+    if wish.premises_id is None:
+        return url_for("public.index")
+    return url_for("public.premises_detail", premises_id=wish.premises_id)
+
+
+@bp.route(f"/wishes/<int(max={LARGEST_ID}):wish_id>/report", methods=["GET", "POST"])
+@login_required
+def report(wish_id: int) -> ResponseReturnValue:
+    """Report a published comment as abusive; enough reports hide it until a moderator decides."""
+    wish = _reported_wish(wish_id)
+    form = FlagForm(prefix=f"report-{wish.id}")
+    if request.method == "GET":
+        form.next.data = local_path(request.args.get("next")) or ""
+    if not current_user.is_verified:
+        flash(_("Confirm your e-mail address before reporting a comment."), "error")
+        return redirect(url_for("auth.check_email"), 303)
+    if not form.validate_on_submit():
+        return _report_page(wish, form, 422 if request.method == "POST" else 200)
+    try:
+        reason = moderation.clean_reason(
+            None if form.reason.data == OTHER else form.reason.data, form.reason_text.data
+        )
+        moderation.flag(current_user, wish, reason, current_app.config["WISHBOARD_FLAGS_TO_HIDE"])
+    except moderation.ModerationError as error:
+        form.reason.errors = [*form.reason.errors, error.message]
+        return _report_page(wish, form, 422)
+    done = _("Thank you. A moderator will read your report.")
+    back = local_path(form.next.data) or _wish_place(wish)
+    return after_change(back, done, lambda: _report_page(wish, form, done=done))
 
 
 # Account

@@ -32,7 +32,7 @@ from ..models import (
     WishStatus,
     utcnow,
 )
-from . import audit, outbox
+from . import audit, moderation, outbox
 
 DISPLAY_NAME_MAX_LENGTH = 60
 EMAIL_MAX_LENGTH = 254
@@ -423,7 +423,7 @@ def export_data(user: User) -> dict[str, Any]:
                 "shop_type": _shop_type_ref(wish.shop_type),
                 "comment": wish.comment,
                 "status": wish.status.value,
-                "rejection_reason": wish.rejection_reason,
+                "rejection_reason": moderation.reason_label(wish.rejection_reason) or None,
                 "created_at": _iso(wish.created_at),
             }
             for wish in wishes
@@ -470,7 +470,7 @@ def delete_account(user: User, password: str) -> None:
     if not check_password_hash(user.password_hash, password):
         raise AccountError(_("This is not your account's password."), field="password")
     try:
-        if user.role is Role.ADMIN and not _other_active_admins(user):
+        if user.role is Role.ADMIN and not other_active_admins(user):
             raise AccountError(
                 _(
                     "You are the last administrator. Give the administrator role to someone "
@@ -517,7 +517,7 @@ def _erase(user: User) -> None:
     db.session.delete(user)
 
 
-def _other_active_admins(user: User) -> int:
+def other_active_admins(user: User) -> int:
     """How many other active administrators there are, their rows locked until the commit."""
     # Locked, so that two last-but-one administrators leaving at once cannot both succeed.
     admin_ids = db.session.scalars(

@@ -175,18 +175,19 @@ def make_wish(
     shop_type: ShopType,
     comment: str | None,
     max_types: int,
+    trusted: bool = False,
 ) -> Wish:
     """Pin `shop_type` at `premises` for `resident`; with no comment it counts at once.
 
     A comment makes the wish `pending`: it counts (and its comment is shown) once a moderator
-    publishes it. Wishing again for the same type is not an error; a new comment replaces the
-    old one and goes back to review.
+    publishes it, unless the resident is `trusted` (see `moderation.is_trusted`). Wishing again
+    for the same type is not an error; a new comment replaces the old one and goes back to review.
     """
     _check_may_wish(resident, premises, shop_type)
     comment = _clean_comment(comment)
     _lock_resident(resident)
-    status = WishStatus.PENDING if comment else WishStatus.PUBLISHED
-    inserted = _insert_ignoring_duplicate(
+    status = WishStatus.PENDING if comment and not trusted else WishStatus.PUBLISHED
+    inserted = insert_ignoring_duplicate(
         Wish,
         author_id=resident.id,
         premises_id=premises.id,
@@ -203,7 +204,7 @@ def make_wish(
         )
     ).one()
     if not inserted and comment and comment != wish.comment:
-        wish.comment, wish.status = comment, WishStatus.PENDING
+        wish.comment, wish.status = comment, status
         wish.moderated_at = wish.moderated_by_id = wish.rejection_reason = None
     if wish.status is WishStatus.PUBLISHED:
         _insert_support(resident, premises, shop_type)
@@ -250,10 +251,8 @@ def may_withdraw(premises: Premises) -> bool:
     return premises.status is not PremisesStatus.LET
 
 
-def publish(wish: Wish) -> None:
-    """Make a pending wish public and count it (the moderation queue calls this); not committed."""
-    wish.status = WishStatus.PUBLISHED
-    wish.moderated_at = utcnow()
+def count_published(wish: Wish) -> None:
+    """Count a wish a moderator has just published: its author's support (not committed)."""
     if wish.premises_id is not None and wish.author_id is not None:
         _insert_support(wish.author, wish.premises, wish.shop_type)
 
@@ -265,10 +264,12 @@ def make_area_wish(
     shop_type: ShopType,
     comment: str | None,
     bounds: Sequence[float],
+    trusted: bool = False,
 ) -> Wish:
     """Pin `shop_type` at a point of the town; a resident's earlier pin of that type moves there.
 
-    `bounds` is the town's (south, west, north, east): a point outside is refused.
+    `bounds` is the town's (south, west, north, east): a point outside is refused. A comment
+    waits for review unless the resident is `trusted`.
     """
     barrier = barrier_for(resident)
     if barrier is not None:
@@ -286,7 +287,7 @@ def make_area_wish(
         "latitude": round(latitude, 6),
         "longitude": round(longitude, 6),
         "comment": comment,
-        "status": WishStatus.PENDING if comment else WishStatus.PUBLISHED,
+        "status": WishStatus.PENDING if comment and not trusted else WishStatus.PUBLISHED,
         "created_at": utcnow(),
         "moderated_at": None,
         "moderated_by_id": None,
@@ -427,7 +428,7 @@ def _dialect_insert(model):
     return module.insert(model)
 
 
-def _insert_ignoring_duplicate(model, **values) -> bool:
+def insert_ignoring_duplicate(model, **values) -> bool:
     """Insert a row unless a unique constraint already holds one like it; True if inserted."""
     # RETURNING, not rowcount: an ORM insert through psycopg reports no row count.
     statement = _dialect_insert(model).values(**values).on_conflict_do_nothing()
@@ -435,7 +436,7 @@ def _insert_ignoring_duplicate(model, **values) -> bool:
 
 
 def _insert_support(resident: User, premises: Premises, shop_type: ShopType) -> bool:
-    return _insert_ignoring_duplicate(
+    return insert_ignoring_duplicate(
         Support,
         resident_id=resident.id,
         premises_id=premises.id,
