@@ -22,7 +22,8 @@ def reason_choices() -> list[SelectChoice]:
 class ReasonMixin:
     """A reason picked from the list, or typed."""
 
-    reason = SelectField(_l("Reason"), choices=reason_choices)
+    # Checked by moderation.clean_reason, with a message that says what to do.
+    reason = SelectField(_l("Reason"), choices=reason_choices, validate_choice=False)
     reason_text = StringField(
         _l("Other reason"),
         validators=[Length(max=REASON_MAX_LENGTH, message=_l("At most %(max)d characters."))],

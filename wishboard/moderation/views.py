@@ -75,18 +75,27 @@ def _reason(form: RejectForm | BulkDecisionForm) -> str | None:
 # The queue
 
 
-def _queue_page(status: int = 200, bulk_form: BulkDecisionForm | None = None, **extra):
+def _queue_page(
+    status: int = 200,
+    bulk_form: BulkDecisionForm | None = None,
+    invalid: tuple[int, RejectForm] | None = None,
+    **extra,
+) -> ResponseReturnValue:
+    """The queue page (its queue block for htmx); `invalid` is (wish id, its form with errors)."""
     pagination = moderation.queue(_page(), _page_size())
     items = pagination.items
+    reject_forms = {wish.id: _reject_form(wish) for wish in items}
+    if invalid is not None:
+        wish_id, form = invalid
+        reject_forms[wish_id] = form
     return render(
         "moderation/queue.html",
         "queue",
         status=status,
         pagination=pagination,
         records=moderation.author_records(wish.author_id for wish in items),
-        reject_forms={wish.id: _reject_form(wish) for wish in items},
+        reject_forms=reject_forms,
         bulk_form=bulk_form or BulkDecisionForm(),
-        action_form=ActionForm(),
         counts=_counts(),
         **extra,
     )
