@@ -97,6 +97,7 @@ def _queue_page(
         reject_forms=reject_forms,
         bulk_form=bulk_form or BulkDecisionForm(),
         counts=_counts(),
+        tab="moderation.queue",
         **extra,
     )
 
@@ -196,8 +197,8 @@ def _flags_page(status: int = 200, **extra) -> ResponseReturnValue:
         status=status,
         pagination=pagination,
         items=items,
-        action_form=ActionForm(),
         counts=_counts(),
+        tab="moderation.flags",
         **extra,
     )
 
@@ -215,8 +216,8 @@ def hidden() -> ResponseReturnValue:
         "moderation/hidden.html",
         "items",
         pagination=moderation.hidden(_page(), _page_size()),
-        action_form=ActionForm(),
         counts=_counts(),
+        tab="moderation.hidden",
     )
 
 
