@@ -4,6 +4,7 @@ What the commands print is in the site's default language (BABEL_DEFAULT_LOCALE)
 """
 
 import secrets
+from pathlib import Path
 
 import click
 from flask import Flask
@@ -115,9 +116,83 @@ def send_mail_command() -> None:
     click.echo(ngettext("%(num)d e-mail sent.", "%(num)d e-mails sent.", sent))
 
 
+# Files with fewer rows are checked in a blink: a progress bar would only flicker.
+PROGRESS_FROM_ROWS = 500
+
+
+def _progress_for_large(items, label: str):
+    """A progress bar for a long list of rows; a short one goes by without."""
+    return _progress(items, label) if len(items) >= PROGRESS_FROM_ROWS else items
+
+
+@click.command("import-premises")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Check the file and say what would change, without writing anything.",
+)
+@click.option(
+    "--create-districts",
+    is_flag=True,
+    help="Create the districts the file names that do not exist yet (else they are errors).",
+)
+@with_appcontext
+def import_premises_command(file: Path, dry_run: bool, create_districts: bool) -> None:
+    """Create or update premises from a CSV or GeoJSON file, matched by reference.
+
+    Every row is checked first; with any problem, each is printed ("line N: …") and nothing is
+    written. The README lists the columns.
+    """
+    from sqlalchemy.exc import IntegrityError
+
+    from .extensions import db
+    from .services import premises_import
+
+    report = premises_import.import_premises(
+        None,
+        file.read_bytes(),
+        file.name,
+        dry_run=dry_run,
+        create_districts=create_districts,
+        progress=_progress_for_large,
+    )
+    if not report.ok:
+        db.session.rollback()
+        for problem in report.problems:
+            click.echo(str(problem), err=True)
+        raise CommandError(
+            ngettext(
+                "%(num)d problem in the file: nothing was imported.",
+                "%(num)d problems in the file: nothing was imported.",
+                len(report.problems),
+            )
+        )
+    if report.districts_created:
+        names = ", ".join(report.districts_created)
+        click.echo(_("New districts: %(names)s.", names=names))
+    if dry_run:
+        click.echo(_("Dry run, nothing written: %(summary)s", summary=report.summary()))
+        return
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()  # another import or edit gave the same reference meanwhile
+        raise CommandError(
+            _("The premises changed while importing; nothing was imported. Run it again.")
+        ) from None
+    click.echo(_("Premises imported: %(summary)s", summary=report.summary()))
+
+
 def register_commands(app: Flask) -> None:
     """Attach Wishboard's own commands to the app's CLI."""
-    commands = (demo_command, create_user_command, load_shop_types_command, send_mail_command)
+    commands = (
+        demo_command,
+        create_user_command,
+        load_shop_types_command,
+        send_mail_command,
+        import_premises_command,
+    )
     for command in commands:
         app.cli.add_command(command)
 

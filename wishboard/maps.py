@@ -227,3 +227,51 @@ def position_map(
         fill_opacity=0.9,
     ).add_to(place)
     return _parts(place, css=(LEAFLET_CSS,), js=(LEAFLET_JS,))
+
+
+def picker_map(
+    latitude: float | None,
+    longitude: float | None,
+    center: Sequence[float],
+    zoom: int,
+    bounds: Sequence[float],
+    tile_url: str,
+    tile_attribution: str,
+    labels: Mapping[str, str],
+    fields: tuple[str, str] = ("latitude", "longitude"),
+    status: str = "picker-status",
+) -> MapParts:
+    """A map on which staff set a place by clicking or dragging: it fills two typed fields.
+
+    `fields` are the ids of the latitude and longitude inputs, which stay the way to type the
+    place (and its text alternative); static/js/position_picker.js draws the draggable pin and
+    says what was chosen in the live region of id `status`. `labels["map"]` names the map for
+    screen readers.
+    """
+    placed = latitude is not None and longitude is not None
+    south, west, north, east = bounds
+    slack_lat, slack_lon = (north - south) * BOUNDS_SLACK, (east - west) * BOUNDS_SLACK
+    picker = _EmbeddedMap(
+        name="picker",
+        accessible_name=labels["map"],
+        css_class="picker-map",
+        data_attributes={
+            "picker-latitude": fields[0],
+            "picker-longitude": fields[1],
+            "picker-status": status,
+            "bounds": json.dumps(list(bounds)),
+            "labels": json.dumps(dict(labels), ensure_ascii=False),
+        },
+        location=[latitude, longitude] if placed else list(center),
+        zoom_start=17 if placed else zoom,
+        tiles=_tile_layer(tile_url, tile_attribution),
+        max_bounds=True,
+        min_lat=south - slack_lat,
+        min_lon=west - slack_lon,
+        max_lat=north + slack_lat,
+        max_lon=east + slack_lon,
+        maxZoom=MAX_ZOOM,
+        minZoom=MIN_ZOOM,
+        scrollWheelZoom=False,
+    )
+    return _parts(picker, css=(LEAFLET_CSS,), js=(LEAFLET_JS,))
