@@ -54,6 +54,22 @@ def shop_type(code: str = "shop=bakery") -> ShopType:
     return db.session.query(ShopType).filter_by(code=code).one()
 
 
+def make_shop_type(**overrides) -> ShopType:
+    """A new active shop type in the group of bakeries, after every loaded type."""
+    n = next(_sequence)
+    values = {
+        "code": f"shop=test_{n}",
+        "label_fr": f"Type {n}",
+        "label_en": f"Type {n}",
+        "group": shop_type().group,
+        "position": 1000 + n,
+    }
+    new_type = ShopType(**(values | overrides))
+    db.session.add(new_type)
+    db.session.flush()
+    return new_type
+
+
 def make_premises(**overrides) -> Premises:
     n = next(_sequence)
     values = {

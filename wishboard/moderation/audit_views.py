@@ -1,3 +1,65 @@
 """The audit log: every moderation action, premises change and role change, filterable, as CSV."""
 
-from .views import bp  # noqa: F401  (the routes below are the moderation blueprint's)
+from flask import Response, abort, current_app, request
+from flask.typing import ResponseReturnValue
+
+from ..htmx import render
+from ..services import audit
+from ..services.csv_export import csv_bytes
+from .audit_forms import ACTION_LABELS, AuditFilterForm
+from .views import bp
+
+# Page numbers past a 32-bit integer exist nowhere; the database would refuse them.
+LARGEST_PAGE = 2**31 - 1
+
+
+def _page_number() -> int:
+    """The `page` query argument; anything but a positive whole number does not exist (404)."""
+    raw = request.args.get("page", "1")
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= LARGEST_PAGE:
+        abort(404)
+    return int(raw)
+
+
+def _refused(form: AuditFilterForm) -> ResponseReturnValue:
+    """Filters that make no sense: the page with their errors, as a 400."""
+    return render(
+        "moderation/audit.html",
+        status=400,
+        form=form,
+        page=None,
+        filter_args={},
+        objects={},
+        action_labels=ACTION_LABELS,
+    )
+
+
+@bp.get("/audit")
+def audit_log() -> ResponseReturnValue:
+    """Every audit event matching the filters, newest first, page by page."""
+    form = AuditFilterForm(request.args)
+    if not form.validate():
+        return _refused(form)
+    page = audit.events(form.filters(), _page_number(), current_app.config["WISHBOARD_PAGE_SIZE"])
+    return render(
+        "moderation/audit.html",
+        form=form,
+        page=page,
+        filter_args=form.url_args(),
+        objects=audit.objects_of(page.items),
+        action_labels=ACTION_LABELS,
+    )
+
+
+@bp.get("/audit.csv")
+def audit_csv() -> ResponseReturnValue:
+    """The events matching the filters as a CSV file (every page), newest first."""
+    form = AuditFilterForm(request.args)
+    if not form.validate():
+        return _refused(form)
+    body = csv_bytes(audit.CSV_HEADER, audit.event_rows(form.filters()))
+    return Response(
+        body,
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="audit-log.csv"'},
+    )

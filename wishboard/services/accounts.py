@@ -521,7 +521,10 @@ def other_active_admins(user: User) -> int:
     """How many other active administrators there are, their rows locked until the commit."""
     # Locked, so that two last-but-one administrators leaving at once cannot both succeed.
     admin_ids = db.session.scalars(
-        select(User.id).where(User.role == Role.ADMIN, User.active.is_(True)).with_for_update()
+        select(User.id)
+        .where(User.role == Role.ADMIN, User.active.is_(True))
+        .order_by(User.id)  # always the same order: two lockers wait instead of deadlocking
+        .with_for_update()
     )
     return sum(admin_id != user.id for admin_id in admin_ids)
 
