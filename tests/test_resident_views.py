@@ -1077,3 +1077,25 @@ def test_a_signed_in_non_resident_withdrawing_an_area_wish_is_not_sent_to_sign_i
     assert response.status_code == 303
     assert response.headers["Location"] == target
     assert rows(Wish) == 1
+
+
+def test_a_deactivated_type_takes_no_new_support_but_its_supporters_can_withdraw(
+    client, login_as, premises
+) -> None:
+    resident = login_as()
+    butcher = factories.shop_type("shop=butcher")
+    factories.make_support(premises, resident)
+    factories.make_support(premises, code="shop=butcher")
+    factories.shop_type().active = False
+    butcher.active = False
+    db.session.commit()
+
+    page = soup(client.get(f"/premises/{premises.id}"))
+    assert page.select_one(f"#{button_id(premises)} button[aria-pressed=true]")
+    assert not page.select_one(f"#{button_id(premises, 'shop=butcher')} button")
+    assert post(client, support_url(premises, "shop=butcher")).status_code == 404
+
+    response = post(client, withdraw_url(premises), htmx=True)
+
+    assert response.status_code == 200
+    assert count_of(premises) == 0

@@ -192,3 +192,17 @@ def test_csv_neutralises_cells_that_look_like_formulas(app):
     assert row[3] == '\'=HYPERLINK("http://x")'
     # The JSON cell starts with "{": a spreadsheet reads it as text.
     assert json.loads(row[8]) == {"notes": "=1+1"}
+
+
+def test_an_event_without_actor_is_automatic_or_by_a_deleted_account(app) -> None:
+    wish = factories.make_wish(factories.make_premises(), comment="x")
+    db.session.commit()
+    hidden = audit.record(None, "wish.auto_hidden", audit.WISH, wish.id)
+    gone = audit.record(None, "wish.published", audit.WISH, wish.id)
+    db.session.commit()
+
+    assert audit.is_automatic(hidden) and not audit.is_automatic(gone)
+    labels = {row[4]: row[3] for row in audit.event_rows(audit.AuditFilter())}
+    assert labels == {"wish.auto_hidden": "automatic", "wish.published": "deleted account"}
+    automatic = audit.event_rows(audit.AuditFilter(automatic=True))
+    assert [row[4] for row in automatic] == ["wish.auto_hidden"]

@@ -13,13 +13,19 @@ from ..models import Role, Wish
 from ..public.views import LARGEST_ID
 from ..redirects import local_path
 from ..resident.forms import ActionForm
-from ..services import moderation
+from ..services import audit, moderation
 from .forms import OTHER, BulkDecisionForm, RejectForm
 
 bp = Blueprint("moderation", __name__)
 bp.before_request(require_role(Role.MODERATOR))
 
 WISH_URL = f"/wishes/<int(max={LARGEST_ID}):wish_id>"
+
+
+@bp.app_template_test("automatic")
+def is_automatic(event) -> bool:
+    """`{% if event is automatic %}`: an audit event the site did by itself."""
+    return audit.is_automatic(event)
 
 
 @bp.app_template_filter("reason_label")

@@ -19,6 +19,22 @@ WISH = "wish"
 PREMISES = "premises"
 SHOP_TYPE = "shop_type"
 
+# What the site does by itself (no actor). Any other event without an actor was done by someone
+# whose account has since been deleted.
+SYSTEM_ACTIONS = frozenset({"wish.auto_hidden"})
+
+
+def is_automatic(event: AuditEvent) -> bool:
+    """True when the site itself acted, not a person."""
+    return event.actor_id is None and event.action in SYSTEM_ACTIONS
+
+
+def actor_label(event: AuditEvent, name: str | None) -> str:
+    """Who acted, in words: their name, "automatic", or "deleted account"."""
+    if event.actor_id is not None and name is not None:
+        return name
+    return _("automatic") if is_automatic(event) else _("deleted account")
+
 
 def record(
     actor: User | None,
@@ -118,6 +134,7 @@ def _conditions(selected: AuditFilter) -> list:
     conditions = []
     if selected.automatic:
         conditions.append(AuditEvent.actor_id.is_(None))
+        conditions.append(AuditEvent.action.in_(SYSTEM_ACTIONS))
     elif selected.actor_id is not None:
         conditions.append(AuditEvent.actor_id == selected.actor_id)
     if selected.action:
@@ -156,8 +173,8 @@ def events(selected: AuditFilter, page: int, page_size: int) -> Pagination:
 def event_rows(selected: AuditFilter) -> list[tuple]:
     """Every event matching `selected` as CSV rows following CSV_HEADER, newest first.
 
-    The actor is their display name, or "automatic" when the site acted by itself; `before` and
-    `after` are JSON.
+    The actor is their display name, "automatic" when the site acted by itself, or "deleted
+    account"; `before` and `after` are JSON.
     """
     query = (
         select(AuditEvent, User.display_name)
@@ -170,7 +187,7 @@ def event_rows(selected: AuditFilter) -> list[tuple]:
             event.id,
             event.created_at.isoformat(timespec="seconds"),
             event.actor_id,
-            actor_name if event.actor_id is not None else _("automatic"),
+            actor_label(event, actor_name),
             event.action,
             event.object_type,
             event.object_id,

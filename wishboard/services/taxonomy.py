@@ -61,12 +61,18 @@ def active_groups() -> list[ShopTypeGroup]:
 
 def active_shop_type(code: str | None) -> ShopType | None:
     """The shop type with this OSM code, if it exists and may still be chosen."""
+    return shop_type_by_code(code, active_only=True)
+
+
+def shop_type_by_code(code: str | None, active_only: bool = False) -> ShopType | None:
+    """The shop type with this OSM code (also a deactivated one unless `active_only`), or None."""
     # A code comes from a URL or a form: PostgreSQL refuses a NUL in a query, so never send one.
     if not code or len(code) > 80 or not code.isprintable():
         return None
-    return db.session.scalars(
-        select(ShopType).where(ShopType.code == code, ShopType.active.is_(True))
-    ).one_or_none()
+    query = select(ShopType).where(ShopType.code == code)
+    if active_only:
+        query = query.where(ShopType.active.is_(True))
+    return db.session.scalars(query).one_or_none()
 
 
 # Editing the taxonomy (administrators). Every function below does its change and its audit event
