@@ -3,6 +3,7 @@
 from datetime import datetime
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from tests import factories
@@ -12,6 +13,13 @@ from wishboard.services import moderation, wishes
 from wishboard.services.demand import demand_for
 
 K = 3  # flags that hide a wish
+
+
+@pytest.fixture(autouse=True)
+def english(app):
+    """These tests read the English messages (the e-mails keep their reader's language)."""
+    with app.test_request_context(), force_locale("en"):
+        yield
 
 
 def pending(premises=None, author=None, code="shop=bakery", comment="Du bon pain", **extra):
