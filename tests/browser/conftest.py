@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from tests import factories
@@ -168,3 +169,13 @@ def axe_violations(page) -> list[dict]:
         for violation in result["violations"]
         if violation["impact"] in ("serious", "critical")
     ]
+
+
+def sign_in(page, email: str, language: str | None = None) -> None:
+    """Sign in as a user made by the factories; `language` ("en") first switches the site to it."""
+    start = f"/language/{language}?next=/auth/login" if language else "/auth/login"
+    page.goto(start)
+    page.locator("#email").fill(email)
+    page.locator("#password").fill(factories.PASSWORD)
+    page.locator("#password").press("Enter")
+    expect(page.locator("nav a[href='/me']")).to_be_visible()

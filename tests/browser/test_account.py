@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests import factories
-from tests.browser.conftest import PageWatch, axe_violations
+from tests.browser.conftest import PageWatch, axe_violations, sign_in
 from wishboard.extensions import db
 from wishboard.models import User
 
@@ -21,14 +21,6 @@ def resident(live_app) -> tuple[int, str]:
         factories.make_support(factories.make_premises(), user)
         db.session.commit()
         return user.id, user.email
-
-
-def sign_in(page: Page, email: str) -> None:
-    page.goto("/auth/login")
-    page.locator("#email").fill(email)
-    page.locator("#password").fill(factories.PASSWORD)
-    page.locator("#password").press("Enter")
-    expect(page.locator("nav a[href='/me']")).to_be_visible()
 
 
 def test_a_resident_deletes_their_account_from_the_keyboard(

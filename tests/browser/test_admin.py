@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests import factories
-from tests.browser.conftest import PageWatch, axe_violations
+from tests.browser.conftest import PageWatch, axe_violations, sign_in
 from wishboard.extensions import db
 from wishboard.models import Role, User
 
@@ -23,20 +23,11 @@ def accounts(live_app) -> dict[str, tuple[int, str]]:
         return {"admin": (admin.id, admin.email), "resident": (resident.id, resident.email)}
 
 
-def sign_in(page: Page, email: str) -> None:
-    """Sign in, in English: the words these tests look for do not depend on the catalogue."""
-    page.goto("/language/en?next=/auth/login")
-    page.locator("#email").fill(email)
-    page.locator("#password").fill(factories.PASSWORD)
-    page.locator("#password").press("Enter")
-    expect(page.locator("nav a[href='/me']")).to_be_visible()
-
-
 def test_an_admin_changes_a_role_and_deactivates_in_place(
     page: Page, watch: PageWatch, live_app, accounts
 ) -> None:
     user_id, email = accounts["resident"]
-    sign_in(page, accounts["admin"][1])
+    sign_in(page, accounts["admin"][1], language="en")
 
     page.goto("/admin/users")
     assert axe_violations(page) == []
@@ -81,7 +72,7 @@ def test_the_last_admin_is_told_in_place(page: Page, watch: PageWatch, live_app,
         others.update({User.role: Role.MODERATOR})
         db.session.commit()
     try:
-        sign_in(page, email)
+        sign_in(page, email, language="en")
         page.goto(f"/admin/users?q={email}")
         row = page.locator(f"#user-{admin_id}")
         row.locator("select[name=role]").select_option("resident")
@@ -98,7 +89,7 @@ def test_the_last_admin_is_told_in_place(page: Page, watch: PageWatch, live_app,
 
 
 def test_the_taxonomy_pages_are_accessible(page: Page, watch: PageWatch, accounts) -> None:
-    sign_in(page, accounts["admin"][1])
+    sign_in(page, accounts["admin"][1], language="en")
 
     page.goto("/admin/shop-types")
     expect(page.locator("h1")).to_have_text("Shop types")

@@ -7,7 +7,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from tests import factories
-from tests.browser.conftest import PageWatch, axe_violations
+from tests.browser.conftest import PageWatch, axe_violations, sign_in
 from wishboard.extensions import db
 from wishboard.models import Premises, Role
 
@@ -24,14 +24,6 @@ def moderator(live_app) -> tuple[str, str]:
         district = factories.make_district("Belleville")
         db.session.commit()
         return user.email, district.name
-
-
-def sign_in(page: Page, email: str) -> None:
-    page.goto("/auth/login")
-    page.locator("#email").fill(email)
-    page.locator("#password").fill(factories.PASSWORD)
-    page.locator("#password").press("Enter")
-    expect(page.locator("nav a[href='/me']")).to_be_visible()
 
 
 def test_a_moderator_creates_a_premises_by_clicking_the_map(

@@ -15,7 +15,7 @@ from playwright.sync_api import Error as PlaywrightError
 from sqlalchemy import select
 
 from tests import factories
-from tests.browser.conftest import PageWatch, axe_violations
+from tests.browser.conftest import PageWatch, axe_violations, sign_in
 from wishboard.extensions import db
 from wishboard.models import OutboxMessage, Premises, Support, User, Wish
 
@@ -152,15 +152,6 @@ def register_and_verify(page: Page, live_app) -> str:
         user = db.session.scalars(select(User).where(User.email == email)).one()
         assert user.is_verified
     return email
-
-
-def sign_in(page: Page, email: str) -> None:
-    """Sign in as a resident made by the factories."""
-    page.goto("/auth/login")
-    page.locator("#email").fill(email)
-    page.locator("#password").fill(factories.PASSWORD)
-    page.locator("#password").press("Enter")
-    expect(page.locator("nav a[href='/me/wishes']")).to_be_visible()
 
 
 def tap_map(page: Page, latitude: float, longitude: float) -> None:

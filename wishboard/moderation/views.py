@@ -121,15 +121,10 @@ def _decided_item(wish: Wish, message: str, status: int = 200) -> ResponseReturn
     return response
 
 
-@bp.post(f"{WISH_URL}/publish")
-def publish(wish_id: int) -> ResponseReturnValue:
-    """Publish one wish of the queue."""
-    wish = _load_wish(wish_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    decision = moderation.publish(current_user, [wish.id])
+def _decided(wish: Wish, decision: moderation.Decision, done: str) -> ResponseReturnValue:
+    """The answer to one decision: `done`, or why someone else's decision came first (409)."""
     if decision.decided:
-        message, category, status = _("Published."), "success", 200
+        message, category, status = done, "success", 200
     else:
         message, category, status = moderation.already_decided_message(wish), "info", 409
     return after_change(
@@ -138,6 +133,16 @@ def publish(wish_id: int) -> ResponseReturnValue:
         lambda: _decided_item(wish, message, status),
         category=category,
     )
+
+
+@bp.post(f"{WISH_URL}/publish")
+def publish(wish_id: int) -> ResponseReturnValue:
+    """Publish one wish of the queue."""
+    wish = _load_wish(wish_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    decision = moderation.publish(current_user, [wish.id])
+    return _decided(wish, decision, _("Published."))
 
 
 @bp.post(f"{WISH_URL}/reject")
@@ -149,16 +154,7 @@ def reject(wish_id: int) -> ResponseReturnValue:
     if reason is None:
         return _queue_page(status=422, invalid=(wish.id, form))
     decision = moderation.reject(current_user, [wish.id], reason)
-    if decision.decided:
-        message, category, status = _("Rejected; the author is told why."), "success", 200
-    else:
-        message, category, status = moderation.already_decided_message(wish), "info", 409
-    return after_change(
-        url_for("moderation.queue"),
-        message,
-        lambda: _decided_item(wish, message, status),
-        category=category,
-    )
+    return _decided(wish, decision, _("Rejected; the author is told why."))
 
 
 @bp.post("/decide")
