@@ -16,6 +16,7 @@ from ..models import Role, ShopType, ShopTypeGroup, User
 from ..moderation.audit_forms import ACTION_LABELS
 from ..redirects import local_path
 from ..services import audit, taxonomy, users
+from ..urls import LARGEST_ID, page_number
 from .forms import (
     ROLE_LABELS,
     ActionForm,
@@ -29,19 +30,8 @@ from .forms import (
 bp = Blueprint("admin", __name__)
 bp.before_request(require_role(Role.ADMIN))
 
-# Ids and page numbers past a 32-bit integer exist nowhere; the database would refuse them.
-LARGEST_ID = 2**31 - 1
 # How many of the latest events about an account its page shows.
 RECENT_EVENTS = 10
-
-
-def page_number() -> int:
-    """The `page` query argument; anything but a positive whole number does not exist (404)."""
-    raw = request.args.get("page", "1")
-    # ASCII digits only ("²" and "١" are digits to Python too), and few enough for the database.
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= LARGEST_ID:
-        abort(404)
-    return int(raw)
 
 
 # Accounts

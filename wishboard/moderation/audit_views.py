@@ -1,24 +1,14 @@
 """The audit log: every moderation action, premises change and role change, filterable, as CSV."""
 
-from flask import Response, abort, current_app, request
+from flask import Response, current_app, request
 from flask.typing import ResponseReturnValue
 
 from ..htmx import render
 from ..services import audit
 from ..services.csv_export import csv_bytes
+from ..urls import page_number
 from .audit_forms import ACTION_LABELS, AuditFilterForm
 from .views import bp
-
-# Page numbers past a 32-bit integer exist nowhere; the database would refuse them.
-LARGEST_PAGE = 2**31 - 1
-
-
-def _page_number() -> int:
-    """The `page` query argument; anything but a positive whole number does not exist (404)."""
-    raw = request.args.get("page", "1")
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= LARGEST_PAGE:
-        abort(404)
-    return int(raw)
 
 
 def _refused(form: AuditFilterForm) -> ResponseReturnValue:
@@ -40,7 +30,7 @@ def audit_log() -> ResponseReturnValue:
     form = AuditFilterForm(request.args)
     if not form.validate():
         return _refused(form)
-    page = audit.events(form.filters(), _page_number(), current_app.config["WISHBOARD_PAGE_SIZE"])
+    page = audit.events(form.filters(), page_number(), current_app.config["WISHBOARD_PAGE_SIZE"])
     return render(
         "moderation/audit.html",
         form=form,

@@ -14,10 +14,10 @@ from ..htmx import render
 from ..maps import picker_map
 from ..models import Premises, utcnow
 from ..public.pages import map_settings
-from ..public.views import LARGEST_ID
 from ..services import premises_import
 from ..services import premises_management as management
 from ..services.premises_management import PremisesError, PremisesValues
+from ..urls import LARGEST_ID, page_number
 from .premises_forms import (
     STATUS_LABELS,
     ActionForm,
@@ -42,14 +42,6 @@ def _load(premises_id: int) -> Premises:
             joinedload(Premises.let_shop_type),
         ],
     )
-
-
-def _page_number() -> int:
-    """The `page` query argument; anything but a positive whole number is a 404."""
-    raw = request.args.get("page", "1")
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= LARGEST_ID:
-        abort(404)
-    return int(raw)
 
 
 def _committed() -> str | None:
@@ -86,7 +78,7 @@ def premises_list() -> ResponseReturnValue:
     filters = form.filters()
     page = db.paginate(
         management.staff_premises(filters),
-        page=_page_number(),
+        page=page_number(),
         per_page=current_app.config["WISHBOARD_PAGE_SIZE"],
         max_per_page=None,
         error_out=True,

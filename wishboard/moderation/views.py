@@ -1,6 +1,6 @@
 """Moderators' pages: the review queue, flags and hidden items."""
 
-from flask import Blueprint, abort, current_app, request, url_for
+from flask import Blueprint, abort, current_app, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -10,10 +10,10 @@ from ..access import require_role
 from ..extensions import db
 from ..htmx import after_change, render
 from ..models import Role, Wish
-from ..public.views import LARGEST_ID
 from ..redirects import local_path
 from ..resident.forms import ActionForm
 from ..services import audit, moderation
+from ..urls import LARGEST_ID, page_number
 from .forms import OTHER, BulkDecisionForm, RejectForm
 
 bp = Blueprint("moderation", __name__)
@@ -32,14 +32,6 @@ def is_automatic(event) -> bool:
 def reason_label(reason: str | None) -> str:
     """A stored moderation reason in words, for any template."""
     return moderation.reason_label(reason)
-
-
-def _page() -> int:
-    """The page number asked for; a bad one is a 404 like a page that does not exist."""
-    page = request.args.get("page", "1")
-    if not page.isdigit() or not 1 <= int(page) <= 100_000:
-        abort(404)
-    return int(page)
 
 
 def _page_size() -> int:
@@ -88,7 +80,7 @@ def _queue_page(
     **extra,
 ) -> ResponseReturnValue:
     """The queue page (its queue block for htmx); `invalid` is (wish id, its form with errors)."""
-    pagination = moderation.queue(_page(), _page_size())
+    pagination = moderation.queue(page_number(), _page_size())
     items = pagination.items
     reject_forms = {wish.id: _reject_form(wish) for wish in items}
     if invalid is not None:
@@ -192,7 +184,7 @@ def decide() -> ResponseReturnValue:
 
 
 def _flags_page(status: int = 200, **extra) -> ResponseReturnValue:
-    pagination, items = moderation.flagged(_page(), _page_size())
+    pagination, items = moderation.flagged(page_number(), _page_size())
     return render(
         "moderation/flags.html",
         "items",
@@ -217,7 +209,7 @@ def hidden() -> ResponseReturnValue:
     return render(
         "moderation/hidden.html",
         "items",
-        pagination=moderation.hidden(_page(), _page_size()),
+        pagination=moderation.hidden(page_number(), _page_size()),
         counts=_counts(),
         tab="moderation.hidden",
     )
