@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint fmt translations messages clean
+.PHONY: run test lint fmt translations messages clean bench
 
 $(BIN)/activate:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -38,6 +38,10 @@ run: $(VENV)/.installed translations instance/secret_key
 
 test: $(VENV)/.test-installed translations
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# City-scale data served by gunicorn, measured by wrk and Chromium; see "Benchmark" in README.md.
+bench: $(VENV)/.test-installed translations
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .

@@ -41,6 +41,7 @@ ACCESS: dict[tuple[str, str], dict[str, str]] = {
     ("static", "GET"): ANYONE,
     ("public.index", "GET"): ANYONE,
     ("public.healthz", "GET"): ANYONE,
+    ("public.liveness", "GET"): ANYONE,
     ("public.premises_list", "GET"): ANYONE,
     ("public.premises_detail", "GET"): ANYONE,
     ("public.set_language", "GET"): REDIRECT,
@@ -72,27 +73,97 @@ ACCESS: dict[tuple[str, str], dict[str, str]] = {
     ("resident.export_data", "GET"): SIGNED_IN,
     ("resident.delete_account", "GET"): SIGNED_IN,
     ("resident.delete_account", "POST"): SIGNED_IN,
+    # Reporting a comment: anyone signed in whose address is confirmed.
+    ("resident.report", "GET"): {**SIGNED_IN, "unverified": VERIFY},
+    ("resident.report", "POST"): {**SIGNED_IN, "unverified": VERIFY},
+    ("moderation.queue", "GET"): MODERATORS,
+    ("moderation.flags", "GET"): MODERATORS,
+    ("moderation.hidden", "GET"): MODERATORS,
+    ("moderation.publish", "POST"): MODERATORS,
+    ("moderation.reject", "POST"): MODERATORS,
+    ("moderation.decide", "POST"): MODERATORS,
+    ("moderation.hide", "POST"): MODERATORS,
+    ("moderation.unhide", "POST"): MODERATORS,
+    ("moderation.keep_hidden", "POST"): MODERATORS,
+    ("moderation.dismiss_flags", "POST"): MODERATORS,
+    ("moderation.premises_list", "GET"): MODERATORS,
+    ("moderation.premises_create", "GET"): MODERATORS,
+    ("moderation.premises_create", "POST"): MODERATORS,
+    ("moderation.premises_edit", "GET"): MODERATORS,
+    ("moderation.premises_edit", "POST"): MODERATORS,
+    ("moderation.premises_let", "GET"): MODERATORS,
+    ("moderation.premises_let", "POST"): MODERATORS,
+    ("moderation.premises_reopen", "POST"): MODERATORS,
+    ("moderation.premises_withdraw", "POST"): MODERATORS,
+    ("moderation.premises_import_file", "GET"): MODERATORS,
+    ("moderation.premises_import_file", "POST"): MODERATORS,
+    ("moderation.audit_log", "GET"): MODERATORS,
+    ("moderation.audit_csv", "GET"): MODERATORS,
+    ("admin.users_list", "GET"): ADMINS,
+    ("admin.user_detail", "GET"): ADMINS,
+    ("admin.change_role", "POST"): ADMINS,
+    ("admin.deactivate_user", "POST"): ADMINS,
+    ("admin.reactivate_user", "POST"): ADMINS,
+    ("admin.shop_types", "GET"): ADMINS,
+    ("admin.add_shop_type", "POST"): ADMINS,
+    ("admin.shop_type", "GET"): ADMINS,
+    ("admin.relabel_shop_type", "POST"): ADMINS,
+    ("admin.deactivate_shop_type", "POST"): ADMINS,
+    ("admin.reactivate_shop_type", "POST"): ADMINS,
+    ("admin.merge_shop_type", "POST"): ADMINS,
 }
 
 
 # What a form needs to be valid, so that only who is asking decides the answer.
+# Keys and values may name another URL value in braces: "{reported_wish_id}".
 FORM_DATA: dict[str, dict[str, str]] = {
     "resident.make_wish": {"shop_type": "shop=bakery"},
+    "resident.report": {"report-{reported_wish_id}-reason": "abusive"},
     "resident.area_wish": {"shop_type": "shop=bakery", "latitude": "48.87", "longitude": "2.38"},
+    # Let, then reopened, then withdrawn (the rows run in that order): each a real change.
+    "moderation.premises_let": {"shop_type": "shop=bakery", "let_on": "2024-03-01"},
+    # The admin rows change an account and a shop type of their own (see url_values).
+    "admin.change_role": {"role": "moderator"},
+    "admin.add_shop_type": {
+        "code": "shop=access_table",
+        "label_fr": "Essai",
+        "label_en": "Trial",
+        "group": "food",
+    },
+    "admin.relabel_shop_type": {"label_fr": "Essai renommé", "label_en": "Renamed trial"},
+    "admin.merge_shop_type": {"target": "shop=bakery", "confirm": "y"},
 }
 # URL variables that mean something else for one endpoint.
-URL_VALUES: dict[str, dict[str, str]] = {"public.set_language": {"code": "en"}}
+URL_VALUES: dict[str, dict[str, str]] = {
+    "public.set_language": {"code": "en"},
+    # The moderation rows hide and unhide the other wish; this one stays published.
+    "resident.report": {"wish_id": "{reported_wish_id}"},
+    # Premises management changes its own premises, not the one the other rows wish for.
+    **{
+        f"moderation.premises_{action}": {"premises_id": "{managed_premises_id}"}
+        for action in ("edit", "let", "reopen", "withdraw")
+    },
+}
 
 
 @pytest.fixture
 def url_values(app: Flask) -> dict[str, object]:
     """A value for every URL variable of the app, naming real rows."""
     premises = factories.make_premises()
-    wish = factories.make_wish(premises, comment="Une boulangerie", status="pending")
+    wish = factories.make_wish(premises, comment="Une boulangerie")
+    reported = factories.make_wish(
+        premises, comment="Un primeur", shop_type=factories.shop_type("shop=greengrocer")
+    )
+    managed = factories.make_premises()
+    account, new_type = factories.make_user(), factories.make_shop_type()
     db.session.commit()
     return {
         "premises_id": premises.id,
+        "managed_premises_id": managed.id,
         "wish_id": wish.id,
+        "reported_wish_id": reported.id,
+        "user_id": account.id,
+        "shop_type_id": new_type.id,
         "code": "shop=bakery",
         "token": "not-a-token",
         "filename": "css/site.css",
@@ -156,16 +227,21 @@ def test_each_role_gets_what_the_table_says(app, url_values, role):
     outcomes = {}
     # Signing out last: it ends the session the other rows rely on.
     for endpoint, method, rule in sorted(_routes(app), key=lambda route: route[0] == "auth.logout"):
-        values = {**url_values, **URL_VALUES.get(endpoint, {})}
+        values = {**url_values, **_filled(URL_VALUES.get(endpoint, {}), url_values)}
         response = client.open(
             _fill_converters(rule, values),
             method=method,
-            data={"csrf_token": token, **FORM_DATA.get(endpoint, {})},
+            data={"csrf_token": token, **_filled(FORM_DATA.get(endpoint, {}), url_values)},
         )
         outcomes[(endpoint, method)] = _outcome(response, client)
         response.close()
     expected = {route: ACCESS[route][role] for route in outcomes if route in ACCESS}
     assert {route: outcomes[route] for route in expected} == expected
+
+
+def _filled(template: dict[str, str], values: dict[str, object]) -> dict[str, str]:
+    """`template` with the "{name}" placeholders of its keys and values replaced."""
+    return {key.format(**values): str(value).format(**values) for key, value in template.items()}
 
 
 def _fill_converters(url: str, values: dict[str, object]) -> str:

@@ -12,8 +12,9 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from . import assets, caching
 from .config import INSTANCE_DIR, SECRET_KEY_MISSING, Config
-from .extensions import babel, csrf, db, login_manager, migrate
+from .extensions import babel, compress, csrf, db, login_manager, migrate
 from .i18n import select_locale
 
 
@@ -50,6 +51,9 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please sign in to continue.")
     login_manager.login_message_category = "info"
+    compress.init_app(app)
+    caching.init_app(app)
+    assets.init_app(app)
 
     from . import models  # noqa: F401  (registers the models on the metadata)
     from .admin.views import bp as admin_bp

@@ -106,6 +106,11 @@ class Config:
         self.SESSION_COOKIE_SAMESITE = "Lax"
         # A form's token lives as long as the session: a phone tab stays open for days.
         self.WTF_CSRF_TIME_LIMIT = None
+        # Static files are compressed once and kept (wishboard/assets.py): Flask-Compress would
+        # compress them again on every request, and leave their files open.
+        self.COMPRESS_STREAMS = False
+        # Conditional requests are answered before any work (wishboard/caching.py), not after.
+        self.COMPRESS_EVALUATE_CONDITIONAL_REQUEST = False
 
 
 class TestingConfig(Config):

@@ -1,6 +1,7 @@
 """Flask extensions, created once here and bound to the app in the factory."""
 
 from flask_babel import Babel
+from flask_compress import Compress
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -29,3 +30,5 @@ migrate = Migrate(render_as_batch=True, compare_type=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
+# Responses compressed as the browser accepts (zstd, brotli, gzip), static files included.
+compress = Compress()

@@ -211,7 +211,12 @@
         });
         clusters.clearLayers();
         clusters.addLayers(markers);
-        if (markers.length) map.fitBounds(clusters.getBounds(), { padding: [24, 24], maxZoom: 16, animate: false });
+        // From the markers, not the clusters: with thousands of pins the clusters fill in by
+        // chunks, after this line, and their bounds would still be empty.
+        if (markers.length) {
+          var bounds = L.latLngBounds(markers.map(function (marker) { return marker.getLatLng(); }));
+          map.fitBounds(bounds, { padding: [24, 24], maxZoom: 16, animate: false });
+        }
         if (status) {
           status.classList.remove("map-status-error");
           status.textContent = format(labels.loaded, { count: markers.length });

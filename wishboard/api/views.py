@@ -1,31 +1,23 @@
-"""Open data for the map and for anyone: premises and area wishes as GeoJSON, demand as CSV."""
+"""Open data for the map and for anyone: premises and area wishes as GeoJSON, demand as CSV.
 
-import hashlib
+Each is built once per version of the data and then served from the cache with an ETag
+(wishboard/caching.py): a client that already holds it gets a 304 for one small query.
+"""
+
 import json
 
 from flask import Blueprint, Response, current_app, request
 from flask_babel import get_locale
 
+from ..caching import cached_data
 from ..public.forms import MapFilterForm
 from ..services.area import AreaCell, area_cells
 from ..services.csv_export import DEMAND_HEADER, csv_bytes, demand_rows
-from ..services.demand import TOP_TYPES, Demand, demand_by_premises, total_support
-from ..services.premises import map_premises
+from ..services.demand import TOP_TYPES, Demand, demand_within, total_support
+from ..services.premises import map_premises, map_premises_ids
 
 bp = Blueprint("api", __name__)
-
-
-def _revalidated(
-    body: bytes, mimetype: str, per_language: bool = True, headers: dict | None = None
-) -> Response:
-    """`body` with an ETag, answered by a 304 when the client already holds the same bytes."""
-    response = Response(body, mimetype=mimetype, headers=headers)
-    response.set_etag(hashlib.sha256(body).hexdigest()[:32])
-    if per_language:
-        # Labels follow the visitor's language, so caches must keep one copy per language.
-        response.vary.update(("Accept-Language", "Cookie"))
-    response.cache_control.no_cache = True
-    return response.make_conditional(request)
+GEOJSON = "application/geo+json"
 
 
 def _feature_collection(features: list[dict]) -> bytes:
@@ -44,6 +36,10 @@ def premises_geojson() -> Response:
     Takes the map's filters as query arguments (`type`, `group`, `district`); a value that does
     not exist is a 400 that names the argument.
     """
+    return cached_data(_premises_geojson, GEOJSON)
+
+
+def _premises_geojson() -> bytes | tuple[dict, int]:
     locale = str(get_locale())
     form = MapFilterForm(request.args)
     if not form.validate():
@@ -51,8 +47,10 @@ def premises_geojson() -> Response:
             name: [str(message) for message in messages] for name, messages in form.errors.items()
         }
         return {"error": "Bad Request", "status": 400, "errors": errors}, 400
-    rows = map_premises(form.filters())
-    demand = demand_by_premises([row.id for row in rows])
+    filters = form.filters()
+    rows = map_premises(filters)
+    demand = demand_within(map_premises_ids(filters))
+    none: list[Demand] = []
     features = [
         {
             "type": "Feature",
@@ -66,20 +64,13 @@ def premises_geojson() -> Response:
                 "address": row.address,
                 "district": row.name,
                 "status": row.status.value,
-                "total_support": total_support(demand.get(row.id, [])),
-                "top": [
-                    {
-                        "code": item.shop_type.code,
-                        "label": item.shop_type.label(locale),
-                        "count": item.count,
-                    }
-                    for item in demand.get(row.id, [])[:TOP_TYPES]
-                ],
+                "total_support": total_support(demand.get(row.id, none)),
+                "top": _top(demand.get(row.id, none), locale),
             },
         }
         for row in rows
     ]
-    return _revalidated(_feature_collection(features), "application/geo+json")
+    return _feature_collection(features)
 
 
 def _top(demand: list[Demand], locale: str) -> list[dict]:
@@ -111,18 +102,21 @@ def _cell_feature(cell: AreaCell, locale: str) -> dict:
 @bp.get("/area-wishes.geojson")
 def area_wishes_geojson() -> Response:
     """Published area wishes gathered in grid cells, as GeoJSON: no pinned point is public."""
-    config = current_app.config
-    locale = str(get_locale())
-    cells = area_cells(config["WISHBOARD_AREA_CELL_M"], config["WISHBOARD_MAP_BOUNDS"])
-    features = [_cell_feature(cell, locale) for cell in cells]
-    return _revalidated(_feature_collection(features), "application/geo+json")
+
+    def build() -> bytes:
+        config = current_app.config
+        locale = str(get_locale())
+        cells = area_cells(config["WISHBOARD_AREA_CELL_M"], config["WISHBOARD_MAP_BOUNDS"])
+        return _feature_collection([_cell_feature(cell, locale) for cell in cells])
+
+    return cached_data(build, GEOJSON)
 
 
 @bp.get("/demand.csv")
 def demand_csv() -> Response:
     """One row per (premises, shop type) with support, for every premises on the map."""
-    return _revalidated(
-        csv_bytes(DEMAND_HEADER, demand_rows()),
+    return cached_data(
+        lambda: csv_bytes(DEMAND_HEADER, demand_rows()),
         "text/csv",
         # Both languages' labels are columns: the file is the same for every visitor.
         per_language=False,

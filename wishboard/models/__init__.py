@@ -2,6 +2,7 @@
 
 from .audit import AuditEvent
 from .base import utcnow
+from .demand import DataVersion, DemandCount
 from .outbox import OutboxMessage, OutboxStatus
 from .premises import District, Premises, PremisesStatus
 from .shop import Shop
@@ -12,6 +13,8 @@ from .wish import COMMENT_MAX_LENGTH, FLAG_REASON_MAX_LENGTH, Flag, Support, Wis
 __all__ = [
     "COMMENT_MAX_LENGTH",
     "AuditEvent",
+    "DataVersion",
+    "DemandCount",
     "District",
     "FLAG_REASON_MAX_LENGTH",
     "Flag",

@@ -26,11 +26,11 @@ from ..htmx import after_change, render
 from ..models import Premises, ShopType, Wish, WishStatus
 from ..moderation.forms import OTHER
 from ..public.pages import load_premises, max_types, premises_page, viewer, wish_form
-from ..public.views import LARGEST_ID
 from ..redirects import local_path
 from ..services import accounts, moderation, wishes
-from ..services.demand import Demand, demand_for
-from ..services.taxonomy import active_shop_type
+from ..services.demand import Demand, count_for
+from ..services.taxonomy import shop_type_by_code
+from ..urls import LARGEST_ID
 from .forms import ActionForm, AreaWishForm, DeleteAccountForm, FlagForm, shop_type_choices
 
 bp = Blueprint("resident", __name__)
@@ -39,9 +39,9 @@ bp = Blueprint("resident", __name__)
 # Wishes and supports
 
 
-def _shop_type(code: str) -> ShopType:
-    """The active shop type of a URL, or a 404."""
-    shop_type = active_shop_type(code)
+def _shop_type(code: str, active_only: bool = True) -> ShopType:
+    """The shop type of a URL (an active one unless `active_only` is False), or a 404."""
+    shop_type = shop_type_by_code(code, active_only)
     if shop_type is None:
         abort(404)
     return shop_type
@@ -78,7 +78,7 @@ def _support_button(
 ) -> ResponseReturnValue:
     """The support button of one shop type at one premises, as it stands now."""
     person = viewer()
-    count = next((d.count for d in demand_for(premises) if d.shop_type.id == shop_type.id), 0)
+    count = count_for(premises, shop_type)
     response = make_response(
         render_template(
             "public/_support_button.html",
@@ -137,10 +137,12 @@ def make_wish(premises_id: int) -> ResponseReturnValue:
     return premises_page(premises, form=form, status=422)
 
 
-def _support_action(premises_id: int, code: str, action: Callable) -> ResponseReturnValue:
+def _support_action(
+    premises_id: int, code: str, action: Callable, active_only: bool = True
+) -> ResponseReturnValue:
     """Support or withdraw, answered in place for htmx and by a redirect for a plain form."""
     premises = load_premises(premises_id)
-    shop_type = _shop_type(code)
+    shop_type = _shop_type(code, active_only)
     form = ActionForm()
     back = local_path(form.next.data) or url_for("public.premises_detail", premises_id=premises.id)
     try:
@@ -180,7 +182,8 @@ def withdraw(premises_id: int, code: str) -> ResponseReturnValue:
         wishes.withdraw(viewer(), premises, shop_type)
         return _("You no longer support %(type)s here.", type=shop_type.label(str(get_locale())))
 
-    return _support_action(premises_id, code, act)
+    # A support for a type since deactivated can still be taken back.
+    return _support_action(premises_id, code, act, active_only=False)
 
 
 def _area_form(locale: str) -> AreaWishForm:
@@ -252,8 +255,8 @@ def area_wish() -> ResponseReturnValue:
 
 @bp.post("/area-wishes/<code>/withdraw")
 def withdraw_area_wish(code: str) -> ResponseReturnValue:
-    """Remove the signed-in resident's area wish for a shop type."""
-    shop_type = _shop_type(code)
+    """Remove the signed-in resident's area wish for a shop type (also one since deactivated)."""
+    shop_type = _shop_type(code, active_only=False)
     form = ActionForm()
     back = local_path(form.next.data) or url_for("resident.my_wishes")
     try:

@@ -11,7 +11,7 @@ from sqlalchemy import Row, Select, func, select
 from sqlalchemy.orm import contains_eager
 
 from ..extensions import db
-from ..models import District, Premises, PremisesStatus, ShopType, ShopTypeGroup, Support
+from ..models import DemandCount, District, Premises, PremisesStatus, ShopType, ShopTypeGroup
 
 # On the map: the premises still wished for, and those let (a result worth seeing).
 MAP_STATUSES = (PremisesStatus.VACANT, PremisesStatus.LET)
@@ -44,11 +44,11 @@ NO_FILTER = PremisesFilter()
 
 def _filtered(query: Select, filters: PremisesFilter) -> Select:
     """`query` (over Premises) narrowed to the premises matching `filters`."""
-    # Correlated EXISTS on the (premises, shop type) index: no duplicate rows, no GROUP BY.
+    # Correlated EXISTS on the demand counts' primary key: no duplicate rows, no GROUP BY.
     supported = (
-        select(Support.id)
-        .join(ShopType, ShopType.id == Support.shop_type_id)
-        .where(Support.premises_id == Premises.id)
+        select(DemandCount.premises_id)
+        .join(ShopType, ShopType.id == DemandCount.shop_type_id)
+        .where(DemandCount.premises_id == Premises.id, DemandCount.supports > 0)
     )
     if filters.shop_type is not None:
         query = query.where(supported.where(ShopType.code == filters.shop_type).exists())
@@ -71,15 +71,19 @@ def vacant_premises(filters: PremisesFilter = NO_FILTER) -> Select[tuple[Premise
     )
     if filters.sort is Sort.NEWEST:
         return query.order_by(Premises.created_at.desc(), Premises.id.desc())
-    # One aggregate for the whole page, counted as services.demand counts (one row per Support).
-    totals = (
-        select(Support.premises_id, func.count(Support.id).label("total"))
-        .group_by(Support.premises_id)
-        .subquery()
+    # Each premises' total from its few demand counts (a primary-key range): no aggregate of
+    # the whole table, and counting the pages does not compute it at all.
+    total = (
+        select(func.coalesce(func.sum(DemandCount.supports), 0))
+        .where(DemandCount.premises_id == Premises.id)
+        .scalar_subquery()
     )
-    return query.outerjoin(totals, totals.c.premises_id == Premises.id).order_by(
-        func.coalesce(totals.c.total, 0).desc(), Premises.address, Premises.id
-    )
+    return query.order_by(total.desc(), Premises.address, Premises.id)
+
+
+def map_premises_ids(filters: PremisesFilter = NO_FILTER) -> Select[tuple[int]]:
+    """The ids of the premises on the map matching `filters`, as a query to nest in another."""
+    return _filtered(select(Premises.id).where(Premises.status.in_(MAP_STATUSES)), filters)
 
 
 def map_premises(filters: PremisesFilter = NO_FILTER) -> list[Row]:

@@ -1,0 +1,75 @@
+"""The benchmark (`make bench`) runs end to end on a tiny town, so that it does not rot."""
+
+import json
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+
+from bench import run as bench
+from tests.conftest import skip_or_fail
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def tools() -> str:
+    """wrk and Chromium, or a skip saying how to install them."""
+    if shutil.which("wrk") is None:
+        skip_or_fail("The benchmark needs wrk: apt-get install wrk")
+    chromium = bench.chromium_path()
+    if chromium is None:
+        skip_or_fail("The benchmark needs Chromium: apt-get install chromium")
+    return chromium
+
+
+def test_the_benchmark_measures_every_route_and_the_map(
+    tools: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(bench.POSTGRES_VARIABLE, raising=False)
+    output = tmp_path / "results.json"
+    arguments = ["--scale", "tiny", "--duration", "1", "--warmup", "0", "--connections", "4"]
+    arguments += ["--port", str(free_port()), "--output", str(output), "--workdir", str(tmp_path)]
+
+    assert bench.main(arguments) == 0
+
+    report = json.loads(output.read_text())
+    (run,) = report["runs"]
+    assert run["database"] == "sqlite" and run["data"]["premises"] == 60
+    routes = {row["key"]: row for row in run["routes"]}
+    assert list(routes) == [
+        "baseline",
+        "home",
+        "premises",
+        "premises_filtered",
+        "premises_detail",
+        "geojson",
+        "geojson_304",
+        "demand_report",
+        "support_toggle",
+    ]
+    assert "issue #5" in routes["demand_report"]["pending"]
+    for key, row in routes.items():
+        if key == "demand_report":
+            continue
+        assert row["requests"] > 0, key
+        assert row["non_2xx_3xx"] == 0 and row["socket_errors"] == 0, key
+        assert row["p99_ms"] >= row["p50_ms"] > 0, key
+    assert routes["baseline"]["ratio"] == 1
+    assert routes["geojson_304"]["bytes_per_response"] < 400  # headers only: a 304
+    check = run["support_check"]
+    assert check["exact"], check
+    assert check["after"]["bench_residents"] <= bench.BENCH_RESIDENTS
+    sizes = run["geojson_sizes"]
+    assert sizes["gzip_content_encoding"] == "gzip" and sizes["gzip"] < sizes["raw"]
+
+    first = run["browser"]["first_visit"]
+    assert first["first_pins_ms"] > 0
+    assert first["status"].strip()
+    assert {"html", "js", "css", "geojson"} <= set(first["bytes"])
+    assert run["browser"]["repeat_visit"]["transferred"] < first["transferred"]

@@ -1,0 +1,348 @@
+"""Performance at city scale: bounded queries per page, exact demand counts kept by the database,
+the response cache and its ETags, compression, long-lived static files, and the city seed."""
+
+import gzip
+import json
+import re
+from datetime import date
+from pathlib import Path
+
+import brotli
+from bs4 import BeautifulSoup
+from flask import Flask, url_for
+from flask.testing import FlaskClient
+from sqlalchemy import delete, func, select, text, update
+
+from tests import factories
+from wishboard.assets import YEAR_S
+from wishboard.caching import data_version
+from wishboard.extensions import db
+from wishboard.models import (
+    DemandCount,
+    Premises,
+    PremisesStatus,
+    ShopType,
+    Support,
+    User,
+    WishStatus,
+)
+from wishboard.services import demo
+
+TYPES = ("shop=bakery", "shop=cheese", "amenity=cafe", "shop=books", "shop=greengrocer")
+HTMX = {"HX-Request": "true"}
+
+
+def soup(response) -> BeautifulSoup:
+    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
+
+
+def add_town(premises: int, residents: int, comments: int, first: Premises | None = None):
+    """Premises with supports of several types, one let, comments and area wishes; `first`."""
+    # `first` is the premises every page test opens: the larger town adds to it too.
+    people = [factories.make_user() for _ in range(residents)]
+    districts = [factories.make_district(name) for name in ("Belleville", "Jourdain")]
+    places = [
+        factories.make_premises(
+            address=f"{n} rue de la Villette",
+            district=districts[n % 2],
+            latitude=48.872 + n * 0.0001,
+            longitude=2.381,
+        )
+        for n in range(premises)
+    ]
+    first = first or places[0]
+    for index, place in enumerate([first, *places]):
+        for number, person in enumerate(people):
+            factories.make_support(place, person, code=TYPES[(index + number) % len(TYPES)])
+    factories.make_premises(
+        status=PremisesStatus.LET,
+        let_shop_type=factories.shop_type("shop=books"),
+        let_on=date(2024, 3, 1),
+    )
+    for number, person in enumerate(people[:comments]):
+        code = TYPES[number % len(TYPES)]
+        factories.make_wish(
+            first, author=person, shop_type=factories.shop_type(code), comment=f"Un mot {number}"
+        )
+        factories.make_wish(
+            None,
+            author=person,
+            shop_type=factories.shop_type(code),
+            latitude=first.latitude + 0.0005,
+            longitude=first.longitude,
+        )
+    db.session.commit()
+    return first
+
+
+def queries_per_page(client: FlaskClient, count_queries, first: Premises) -> dict[str, int]:
+    """How many SQL statements each public page costs, built afresh (not from the cache)."""
+    pages = {
+        "map": ("/", {}),
+        "list": ("/premises", {}),
+        "list filtered": ("/premises?type=shop%3Dbakery", {}),
+        "premises": (f"/premises/{first.id}", {}),
+        "panel": (f"/premises/{first.id}", HTMX),
+        "geojson": ("/api/premises.geojson", {}),
+    }
+    counts = {}
+    for name, (url, headers) in pages.items():
+        client.application.extensions["wishboard.response_cache"].clear()
+        with count_queries() as queries:
+            response = client.get(url, headers=headers)
+        assert response.status_code == 200, url
+        counts[name] = queries.count
+    return counts
+
+
+# Bounded queries ------------------------------------------------------------------------------
+
+
+def test_each_public_page_costs_the_same_queries_for_a_small_and_a_larger_town(
+    app: Flask, client: FlaskClient, count_queries
+) -> None:
+    first = add_town(premises=3, residents=4, comments=2)
+    small = queries_per_page(client, count_queries, first)
+
+    add_town(premises=30, residents=12, comments=8, first=first)
+    larger = queries_per_page(client, count_queries, first)
+
+    assert larger == small
+    assert max(small.values()) <= 12
+    assert len(soup(client.get("/premises")).select(".premises-table tbody tr")) == 20
+
+
+def test_a_signed_in_resident_costs_the_same_queries_for_a_larger_town(
+    app: Flask, client: FlaskClient, count_queries, login_as
+) -> None:
+    resident = login_as()
+    first = add_town(premises=3, residents=4, comments=2)
+    factories.make_support(first, resident, code="shop=bakery")
+    db.session.commit()
+    small = queries_per_page(client, count_queries, first)
+
+    add_town(premises=30, residents=12, comments=8, first=first)
+    larger = queries_per_page(client, count_queries, first)
+
+    assert larger == small
+
+
+def test_a_cached_page_costs_one_query_whatever_the_town(
+    app: Flask, client: FlaskClient, count_queries
+) -> None:
+    first = add_town(premises=25, residents=6, comments=3)
+    for url, headers in (("/", {}), ("/premises", {}), (f"/premises/{first.id}", HTMX)):
+        client.get(url, headers=headers)
+        with count_queries() as queries:
+            assert client.get(url, headers=headers).status_code == 200
+        assert queries.count == 1, url  # the data version
+
+
+# Demand counts kept by the database -----------------------------------------------------------
+
+
+def counts_by_pair() -> dict[tuple[int, int], int]:
+    return {
+        (row.premises_id, row.shop_type_id): row.supports
+        for row in db.session.scalars(select(DemandCount))
+    }
+
+
+def counted_from_supports() -> dict[tuple[int, int], int]:
+    rows = db.session.execute(
+        select(Support.premises_id, Support.shop_type_id, func.count()).group_by(
+            Support.premises_id, Support.shop_type_id
+        )
+    )
+    return {(premises_id, type_id): number for premises_id, type_id, number in rows}
+
+
+def test_demand_counts_follow_every_insert_delete_move_and_cascade(app: Flask) -> None:
+    places = [factories.make_premises() for _ in range(2)]
+    people = [factories.make_user() for _ in range(3)]
+    for person in people:
+        factories.make_support(places[0], person, code="shop=bakery")
+    factories.make_support(places[1], people[0], code="shop=cheese")
+    db.session.commit()
+    assert counts_by_pair() == counted_from_supports()
+    bakery, cheese = factories.shop_type("shop=bakery"), factories.shop_type("shop=cheese")
+    assert counts_by_pair()[(places[0].id, bakery.id)] == 3
+
+    # Withdrawing, as a bulk delete does it.
+    db.session.execute(delete(Support).where(Support.resident_id == people[2].id))
+    # Moving supports to another type, as an administrator's merge of two types does it.
+    db.session.execute(
+        update(Support).where(Support.shop_type_id == bakery.id).values(shop_type_id=cheese.id)
+    )
+    db.session.commit()
+    assert (
+        counts_by_pair()
+        == counted_from_supports()
+        == {
+            (places[0].id, cheese.id): 2,
+            (places[1].id, cheese.id): 1,
+        }
+    )
+
+    # Deleting a premises takes its supports and their counts with it; none is left at zero.
+    db.session.delete(places[0])
+    db.session.commit()
+    assert counts_by_pair() == counted_from_supports() == {(places[1].id, cheese.id): 1}
+
+
+def test_the_data_version_moves_with_public_changes_only(app: Flask) -> None:
+    place = factories.make_premises()
+    author = factories.make_user()
+    db.session.commit()
+
+    def changed(action) -> bool:
+        before = data_version()
+        action()
+        db.session.commit()
+        return data_version() != before
+
+    assert changed(lambda: factories.make_support(place, author))
+    assert not changed(
+        lambda: factories.make_wish(place, author=author, status=WishStatus.PENDING, comment="x")
+    )
+    assert not changed(lambda: setattr(author, "last_login_at", date(2026, 1, 1)))
+    assert changed(lambda: setattr(author, "display_name", "Camille B."))
+    assert changed(lambda: setattr(place, "address", "2 rue de Meaux"))
+    assert changed(lambda: setattr(factories.shop_type("shop=cheese"), "label_en", "Cheeses"))
+
+
+# The response cache and its ETags -------------------------------------------------------------
+
+
+def csrf_in(response) -> str:
+    return re.search(r'"X-CSRFToken": "([^"]+)"', response.get_data(as_text=True)).group(1)
+
+
+def test_a_cached_page_carries_each_visitors_own_csrf_token(app: Flask) -> None:
+    add_town(premises=2, residents=3, comments=1)
+    first_visitor, second_visitor = app.test_client(), app.test_client()
+
+    first_page = first_visitor.get("/premises")
+    second_page = second_visitor.get("/premises")  # from the cache
+
+    assert csrf_in(first_page) != csrf_in(second_page)
+    # The second visitor's token is valid for their session: their support is not refused as
+    # an expired form (400) but sent to sign in.
+    form = soup(second_page).select_one("form.support")
+    answer = second_visitor.post(
+        form["action"],
+        data={"csrf_token": form.select_one("input[name=csrf_token]")["value"], "next": "/"},
+    )
+    assert answer.status_code == 303 and "/auth/login" in answer.headers["Location"]
+
+
+def test_a_page_answers_304_until_the_data_changes(app: Flask, client: FlaskClient) -> None:
+    first = add_town(premises=2, residents=3, comments=1)
+    page = client.get(f"/premises/{first.id}")
+    etag = page.headers["ETag"]
+    assert page.headers["Cache-Control"] == "private, no-cache"
+    assert {"Cookie", "Accept-Language"} <= set(page.headers["Vary"].replace(" ", "").split(","))
+
+    assert client.get(f"/premises/{first.id}", headers={"If-None-Match": etag}).status_code == 304
+
+    factories.make_support(first, code="shop=cheese")
+    db.session.commit()
+    fresh = client.get(f"/premises/{first.id}", headers={"If-None-Match": etag})
+    assert fresh.status_code == 200 and fresh.headers["ETag"] != etag
+    # Another visitor's copy never matches: it holds another session's token.
+    assert (
+        app.test_client().get(f"/premises/{first.id}", headers={"If-None-Match": etag}).status_code
+        == 200
+    )
+
+
+def test_signed_in_people_always_get_a_fresh_page(
+    app: Flask, client: FlaskClient, count_queries, login_as
+) -> None:
+    first = add_town(premises=2, residents=3, comments=1)
+    login_as()
+    client.get(f"/premises/{first.id}")
+    with count_queries() as queries:
+        page = client.get(f"/premises/{first.id}")
+    assert queries.count > 1
+    assert "ETag" not in page.headers
+    assert soup(page).select_one('form[action="/auth/logout"]') is not None
+
+
+def test_geojson_is_compressed_and_the_same_once_decompressed(client: FlaskClient) -> None:
+    add_town(premises=3, residents=3, comments=1)
+    plain = client.get("/api/premises.geojson")
+    zipped = client.get("/api/premises.geojson", headers={"Accept-Encoding": "gzip"})
+    squeezed = client.get("/api/premises.geojson", headers={"Accept-Encoding": "gzip, br"})
+
+    assert "Content-Encoding" not in plain.headers
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert squeezed.headers["Content-Encoding"] == "br"
+    assert gzip.decompress(zipped.data) == brotli.decompress(squeezed.data) == plain.data
+    assert len(json.loads(plain.data)["features"]) == 4
+    assert plain.headers["ETag"] == zipped.headers["ETag"]
+    assert "Accept-Encoding" in zipped.headers["Vary"]
+
+
+def test_pages_are_compressed_for_browsers_that_accept_it(client: FlaskClient) -> None:
+    add_town(premises=25, residents=3, comments=1)
+    page = client.get("/premises", headers={"Accept-Encoding": "gzip"})
+    assert page.headers["Content-Encoding"] == "gzip"
+    assert b"premises-table" in gzip.decompress(page.data)
+
+
+# Static files -------------------------------------------------------------------------------
+
+
+def test_static_urls_carry_a_content_hash_and_are_kept_a_year(app: Flask, client) -> None:
+    with app.test_request_context():
+        url = url_for("static", filename="js/map.js")
+    assert re.fullmatch(r"/static/js/map\.js\?v=[0-9a-f]{12}", url)
+    page = soup(client.get("/"))
+    assert url in [tag["src"] for tag in page.select("script[src]")]
+    assert all("?v=" in tag["href"] for tag in page.select('link[rel="stylesheet"]'))
+
+    kept, old, plain = (
+        client.get(path) for path in (url, "/static/js/map.js?v=000000000000", "/static/js/map.js")
+    )
+    for response in (kept, old, plain):
+        response.close()
+    assert kept.status_code == 200
+    assert kept.cache_control.max_age == YEAR_S and kept.cache_control.immutable
+    assert not old.cache_control.immutable  # an outdated hash is not promised for a year
+    assert not plain.cache_control.max_age
+
+    squeezed = client.get(url, headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert squeezed.headers["Content-Encoding"] == "br"
+    assert brotli.decompress(squeezed.data) == (Path(app.static_folder) / "js/map.js").read_bytes()
+    revalidated = client.get(url, headers={"If-None-Match": squeezed.headers["ETag"]})
+    revalidated.close()
+    assert revalidated.status_code == 304
+
+
+# The city-scale seed --------------------------------------------------------------------------
+
+
+def test_the_city_scale_seed_finishes_with_the_counts_asked(app: Flask) -> None:
+    counts = demo.load_city()
+
+    assert counts["premises"] == 5000 and counts["supports"] == 200_000
+    city = Premises.reference.like("CITY-%")
+    assert db.session.scalar(select(func.count(Premises.id)).where(city)) == 5000
+    assert db.session.scalar(select(func.count(Support.id))) == 200_000
+    assert db.session.scalar(select(func.count(User.id))) == 50_000
+    # The counts the pages read were rebuilt at once, and the triggers are back.
+    assert db.session.scalar(select(func.sum(DemandCount.supports))) == 200_000
+    triggers = db.session.execute(
+        text("SELECT count(*) FROM sqlite_master WHERE type = 'trigger'")
+    ).scalar()
+    assert triggers >= 20
+    busiest = db.session.scalars(
+        select(DemandCount).order_by(DemandCount.supports.desc()).limit(1)
+    ).one()
+    key = (busiest.premises_id, busiest.shop_type_id)
+    before = busiest.supports
+    code = db.session.get(ShopType, busiest.shop_type_id).code
+    factories.make_support(db.session.get(Premises, busiest.premises_id), code=code)
+    db.session.commit()
+    assert db.session.get(DemandCount, key).supports == before + 1

@@ -1,0 +1,256 @@
+"""Public responses by version of the data: ETags, 304s and a small cache in each worker.
+
+Every change that visitors can see adds one to a number in the database (`data_versions`, kept
+by triggers: see models/demand.py). A public response depends only on that number, its URL, the
+visitor's language and whether htmx asked for a fragment, so:
+
+- its ETag is made of them, and a matching `If-None-Match` is answered 304 before any work;
+- each worker keeps what it built in a small cache (least recently used first out, bounded in
+  bytes) under those keys, and serves it again until the number changes.
+
+The cache holds no state that must be shared: every request reads the number from the database,
+so two workers or two servers never serve data older than the database's. Pages are cached only
+for visitors who are not signed in and have no message waiting; their CSRF token, the one
+per-visitor part of such a page, is put back into the cached page for each of them.
+"""
+
+import gzip
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import wraps
+
+import brotli
+from flask import Flask, Response, current_app, make_response, request, session
+from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy import select
+from sqlalchemy.pool import StaticPool
+
+from .extensions import db
+from .htmx import is_htmx_request
+from .models import DataVersion
+
+EXTENSION_KEY = "wishboard.response_cache"
+# Per worker; a full map's GeoJSON with its compressed copies takes about 2 MB.
+CACHE_BYTES = 64 * 1024 * 1024
+# Stands for the visitor's CSRF token in a cached page.
+TOKEN_PLACEHOLDER = b"\x00csrf-token\x00"
+# Encodings kept ready for cached data, best first (browsers accept both; brotli is smaller).
+ENCODINGS = ("br", "gzip")
+
+
+_VERSION_QUERY = select(DataVersion.version).where(DataVersion.id == 1)
+_VERSION_SQL = "SELECT version FROM data_versions WHERE id = 1"
+
+
+def data_version() -> int:
+    """The version of everything public, as the database has it now.
+
+    Read on every public request, so through a pooled connection of its own rather than the ORM
+    session: a tenth of the cost. Read before the page's data, it is never newer than that data.
+    """
+    if isinstance(db.engine.pool, StaticPool):
+        # An in-memory database (the tests) has one connection, shared with the session, whose
+        # return to the pool would roll back the session's work: ask through the session.
+        return db.session.scalar(_VERSION_QUERY) or 0
+    connection = db.engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        cursor.execute(_VERSION_SQL)
+        row = cursor.fetchone()
+        cursor.close()
+    finally:
+        connection.close()
+    return row[0] if row else 0
+
+
+@dataclass
+class _Entry:
+    """One cached answer: the version it was built from, its body and its compressed copies."""
+
+    version: int
+    body: bytes
+    mimetype: str
+    headers: dict[str, str] = field(default_factory=dict)
+    encoded: dict[str, bytes] = field(default_factory=dict)
+
+    @property
+    def size(self) -> int:
+        return len(self.body) + sum(len(value) for value in self.encoded.values())
+
+
+class ResponseCache:
+    """Answers by key, valid for one data version, the least recently used dropped first."""
+
+    def __init__(self, max_bytes: int = CACHE_BYTES) -> None:
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[tuple, _Entry] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple, version: int) -> _Entry | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or entry.version != version:
+                return None
+            self._entries.move_to_end(key)
+            return entry
+
+    def put(self, key: tuple, entry: _Entry) -> None:
+        with self._lock:
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self._bytes -= old.size
+            if entry.size > self.max_bytes:
+                return
+            self._entries[key] = entry
+            self._bytes += entry.size
+            while self._bytes > self.max_bytes:
+                _, dropped = self._entries.popitem(last=False)
+                self._bytes -= dropped.size
+
+    def encode(self, key: tuple, entry: _Entry, encoding: str) -> bytes:
+        """The entry's body compressed with `encoding`, made once and kept with it."""
+        with self._lock:
+            ready = entry.encoded.get(encoding)
+        if ready is not None:
+            return ready
+        if encoding == "br":
+            ready = brotli.compress(entry.body, quality=5)
+        else:
+            ready = gzip.compress(entry.body, compresslevel=6, mtime=0)
+        with self._lock:
+            if encoding not in entry.encoded and self._entries.get(key) is entry:
+                entry.encoded[encoding] = ready
+                self._bytes += len(ready)
+        return ready
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._bytes = 0
+
+
+def init_app(app: Flask) -> None:
+    """Give the app its response cache."""
+    app.extensions[EXTENSION_KEY] = ResponseCache()
+
+
+def _cache() -> ResponseCache:
+    return current_app.extensions[EXTENSION_KEY]
+
+
+def _digest(*parts: object) -> str:
+    return hashlib.blake2s(repr(parts).encode(), digest_size=9).hexdigest()
+
+
+def _request_key(per_language: bool = True) -> tuple:
+    """What a public answer depends on besides the data version."""
+    locale = str(get_locale()) if per_language else ""
+    return (request.path, request.query_string, locale, is_htmx_request())
+
+
+def _not_modified(etag: str, headers: dict[str, str]) -> Response | None:
+    """A 304 when the client already holds the answer tagged `etag`."""
+    if not request.if_none_match.contains_weak(etag):
+        return None
+    response = Response(status=304, headers=headers)
+    response.set_etag(etag, weak=True)
+    return response
+
+
+def cached_data(
+    build: Callable[[], bytes | ResponseReturnValue],
+    mimetype: str,
+    per_language: bool = True,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """Open data built by `build()` once per data version, with an ETag, compressed.
+
+    `build` returns the body, or a response to send as it is and not keep (an error).
+    """
+    version = data_version()
+    key = _request_key(per_language)
+    etag = f"v{version}-{_digest(key)}"
+    headers = dict(headers or {})
+    if per_language:
+        # Labels follow the visitor's language, so caches must keep one copy per language.
+        headers["Vary"] = "Accept-Language, Cookie"
+    not_modified = _not_modified(etag, headers)
+    if not_modified is not None:
+        return _public(not_modified)
+    cache = _cache()
+    entry = cache.get(key, version)
+    if entry is None:
+        built = build()
+        if not isinstance(built, bytes):
+            return make_response(built)
+        entry = _Entry(version, built, mimetype, headers)
+        cache.put(key, entry)
+    response = Response(mimetype=mimetype, headers=entry.headers)
+    encoding = request.accept_encodings.best_match(ENCODINGS)
+    if encoding:
+        response.set_data(cache.encode(key, entry, encoding))
+        response.headers["Content-Encoding"] = encoding
+    else:
+        response.set_data(entry.body)
+    response.vary.add("Accept-Encoding")
+    response.set_etag(etag, weak=True)
+    return _public(response)
+
+
+def _public(response: Response) -> Response:
+    # Anyone may keep it, but must ask again each time: a new support changes it.
+    response.headers["Cache-Control"] = "public, no-cache"
+    return response
+
+
+def _anonymous() -> bool:
+    """A visitor who is not signed in and has no message waiting: their page is everyone's."""
+    return not current_user.is_authenticated and "_flashes" not in session
+
+
+def cached_page(view: Callable[..., ResponseReturnValue]) -> Callable[..., ResponseReturnValue]:
+    """Serve a public page from the cache to anonymous visitors, with an ETag; see the module."""
+
+    @wraps(view)
+    def cached_view(*args, **kwargs) -> ResponseReturnValue:
+        if request.method not in ("GET", "HEAD") or not _anonymous():
+            return view(*args, **kwargs)
+        version = data_version()
+        key = _request_key()
+        token = generate_csrf()  # the visitor's own; starts their session when they have none
+        # Their session's token is in the page: a copy made for another session must not match.
+        etag = f"v{version}-{_digest(key, session.get('csrf_token'))}"
+        headers = {"Vary": "Cookie, Accept-Language"}
+        not_modified = _not_modified(etag, headers)
+        if not_modified is not None:
+            return _private(not_modified)
+        cache = _cache()
+        entry = cache.get(key, version)
+        if entry is not None:
+            body = entry.body.replace(TOKEN_PLACEHOLDER, token.encode())
+            response = Response(body, mimetype=entry.mimetype, headers=entry.headers)
+        else:
+            response = make_response(view(*args, **kwargs))
+            if response.status_code != 200 or response.direct_passthrough or not _anonymous():
+                return response
+            kept = {name: value for name, value in response.headers if name == "Vary"}
+            body = response.get_data().replace(token.encode(), TOKEN_PLACEHOLDER)
+            cache.put(key, _Entry(version, body, response.mimetype, kept))
+        response.vary.update(("Cookie", "Accept-Language"))
+        response.set_etag(etag, weak=True)
+        return _private(response)
+
+    return cached_view
+
+
+def _private(response: Response) -> Response:
+    # The page holds the visitor's CSRF token: only their own browser may keep it.
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
