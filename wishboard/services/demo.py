@@ -9,7 +9,6 @@ import math
 import random
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -36,6 +35,7 @@ from ..models import (
 )
 from ..models.demand import triggers_paused
 from . import taxonomy
+from .progress import Progress, track
 
 DEMO_PASSWORD = "demo-wishboard-2017"
 DEMO_EMAIL_DOMAIN = "demo.wishboard.test"
@@ -55,8 +55,6 @@ CITY_EMAIL_DOMAIN = "city.wishboard.test"
 CITY_CHUNK = 10_000
 # Each premises of the city draws its demand from a short menu of types, most wanted first.
 CITY_TYPE_MENU_WEIGHTS = (35, 25, 15, 10, 8, 7)
-
-Progress = Callable[[Iterable[Any], str], Iterable[Any]]
 
 
 @dataclass
@@ -543,19 +541,6 @@ def _add_wishes(
 # City scale: many rows, written in bulk
 
 
-def _track(progress: Progress | None, items: Iterable[Any], label: str) -> Iterator[Any]:
-    """Iterate `items`, through the caller's progress bar when there is one."""
-    if progress is None:
-        yield from items
-        return
-    wrapped = progress(items, label)
-    if hasattr(wrapped, "__enter__"):  # click's progress bar only iterates inside `with`
-        with wrapped as bar:
-            yield from bar
-    else:
-        yield from wrapped
-
-
 def _chunks(rows: list[tuple]) -> list[list[tuple]]:
     """`rows` cut into slices small enough for one executemany."""
     return [rows[start : start + CITY_CHUNK] for start in range(0, len(rows), CITY_CHUNK)]
@@ -586,7 +571,7 @@ class _BulkWriter:
     def insert(self, table: str, columns: tuple[str, ...], rows: list[tuple], label: str) -> None:
         marks = ", ".join([self.mark] * len(columns))
         sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
-        for chunk in _track(self.progress, _chunks(rows), label):
+        for chunk in track(self.progress, _chunks(rows), label):
             self.connection.exec_driver_sql(sql, chunk)
 
 

@@ -27,7 +27,6 @@ import enum
 import io
 import json
 import math
-from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
@@ -42,6 +41,7 @@ from ..models import District, Premises, Role, User
 from . import audit
 from . import premises_management as management
 from .premises_management import Lookups, PremisesValues
+from .progress import Progress, track
 
 COLUMNS = (
     "reference",
@@ -62,8 +62,6 @@ PROPERTIES = tuple(name for name in COLUMNS if name not in ("latitude", "longitu
 EXTENSIONS = ("csv", "geojson", "json")
 # How many references one query looks up.
 CHUNK = 500
-
-Progress = Callable[[Iterable[Any], str], Iterable[Any]]
 
 
 class Place(enum.StrEnum):
@@ -509,19 +507,6 @@ def _landlords() -> dict[str, User]:
     return {user.email: user for user in db.session.scalars(query)}
 
 
-def _track(progress: Progress | None, items: list[Any], label: str) -> Iterator[Any]:
-    """Iterate `items`, through the caller's progress bar when there is one."""
-    if progress is None:
-        yield from items
-        return
-    wrapped = progress(items, label)
-    if hasattr(wrapped, "__enter__"):  # click's progress bar only iterates inside `with`
-        with wrapped as bar:
-            yield from bar
-    else:
-        yield from wrapped
-
-
 def _where(row: RawRow, message: str) -> Problem:
     return Problem(message, row.place, row.number)
 
@@ -572,7 +557,7 @@ def import_premises(
 
     planned: list[_Planned] = []
     seen: dict[str, int] = {}
-    for row in _track(progress, rows, _("Checking")):
+    for row in track(progress, rows, _("Checking")):
         reference = _text_safely(row.cells.get("reference"))
         current = existing.get(reference) if reference else None
         values, unreadable = to_values(row, current)
@@ -650,7 +635,7 @@ def _write(
     db.session.add_all(districts.new.values())
     db.session.flush()  # the new districts' ids
     created: list[tuple[Premises, dict[str, Any]]] = []
-    for plan in _track(progress, [plan for plan in planned if plan.changed], _("Writing")):
+    for plan in track(progress, [plan for plan in planned if plan.changed], _("Writing")):
         columns = management.target_columns(plan.values, lookups)
         if plan.existing is None:
             created.append((management.new_premises(columns), columns))
