@@ -1,8 +1,11 @@
 """The benchmark (`make bench`) runs end to end on a tiny town, so that it does not rot."""
 
 import json
+import os
 import shutil
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -28,15 +31,22 @@ def tools() -> str:
     return chromium
 
 
-def test_the_benchmark_measures_every_route_and_the_map(
-    tools: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv(bench.POSTGRES_VARIABLE, raising=False)
+def test_the_benchmark_measures_every_route_and_the_map(tools: str, tmp_path: Path) -> None:
     output = tmp_path / "results.json"
     arguments = ["--scale", "tiny", "--duration", "1", "--warmup", "0", "--connections", "4"]
     arguments += ["--port", str(free_port()), "--output", str(output), "--workdir", str(tmp_path)]
+    environment = {k: v for k, v in os.environ.items() if k != bench.POSTGRES_VARIABLE}
 
-    assert bench.main(arguments) == 0
+    # As `make bench` runs it: its own process (Playwright's sync API wants no event loop).
+    finished = subprocess.run(
+        [sys.executable, "-m", "bench.run", *arguments],
+        cwd=bench.PROJECT_ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert finished.returncode == 0, finished.stderr[-3000:]
 
     report = json.loads(output.read_text())
     (run,) = report["runs"]
