@@ -40,3 +40,19 @@ def after_change(
         return fragment()
     flash(notice, category)
     return redirect(target_url, 303)
+
+
+def fragment_or_page(
+    fragment: Callable[[], ResponseReturnValue], page: Callable[[], ResponseReturnValue]
+) -> ResponseReturnValue:
+    """An answer in place: `fragment` for htmx, the whole `page` for a plain request."""
+    return fragment() if is_htmx_request() else page()
+
+
+def go_to(target_url: str) -> ResponseReturnValue:
+    """Leave the page for `target_url`: htmx follows `HX-Redirect`, a plain form a 303."""
+    if is_htmx_request():
+        response = make_response("", 204)
+        response.headers["HX-Redirect"] = target_url
+        return response
+    return redirect(target_url, 303)

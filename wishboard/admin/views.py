@@ -2,7 +2,7 @@
 
 from collections.abc import Callable
 
-from flask import Blueprint, abort, current_app, flash, make_response, redirect, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from ..access import require_role
 from ..extensions import db
-from ..htmx import after_change, is_htmx_request, render
+from ..htmx import after_change, fragment_or_page, go_to, render
 from ..models import Role, ShopType, ShopTypeGroup, User
 from ..moderation.audit_forms import ACTION_LABELS
 from ..redirects import local_path
@@ -170,10 +170,13 @@ def _user_page(user: User, status: int = 200, role_form: RoleForm | None = None)
 
 def _invalid(user: User, back: str, form) -> ResponseReturnValue:
     """A form that did not validate: the row with the errors for htmx, else the account's page."""
-    if is_htmx_request():
-        messages = [error for errors in form.errors.values() for error in errors]
-        return _user_row(user, back, status=422, message=" ".join(map(str, messages)), error=True)
-    return _user_page(user, status=422, role_form=form if isinstance(form, RoleForm) else None)
+    message = " ".join(str(error) for errors in form.errors.values() for error in errors)
+    return fragment_or_page(
+        lambda: _user_row(user, back, status=422, message=message, error=True),
+        lambda: _user_page(
+            user, status=422, role_form=form if isinstance(form, RoleForm) else None
+        ),
+    )
 
 
 def _refused(user: User, back: str, message: str) -> ResponseReturnValue:
@@ -191,12 +194,7 @@ def _after_user_change(user: User, back: str, notice: str) -> ResponseReturnValu
     if not current_user.is_authenticated or not current_user.has_role(Role.ADMIN):
         # The administrator stepped down or deactivated themselves: these pages are closed now.
         flash(notice, "success")
-        target = url_for("public.index")
-        if is_htmx_request():
-            response = make_response("", 204)
-            response.headers["HX-Redirect"] = target
-            return response
-        return redirect(target, 303)
+        return go_to(url_for("public.index"))
     return after_change(back, notice, lambda: _user_row(user, back, message=notice))
 
 
