@@ -355,3 +355,19 @@ def test_hide_and_unhide_any_published_item(app, moderator) -> None:
         "wish.hidden",
         "wish.unhidden",
     ]
+
+
+def test_who_may_report_and_who_may_hide(app, moderator) -> None:
+    author, reader = factories.make_user(), factories.make_user()
+    unverified = factories.make_user(verified=False)
+    wish = factories.make_wish(factories.make_premises(), author, comment="Bonjour")
+    db.session.commit()
+
+    assert moderation.may_flag(reader, wish)
+    assert not moderation.may_flag(author, wish)
+    assert not moderation.may_flag(unverified, wish)
+    assert not moderation.may_flag(None, wish)
+    assert moderation.may_moderate(moderator) and not moderation.may_moderate(reader)
+    assert not moderation.may_moderate(None)
+    wish.status = WishStatus.HIDDEN
+    assert not moderation.may_flag(reader, wish)

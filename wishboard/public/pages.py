@@ -16,7 +16,7 @@ from ..htmx import render
 from ..maps import position_map
 from ..models import Premises, User
 from ..resident.forms import WishForm, shop_type_choices
-from ..services import wishes
+from ..services import moderation, wishes
 from ..services.area import area_demand_near
 from ..services.demand import demand_for
 
@@ -84,6 +84,8 @@ def premises_page(
         barrier=wishes.barrier_for(person),
         closed=wishes.closed_reason(premises),
         comments=wishes.published_comments(premises),
+        may_report=lambda wish: moderation.may_flag(person, wish),
+        may_hide=moderation.may_moderate(person),
         nearby=area_demand_near(premises.latitude, premises.longitude, radius),
         radius=radius,
         form=form or wish_form(locale),

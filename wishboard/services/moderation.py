@@ -19,7 +19,7 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
-from ..models import FLAG_REASON_MAX_LENGTH, Flag, User, Wish, WishStatus, utcnow
+from ..models import FLAG_REASON_MAX_LENGTH, Flag, Role, User, Wish, WishStatus, utcnow
 from . import audit, outbox, wishes
 
 # The reasons a moderator (or someone flagging) picks from; anything else is typed.
@@ -293,6 +293,11 @@ def _resolve_flags(wish: Wish) -> int:
         .execution_options(synchronize_session=False)
     )
     return result.rowcount
+
+
+def may_moderate(person: User | None) -> bool:
+    """True when `person` may publish, reject, hide and show items (moderators and admins)."""
+    return person is not None and person.is_authenticated and person.has_role(Role.MODERATOR)
 
 
 def may_flag(person: User | None, wish: Wish) -> bool:
