@@ -61,6 +61,8 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     from .auth.views import bp as auth_bp
     from .cli import register_commands
     from .errors import register_error_handlers
+    from .landlord import let_views, mail_views  # noqa: F401  (their routes join bp)
+    from .landlord.views import bp as landlord_bp
     from .moderation import audit_views, premises_views  # noqa: F401  (their routes join bp)
     from .moderation.views import bp as moderation_bp
     from .public.views import bp as public_bp
@@ -70,6 +72,7 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(resident_bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")
     app.register_blueprint(api_bp, url_prefix="/api")
+    app.register_blueprint(landlord_bp, url_prefix="/landlord")
     app.register_blueprint(moderation_bp, url_prefix="/moderation")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     register_error_handlers(app)

@@ -89,6 +89,10 @@ class Config:
         self.WISHBOARD_AREA_CELL_M = _env_int("WISHBOARD_AREA_CELL_M", 200)
         self.WISHBOARD_PAGE_SIZE = _env_int("WISHBOARD_PAGE_SIZE", 20)
         self.WISHBOARD_VERIFY_MAX_AGE_S = _env_int("WISHBOARD_VERIFY_MAX_AGE_S", 3 * 24 * 3600)
+        # How long a signed report link e-mailed to a landlord stays valid.
+        self.WISHBOARD_REPORT_LINK_DAYS = _env_int("WISHBOARD_REPORT_LINK_DAYS", 30)
+        # The site's address as landlords reach it: links in e-mails sent from the command line.
+        self.WISHBOARD_BASE_URL = os.environ.get("WISHBOARD_BASE_URL", "http://127.0.0.1:8000")
         self.WISHBOARD_RESET_MAX_AGE_S = _env_int("WISHBOARD_RESET_MAX_AGE_S", 3600)
 
         # Behind a reverse proxy: how many proxies set X-Forwarded-For/-Proto/-Host (0: none).

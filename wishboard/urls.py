@@ -1,6 +1,6 @@
-"""URL arguments every blueprint reads the same way: row ids and page numbers."""
+"""URL arguments every blueprint reads the same way (ids, page numbers), and links for e-mails."""
 
-from flask import abort, request
+from flask import abort, current_app, has_request_context, request, url_for
 
 # Ids and page numbers past a 32-bit integer exist nowhere; the database would refuse them.
 LARGEST_ID = 2**31 - 1
@@ -13,3 +13,14 @@ def page_number() -> int:
     if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= LARGEST_ID:
         abort(404)
     return int(raw)
+
+
+def external_url(endpoint: str, **values) -> str:
+    """An absolute URL for an e-mail: the request's host, or `WISHBOARD_BASE_URL` outside a request.
+
+    The command line (`wishboard send-reports`) has no request to take the host from.
+    """
+    if has_request_context():
+        return url_for(endpoint, _external=True, **values)
+    with current_app.test_request_context(base_url=current_app.config["WISHBOARD_BASE_URL"]):
+        return url_for(endpoint, _external=True, **values)

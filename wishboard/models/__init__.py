@@ -3,7 +3,7 @@
 from .audit import AuditEvent
 from .base import utcnow
 from .demand import DataVersion, DemandCount
-from .outbox import OutboxMessage, OutboxStatus
+from .outbox import MailOptOut, OutboxMessage, OutboxStatus
 from .premises import District, Premises, PremisesStatus
 from .shop import Shop
 from .taxonomy import ShopType, ShopTypeGroup
@@ -18,6 +18,7 @@ __all__ = [
     "District",
     "FLAG_REASON_MAX_LENGTH",
     "Flag",
+    "MailOptOut",
     "OutboxMessage",
     "OutboxStatus",
     "Premises",

@@ -40,3 +40,15 @@ class OutboxMessage(db.Model):
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+    # Where the recipient stops this kind of e-mail in one click (the List-Unsubscribe header).
+    list_unsubscribe: Mapped[str | None] = mapped_column(String(500))
+
+
+class MailOptOut(db.Model):
+    """A MailOptOut is an address that asked for no more demand summaries (until it asks again)."""
+
+    __tablename__ = "mail_opt_outs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)  # lower-cased
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

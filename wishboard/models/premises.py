@@ -69,6 +69,10 @@ class Premises(db.Model):
     notes: Mapped[str | None] = mapped_column(Text)
     let_shop_type_id: Mapped[int | None] = mapped_column(ForeignKey("shop_types.id"))
     let_on: Mapped[date | None]
+    # Written into every signed report link; raising it revokes them all (services/report_links).
+    report_link_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The end of the period the last demand summary e-mailed to the landlord covered.
+    summary_sent_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -25,6 +25,8 @@ ACTION_LABELS = {
     "premises.updated": _l("Premises edited"),
     "premises.withdrawn": _l("Premises withdrawn"),
     "premises.let": _l("Premises let"),
+    "premises.let_by_link": _l("Premises let, through the landlord's report link"),
+    "premises.links_revoked": _l("Report links revoked"),
     "premises.reopened": _l("Premises reopened"),
     "premises.imported": _l("Premises imported"),
     "user.role_changed": _l("Role changed"),

@@ -74,6 +74,8 @@ ACTIONS = (
     "premises.updated",
     "premises.withdrawn",
     "premises.let",
+    "premises.let_by_link",
+    "premises.links_revoked",
     "premises.reopened",
     "premises.imported",
     "user.role_changed",
