@@ -1,5 +1,128 @@
 """The landlord's pages: their premises, and each premises' demand report as HTML, PDF and CSV."""
 
-from flask import Blueprint
+import re
+
+from flask import Blueprint, Response, abort, render_template, request
+from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from ..extensions import db
+from ..htmx import render
+from ..models import Premises, Role
+from ..services.demand import TOP_TYPES, demand_by_premises, total_support
+from ..services.report_formats import PdfUnavailable, report_csv, report_pdf, report_stylesheet
+from ..services.reports import DemandReport, build_report
+from .access import Reader, report_reader
 
 bp = Blueprint("landlord", __name__)
+
+
+@bp.after_request
+def _keep_keys_secret(response: Response) -> Response:
+    """A page reached with a signed key: no cache keeps it, no other site learns the key."""
+    # The key in the URL opens the report to whoever holds it: a shared cache or the Referer
+    # header of a link followed from the page must not hand it on.
+    if "key" in request.args:
+        response.headers["Cache-Control"] = "private, no-store"
+        response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@bp.get("/")
+@login_required
+def index() -> ResponseReturnValue:
+    """The signed-in landlord's premises, each with its total support and its report."""
+    # Staff find every premises under /moderation/premises; this page is the landlord's own.
+    if current_user.role is not Role.LANDLORD:
+        abort(403)
+    premises = list(
+        db.session.scalars(
+            select(Premises)
+            .options(joinedload(Premises.district))
+            .where(Premises.landlord_id == current_user.id)
+            .order_by(Premises.address, Premises.id)
+        )
+    )
+    demand = demand_by_premises(place.id for place in premises)
+    return render(
+        "landlord/index.html",
+        premises=premises,
+        totals={place.id: total_support(demand.get(place.id, [])) for place in premises},
+        top={place.id: demand.get(place.id, [])[:TOP_TYPES] for place in premises},
+        locale=str(get_locale()),
+    )
+
+
+def _report(reader: Reader) -> DemandReport:
+    return build_report(reader.premises)
+
+
+def _private(response: Response) -> Response:
+    """A report is for its reader alone: never kept by a cache."""
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _download_name(report: DemandReport, extension: str) -> str:
+    """A file name safe on every system: `demand-report-<reference or id>-<date>.<ext>`."""
+    # A reference is free text ("P/12 ../x"): letters and digits only reach the file name.
+    label = re.sub(r"[^A-Za-z0-9]+", "-", report.premises.reference or "").strip("-")
+    day = report.generated_at.date().isoformat()
+    return f"demand-report-{label or report.premises.id}-{day}.{extension}"
+
+
+def _attachment(body: bytes, mimetype: str, filename: str) -> Response:
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return _private(response)
+
+
+@bp.get("/premises/<int:premises_id>/report")
+def report(premises_id: int) -> ResponseReturnValue:
+    """The demand report of one premises, for its landlord, staff, or the holder of its link."""
+    reader = report_reader(premises_id)
+    response = render(
+        "landlord/report.html",
+        report=_report(reader),
+        reader=reader,
+        locale=str(get_locale()),
+    )
+    return _private(response)
+
+
+@bp.get("/premises/<int:premises_id>/report.pdf", endpoint="report_pdf")
+def report_pdf_download(premises_id: int) -> ResponseReturnValue:
+    """The demand report as a PDF: the same content as the page, with the print stylesheet."""
+    reader = report_reader(premises_id)
+    report = _report(reader)
+    html = render_template(
+        "landlord/report_pdf.html",
+        report=report,
+        reader=reader,
+        locale=str(get_locale()),
+        stylesheet=Markup(report_stylesheet()),  # our own file, not user text
+    )
+    try:
+        body = report_pdf(html, base_url=request.url_root)
+    except PdfUnavailable:
+        message = _(
+            "The PDF cannot be made on this server at the moment. The report page and its CSV "
+            "file are available; please try the PDF again later."
+        )
+        return _private(render("errors/error.html", status=503, code=503, message=message))
+    return _attachment(body, "application/pdf", _download_name(report, "pdf"))
+
+
+@bp.get("/premises/<int:premises_id>/report.csv", endpoint="report_csv")
+def report_csv_download(premises_id: int) -> ResponseReturnValue:
+    """The demand report's numbers as a CSV file, one section after another."""
+    reader = report_reader(premises_id)
+    report = _report(reader)
+    body = report_csv(report, str(get_locale()))
+    return _attachment(body, "text/csv", _download_name(report, "csv"))

@@ -1,0 +1,173 @@
+"""The demand report as files to download: a CSV of its numbers, and a PDF of its page.
+
+Both come from the one `DemandReport` (services/reports.py). The PDF is the report's HTML
+rendered by WeasyPrint with the print stylesheet; WeasyPrint needs system libraries (Pango),
+so it is imported only when a PDF is asked for, and its absence is an answer (`PdfUnavailable`),
+not a crash.
+"""
+
+from pathlib import Path
+
+from flask import current_app
+
+from .csv_export import csv_bytes
+from .reports import DemandReport
+
+CSV_HEADER = (
+    "section",
+    "item",
+    "shop_type_code",
+    "shop_type",
+    "count",
+    "share_percent",
+    "distance_m",
+    "date",
+    "text",
+)
+STYLESHEET = "css/report.css"
+
+
+class PdfUnavailable(RuntimeError):
+    """WeasyPrint cannot run here (not installed, or its system libraries are missing)."""
+
+
+def _row(section: str, item: object = "", shop_type=None, locale: str = "en", **values) -> tuple:
+    """One CSV row of CSV_HEADER: `section`, `item`, the shop type, then the named values."""
+    return (
+        section,
+        item,
+        shop_type.code if shop_type is not None else "",
+        shop_type.label(locale) if shop_type is not None else "",
+        values.get("count", ""),
+        values.get("share_percent", ""),
+        values.get("distance_m", ""),
+        values.get("date", ""),
+        values.get("text", ""),
+    )
+
+
+def report_rows(report: DemandReport, locale: str) -> list[tuple]:
+    """The report's numbers as CSV rows, section by section; shop types named in `locale`."""
+    premises = report.premises
+    rows = [
+        _row("premises", "address", text=premises.address),
+        _row("premises", "district", text=report.district),
+        _row("premises", "status", text=premises.status.value),
+        _row("premises", "generated_at", date=report.generated_at.isoformat(timespec="minutes")),
+        _row("premises", "radius_m", count=report.radius_m),
+        _row("total", "supports", count=report.total_supports),
+        _row("total", "supporters", count=report.supporters),
+    ]
+    if report.let is not None:
+        rows.append(
+            _row(
+                "let",
+                "let_on",
+                report.let.shop_type,
+                locale,
+                count=report.let.asked,
+                date=report.let.let_on.isoformat(),
+            )
+        )
+    rows += [
+        _row(
+            "demand",
+            item.rank,
+            item.shop_type,
+            locale,
+            count=item.count,
+            share_percent=item.share_percent,
+        )
+        for item in report.demand
+    ]
+    for week in report.trend.weeks:
+        rows.append(_row("trend", week.label, count=week.total, date=week.start.isoformat()))
+        rows += [
+            _row("trend", week.label, shop_type, locale, count=number, date=week.start.isoformat())
+            for shop_type, number in zip(report.trend.shop_types, week.by_type, strict=True)
+        ]
+    rows += [
+        _row("area", rank, item.shop_type, locale, count=item.count)
+        for rank, item in enumerate(report.area, start=1)
+    ]
+    for competition in report.competition:
+        if competition.is_gap:
+            rows.append(_row("gap", "", competition.shop_type, locale, count=competition.count))
+        rows += [
+            _row(
+                "competition",
+                shop.name,
+                competition.shop_type,
+                locale,
+                distance_m=shop.distance_m,
+                text=shop.address,
+            )
+            for shop in competition.shops
+        ]
+    comparison = report.comparison
+    rows += [
+        _row("district", "rank", count=comparison.rank, text=comparison.district),
+        _row("district", "premises", count=comparison.premises_count, text=comparison.district),
+    ]
+    if comparison.top_type is not None:
+        rows.append(
+            _row(
+                "district",
+                "ahead_for_top_type",
+                comparison.top_type,
+                locale,
+                count=comparison.ahead_for_top_type,
+                text=comparison.district,
+            )
+        )
+    rows.append(_row("comments", "total", count=report.comment_count))
+    rows += [
+        _row(
+            "comment",
+            comment.author or "",
+            comment.shop_type,
+            locale,
+            date=comment.created_at.date().isoformat(),
+            text=comment.text,
+        )
+        for comment in report.comments
+    ]
+    return rows
+
+
+def report_csv(report: DemandReport, locale: str) -> bytes:
+    """The report as a CSV file (UTF-8), one section per group of rows, formulas neutralised."""
+    return csv_bytes(CSV_HEADER, report_rows(report, locale))
+
+
+def report_stylesheet() -> str:
+    """The report's stylesheet (screen and print), to inline into the PDF's HTML."""
+    return (Path(current_app.static_folder) / STYLESHEET).read_text(encoding="utf-8")
+
+
+def _weasyprint():
+    """The WeasyPrint module, or PdfUnavailable when it cannot load here."""
+    try:
+        import weasyprint
+    except (ImportError, OSError) as error:  # OSError: a system library (Pango) is missing
+        raise PdfUnavailable(str(error)) from error
+    return weasyprint
+
+
+def pdf_available() -> bool:
+    """True when WeasyPrint can render PDFs on this machine."""
+    try:
+        _weasyprint()
+    except PdfUnavailable:
+        return False
+    return True
+
+
+def report_pdf(html: str, base_url: str) -> bytes:
+    """The PDF of a standalone HTML document; relative links resolve against `base_url`.
+
+    The document must carry its styles and images inline (report_pdf.html does): nothing is
+    fetched, so rendering never waits on the network, nor on this very server.
+    """
+    weasyprint = _weasyprint()
+    return weasyprint.HTML(string=html, base_url=base_url).write_pdf()
