@@ -51,8 +51,9 @@ def test_features_are_points_with_longitude_first(client: FlaskClient, town: dic
     assert feature["type"] == "Feature"
     assert feature["geometry"] == {"type": "Point", "coordinates": [2.382, 48.871]}
     assert set(feature["properties"]) == {
-        "id", "address", "district", "status", "total_support", "top",
+        "id", "address", "district", "status", "total_support", "top", "let",
     }  # fmt: skip
+    assert feature["properties"]["let"] is None
     assert feature["properties"]["address"] == "1 rue de Belleville"
     assert feature["properties"]["district"] == "Belleville"
 
@@ -64,6 +65,24 @@ def test_vacant_and_let_premises_are_shown_withdrawn_are_not(
 
     assert set(features) == {town["busy"].id, town["quiet"].id, town["let"].id}
     assert features[town["let"].id]["properties"]["status"] == "let"
+
+
+def test_a_let_premises_says_what_opened_and_how_many_had_asked(
+    client: FlaskClient, town: dict
+) -> None:
+    for _ in range(2):
+        factories.make_support(town["let"], code="shop=books")
+    db.session.commit()
+    books = factories.shop_type("shop=books")
+
+    let = _features(client, **{"Accept-Language": "en"})[town["let"].id]["properties"]["let"]
+
+    assert let == {
+        "code": "shop=books",
+        "label": books.label("en"),
+        "since": "2024-05-01",
+        "asked": 2,
+    }
 
 
 def test_numbers_match_the_demand_service(client: FlaskClient, town: dict) -> None:

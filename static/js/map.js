@@ -36,6 +36,11 @@
     box.appendChild(
       element("p", "map-popup-meta", properties.district + " · " + (labels[properties.status] || properties.status))
     );
+    if (properties.let) {
+      box.appendChild(
+        element("p", "map-popup-let", format(labels.let_result, { label: properties.let.label, count: properties.let.asked }))
+      );
+    }
     box.appendChild(element("p", null, format(labels.total, { count: properties.total_support })));
     if (properties.top.length) {
       box.appendChild(element("p", "map-popup-top", labels.top));

@@ -13,7 +13,14 @@ from ..caching import cached_data
 from ..public.forms import MapFilterForm
 from ..services.area import AreaCell, area_cells
 from ..services.csv_export import DEMAND_HEADER, csv_bytes, demand_rows
-from ..services.demand import TOP_TYPES, Demand, demand_within, total_support
+from ..services.demand import (
+    TOP_TYPES,
+    Demand,
+    asked_for,
+    demand_within,
+    shop_types_by_id,
+    total_support,
+)
 from ..services.premises import map_premises, map_premises_ids
 
 bp = Blueprint("api", __name__)
@@ -50,6 +57,7 @@ def _premises_geojson() -> bytes | tuple[dict, int]:
     filters = form.filters()
     rows = map_premises(filters)
     demand = demand_within(map_premises_ids(filters))
+    let_types = shop_types_by_id({row.let_shop_type_id for row in rows if row.let_shop_type_id})
     none: list[Demand] = []
     features = [
         {
@@ -66,11 +74,25 @@ def _premises_geojson() -> bytes | tuple[dict, int]:
                 "status": row.status.value,
                 "total_support": total_support(demand.get(row.id, none)),
                 "top": _top(demand.get(row.id, none), locale),
+                "let": _let(row, let_types, demand.get(row.id, none), locale),
             },
         }
         for row in rows
     ]
     return _feature_collection(features)
+
+
+def _let(row, let_types: dict, demand: list[Demand], locale: str) -> dict | None:
+    """What a let premises became, and how many residents had asked for it; None if not let."""
+    shop_type = let_types.get(row.let_shop_type_id)
+    if shop_type is None:
+        return None
+    return {
+        "code": shop_type.code,
+        "label": shop_type.label(locale),
+        "since": row.let_on.isoformat(),
+        "asked": asked_for(demand, shop_type),
+    }
 
 
 def _top(demand: list[Demand], locale: str) -> list[dict]:

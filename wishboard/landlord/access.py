@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from flask import abort, request
+from flask import Response, abort, request
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
@@ -74,3 +74,11 @@ def report_reader(premises_id: int) -> Reader:
     if premises is None or not owns(premises):
         abort(404)
     return Reader(premises, None)
+
+
+
+def keep_private(response: Response) -> Response:
+    """A page reached with a signed key: kept out of caches and never named in a Referer."""
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response

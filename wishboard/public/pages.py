@@ -18,7 +18,7 @@ from ..models import Premises, User
 from ..resident.forms import WishForm, shop_type_choices
 from ..services import moderation, wishes
 from ..services.area import area_demand_near
-from ..services.demand import demand_for
+from ..services.demand import asked_for, demand_for
 
 
 def viewer() -> User | None:
@@ -83,6 +83,7 @@ def premises_page(
         standing=wishes.standing(person, premises, max_types()),
         barrier=wishes.barrier_for(person),
         closed=wishes.closed_reason(premises),
+        asked=asked_for(demand, premises.let_shop_type),
         comments=wishes.published_comments(premises),
         may_report=lambda wish: moderation.may_flag(person, wish),
         may_hide=moderation.may_moderate(person),

@@ -48,6 +48,7 @@ def index() -> ResponseReturnValue:
         "details": _("See this premises"),
         "vacant": _("Vacant"),
         "let": _("Let"),
+        "let_result": _("Now open here: %(label)s. Residents who had asked for one: %(count)s."),
         "cluster": _("%(count)s premises close together. Select to zoom in."),
         "loaded": _("%(count)s premises shown on the map."),
         "failed": _("The map could not load the premises. The list shows the same information."),

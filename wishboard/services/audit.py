@@ -20,8 +20,9 @@ PREMISES = "premises"
 SHOP_TYPE = "shop_type"
 
 # What the site does by itself (no actor). Any other event without an actor was done by someone
-# whose account has since been deleted.
+# whose account has since been deleted, or by a landlord through a signed link (LINK_ACTIONS).
 SYSTEM_ACTIONS = frozenset({"wish.auto_hidden"})
+LINK_ACTIONS = frozenset({"premises.let_by_link"})
 
 
 def is_automatic(event: AuditEvent) -> bool:
@@ -30,10 +31,14 @@ def is_automatic(event: AuditEvent) -> bool:
 
 
 def actor_label(event: AuditEvent, name: str | None) -> str:
-    """Who acted, in words: their name, "automatic", or "deleted account"."""
+    """Who acted, in words: their name, "automatic", "landlord's link" or "deleted account"."""
     if event.actor_id is not None and name is not None:
         return name
-    return _("automatic") if is_automatic(event) else _("deleted account")
+    if is_automatic(event):
+        return _("automatic")
+    if event.action in LINK_ACTIONS:
+        return _("landlord, through the report link")
+    return _("deleted account")
 
 
 def record(

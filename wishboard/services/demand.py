@@ -35,11 +35,11 @@ def _ranked_rows(*conditions) -> list[tuple[int, ShopType, int]]:
         .order_by(DemandCount.premises_id, DemandCount.supports.desc(), ShopType.position)
     )
     rows = db.session.execute(query).all()
-    shop_types = _shop_types({shop_type_id for _, shop_type_id, _ in rows})
+    shop_types = shop_types_by_id({shop_type_id for _, shop_type_id, _ in rows})
     return [(premises_id, shop_types[type_id], count) for premises_id, type_id, count in rows]
 
 
-def _shop_types(ids: set[int]) -> dict[int, ShopType]:
+def shop_types_by_id(ids: set[int]) -> dict[int, ShopType]:
     """The shop types with these ids, in one query."""
     # Not joined to the demand rows: loading one with each of thousands of rows would cost
     # more than the counting.
@@ -98,3 +98,10 @@ def demand_by_status(statuses: Iterable[PremisesStatus]) -> list[tuple[int, Dema
         (premises_id, Demand(shop_type, count))
         for premises_id, shop_type, count in _ranked_rows(DemandCount.premises_id.in_(wanted))
     ]
+
+
+def asked_for(demand: list[Demand], shop_type: ShopType | None) -> int:
+    """How many residents supported `shop_type` in `demand` (what a let premises became)."""
+    if shop_type is None:
+        return 0
+    return next((item.count for item in demand if item.shop_type.id == shop_type.id), 0)

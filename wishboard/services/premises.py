@@ -87,7 +87,7 @@ def map_premises_ids(filters: PremisesFilter = NO_FILTER) -> Select[tuple[int]]:
 
 
 def map_premises(filters: PremisesFilter = NO_FILTER) -> list[Row]:
-    """id, address, district name, status, latitude and longitude of the premises on the map."""
+    """id, address, district name, status, position and let type of the premises on the map."""
     query = (
         select(
             Premises.id,
@@ -96,6 +96,8 @@ def map_premises(filters: PremisesFilter = NO_FILTER) -> list[Row]:
             Premises.status,
             Premises.latitude,
             Premises.longitude,
+            Premises.let_shop_type_id,
+            Premises.let_on,
         )
         .join(District, District.id == Premises.district_id)
         .where(Premises.status.in_(MAP_STATUSES))

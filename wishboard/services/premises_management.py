@@ -500,12 +500,17 @@ def latest_let_date() -> date:
 
 
 def mark_let(
-    actor: User | None, premises: Premises, shop_type: ShopType | None, let_on: date | None
+    actor: User | None,
+    premises: Premises,
+    shop_type: ShopType | None,
+    let_on: date | None,
+    through_link: bool = False,
 ) -> Premises:
     """Record that `premises` was let to a `shop_type` on `let_on`: it stops taking wishes.
 
-    Staff and landlords use it (the landlord pages call it too). A let premises may be marked
-    again to correct its type or date. Records "premises.let"; the caller commits. Refused for a
+    Staff and landlords use it, a landlord without an account through the signed report link
+    (`through_link`, with no actor). A let premises may be marked again to correct its type or
+    date. Records "premises.let" ("premises.let_by_link"); the caller commits. Refused for a
     withdrawn premises, an unknown or retired shop type, or a date missing or in the future.
     """
     found = []
@@ -522,7 +527,7 @@ def mark_let(
     return _status_change(
         actor,
         premises,
-        "premises.let",
+        "premises.let_by_link" if through_link else "premises.let",
         status=PremisesStatus.LET,
         let_shop_type_id=shop_type.id,
         let_on=let_on,
