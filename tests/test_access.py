@@ -12,7 +12,8 @@ from flask import Flask
 
 from tests import factories
 from wishboard.extensions import db
-from wishboard.models import Role
+from wishboard.models import OutboxMessage, OutboxStatus, Role
+from wishboard.services.report_links import unsubscribe_key
 
 OK, LOGIN, VERIFY, FORBIDDEN, BACK = "ok", "login", "verify", "forbidden", "back"
 ROLES = ("visitor", "unverified", "resident", "landlord", "moderator", "admin")
@@ -34,6 +35,10 @@ WISHER = {
     "admin": BACK,
 }
 MODERATORS = {**dict.fromkeys(ROLES, FORBIDDEN), "visitor": LOGIN, "moderator": OK, "admin": OK}
+# A premises' report and its pages: its own landlord and staff; nobody else learns it exists (404).
+# The table's premises belongs to no landlord; tests/test_landlord_*.py cover owners and keys.
+NOT_FOUND = "ok (404)"
+REPORT_READERS = {**dict.fromkeys(ROLES, NOT_FOUND), "visitor": LOGIN, "moderator": OK, "admin": OK}
 ADMINS = {**MODERATORS, "moderator": FORBIDDEN}
 
 # (endpoint, method) -> what each role gets.
@@ -76,6 +81,21 @@ ACCESS: dict[tuple[str, str], dict[str, str]] = {
     # Reporting a comment: anyone signed in whose address is confirmed.
     ("resident.report", "GET"): {**SIGNED_IN, "unverified": VERIFY},
     ("resident.report", "POST"): {**SIGNED_IN, "unverified": VERIFY},
+    # The landlord's own list; staff find every premises under /moderation/premises.
+    ("landlord.index", "GET"): {
+        **dict.fromkeys(ROLES, FORBIDDEN),
+        "visitor": LOGIN,
+        "landlord": OK,
+    },
+    ("landlord.report", "GET"): REPORT_READERS,
+    ("landlord.report_pdf", "GET"): REPORT_READERS,
+    ("landlord.report_csv", "GET"): REPORT_READERS,
+    ("landlord.mark_let", "GET"): REPORT_READERS,
+    # A POST answers 404 too (not told apart from OK for a POST); no data, so nothing changes.
+    ("landlord.mark_let", "POST"): SIGNED_IN,
+    # Stopping the summaries: whoever holds the signed link of the e-mail (no account needed).
+    ("landlord.unsubscribe", "GET"): ANYONE,
+    ("landlord.unsubscribe", "POST"): ANYONE,
     ("moderation.queue", "GET"): MODERATORS,
     ("moderation.flags", "GET"): MODERATORS,
     ("moderation.hidden", "GET"): MODERATORS,
@@ -99,6 +119,10 @@ ACCESS: dict[tuple[str, str], dict[str, str]] = {
     ("moderation.premises_import_file", "POST"): MODERATORS,
     ("moderation.audit_log", "GET"): MODERATORS,
     ("moderation.audit_csv", "GET"): MODERATORS,
+    ("moderation.outbox_list", "GET"): MODERATORS,
+    ("moderation.outbox_retry", "POST"): MODERATORS,
+    ("moderation.premises_send_report", "POST"): MODERATORS,
+    ("moderation.premises_revoke_links", "POST"): MODERATORS,
     ("admin.users_list", "GET"): ADMINS,
     ("admin.user_detail", "GET"): ADMINS,
     ("admin.change_role", "POST"): ADMINS,
@@ -138,6 +162,10 @@ URL_VALUES: dict[str, dict[str, str]] = {
     "public.set_language": {"code": "en"},
     # The moderation rows hide and unhide the other wish; this one stays published.
     "resident.report": {"wish_id": "{reported_wish_id}"},
+    # Its key stops another address than the one "Send now" writes to (the rows share one run).
+    "landlord.unsubscribe": {"key": "{unsubscribe_key}"},
+    # "Send now" needs a landlord address; revoking the links works on any premises.
+    "moderation.premises_send_report": {"premises_id": "{contact_premises_id}"},
     # Premises management changes its own premises, not the one the other rows wish for.
     **{
         f"moderation.premises_{action}": {"premises_id": "{managed_premises_id}"}
@@ -155,11 +183,23 @@ def url_values(app: Flask) -> dict[str, object]:
         premises, comment="Un primeur", shop_type=factories.shop_type("shop=greengrocer")
     )
     managed = factories.make_premises()
+    contact = factories.make_premises(landlord_email="contact@example.org")
+    failed_mail = OutboxMessage(
+        recipient="landlord@example.org",
+        subject="Summary",
+        body_text="Summary",
+        kind="report_summary",
+        status=OutboxStatus.FAILED,
+    )
+    db.session.add(failed_mail)
     account, new_type = factories.make_user(), factories.make_shop_type()
     db.session.commit()
     return {
         "premises_id": premises.id,
         "managed_premises_id": managed.id,
+        "contact_premises_id": contact.id,
+        "unsubscribe_key": unsubscribe_key("landlord@example.org"),
+        "message_id": failed_mail.id,
         "wish_id": wish.id,
         "reported_wish_id": reported.id,
         "user_id": account.id,

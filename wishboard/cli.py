@@ -116,6 +116,40 @@ def send_mail_command() -> None:
     click.echo(ngettext("%(num)d e-mail sent.", "%(num)d e-mails sent.", sent))
 
 
+@click.command("send-reports")
+@with_appcontext
+def send_reports_command() -> None:
+    """E-mail each landlord a demand summary of their premises with new demand (run it daily).
+
+    A premises gets one when its landlord can be reached (a landlord account, or the contact
+    address staff entered), has not stopped the summaries, and residents supported something
+    there since its last summary. Each summary goes to the outbox first; the e-mails due in the
+    outbox are then sent, older failures included. Running it twice at once, or again after a
+    crash, sends no summary twice.
+    """
+    from .services import report_mail
+
+    result = report_mail.send_reports()
+    click.echo(ngettext("%(num)d summary queued.", "%(num)d summaries queued.", result.queued))
+    if result.skipped:
+        click.echo(
+            ngettext(
+                "%(num)d summary was already done by another run.",
+                "%(num)d summaries were already done by another run.",
+                result.skipped,
+            )
+        )
+    click.echo(ngettext("%(num)d e-mail sent.", "%(num)d e-mails sent.", result.sent))
+    if result.failed:
+        click.echo(
+            ngettext(
+                "%(num)d e-mail could not be sent; it will be retried.",
+                "%(num)d e-mails could not be sent; they will be retried.",
+                result.failed,
+            )
+        )
+
+
 # Files with fewer rows are checked in a blink: a progress bar would only flicker.
 PROGRESS_FROM_ROWS = 500
 
@@ -191,6 +225,7 @@ def register_commands(app: Flask) -> None:
         create_user_command,
         load_shop_types_command,
         send_mail_command,
+        send_reports_command,
         import_premises_command,
     )
     for command in commands:

@@ -76,7 +76,6 @@ def report_reader(premises_id: int) -> Reader:
     return Reader(premises, None)
 
 
-
 def keep_private(response: Response) -> Response:
     """A page reached with a signed key: kept out of caches and never named in a Referer."""
     response.headers["Cache-Control"] = "private, no-store"

@@ -13,7 +13,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 
 from flask import current_app, render_template
-from sqlalchemy import select, update
+from sqlalchemy import Select, func, select, update
 
 from ..extensions import db
 from ..models import OutboxMessage, OutboxStatus, utcnow
@@ -133,6 +133,50 @@ def deliver(message_ids: Iterable[int] | None = None, now: datetime | None = Non
     return sent
 
 
+def retry_now(message_id: int, now: datetime | None = None) -> bool:
+    """Make a pending or failed message due at once (staff's "Retry now"); commits.
+
+    False when it was sent meanwhile, or when a sender has just claimed it: sending it again now
+    could deliver it twice.
+    """
+    now = now or utcnow()
+    # A claim moves the next attempt a whole lease ahead: that far ahead, a sender took it within
+    # the last minute and may be talking to the SMTP server right now.
+    just_claimed = OutboxMessage.next_attempt_at > now + CLAIM_LEASE - timedelta(
+        seconds=6 * SMTP_TIMEOUT_S
+    )
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == message_id,
+            OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.FAILED]),
+            ~(just_claimed & (OutboxMessage.status == OutboxStatus.PENDING)),
+        )
+        .values(status=OutboxStatus.PENDING, next_attempt_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def unsent(status: OutboxStatus | None = None) -> Select:
+    """The pending and failed messages (or those of one `status`), newest first."""
+    statuses = [status] if status is not None else [OutboxStatus.PENDING, OutboxStatus.FAILED]
+    return (
+        select(OutboxMessage)
+        .where(OutboxMessage.status.in_(statuses))
+        .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+    )
+
+
+def failed_count() -> int:
+    """How many messages were given up after repeated failures (staff should look)."""
+    return (
+        db.session.scalar(select(func.count()).where(OutboxMessage.status == OutboxStatus.FAILED))
+        or 0
+    )
+
+
 def _record_failure(message: OutboxMessage, error: Exception, now: datetime) -> None:
     """Note why the send failed and when to try again, or give up after MAX_ATTEMPTS."""
     message.last_error = f"{type(error).__name__}: {error}"[:2000]
@@ -174,6 +218,10 @@ def build_email(message: OutboxMessage, sender: str) -> EmailMessage:
     email["Date"] = format_datetime(datetime.now().astimezone())
     domain = parseaddr(sender)[1].rpartition("@")[2] or None
     email["Message-ID"] = make_msgid(idstring=f"outbox-{message.id}", domain=domain)
+    if message.list_unsubscribe:
+        # RFC 2369 and RFC 8058: mail clients offer a one-click "unsubscribe" that POSTs here.
+        email["List-Unsubscribe"] = f"<{message.list_unsubscribe}>"
+        email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     email.set_content(message.body_text)
     if message.body_html:
         email.add_alternative(message.body_html, subtype="html")
