@@ -150,7 +150,7 @@ def test_the_public_sees_what_opened_and_how_many_had_asked(client, asked):
     expected = "Opened here on March 2, 2026: Bakery. 2 residents had asked for one."
     assert expected in " ".join(english.select_one(".let-result").get_text().split())
     # The French catalogue is compiled by `make translations` (CI does it before the tests).
-    assert "2 habitants en avaient demandé un." in french.select_one(".let-result").get_text()
+    assert "2 habitants en avaient fait la demande." in french.select_one(".let-result").get_text()
     assert english.select_one(f"form#wish-form-{asked.id}") is None
 
 

@@ -19,6 +19,12 @@ from wishboard.services import report_formats
 from wishboard.services.report_links import report_key, revoke_report_links
 
 
+@pytest.fixture(autouse=True)
+def english(client) -> None:
+    """English unless a test asks for another language (the default one is French)."""
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+
 @pytest.fixture
 def pdf_renderer() -> None:
     """Skip (or fail under WISHBOARD_REQUIRE_ALL=1) when WeasyPrint cannot run here."""
