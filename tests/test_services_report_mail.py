@@ -265,6 +265,28 @@ def test_a_second_run_without_new_demand_sends_nothing(smtp_app, port):
     assert report_mail.due_premises(start + timedelta(days=1)) == []
 
 
+def test_a_summary_that_fails_to_be_written_does_not_stop_the_others(
+    smtp_app, port, monkeypatch
+):
+    broken = wished_premises()
+    fine = wished_premises(landlord_email="bea@example.org")
+    write = report_mail._queue
+
+    def fail_for_the_broken_one(premises, key, now):
+        if premises.id == broken.id:
+            raise RuntimeError("a template that does not render")
+        return write(premises, key, now)
+
+    monkeypatch.setattr(report_mail, "_queue", fail_for_the_broken_one)
+    with smtp_server(port) as inbox:
+        result = report_mail.send_reports()
+
+    assert (result.queued, result.failed, result.sent) == (1, 1, 1)
+    assert [email["To"] for email in inbox.messages] == ["bea@example.org"]
+    assert broken.summary_sent_until is None  # still due: the next run tries it again
+    assert fine.summary_sent_until is not None
+
+
 def test_new_demand_sends_a_second_summary_saying_what_is_new(smtp_app, port):
     premises = wished_premises({"shop=bakery": 3, "shop=greengrocer": 1})
     start = utcnow()

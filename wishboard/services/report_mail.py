@@ -16,7 +16,7 @@ from flask import current_app
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import and_, case, delete, exists, func, or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import contains_eager
 
 from ..extensions import db
@@ -48,7 +48,7 @@ class SendResult:
     queued: int = 0  # summaries written to the outbox by this run
     skipped: int = 0  # due when listed, but another sender had just done them
     sent: int = 0  # e-mails delivered (summaries and any other message that was due)
-    failed: int = 0  # e-mails that could not be delivered this time (retried later)
+    failed: int = 0  # summaries that could not be written, e-mails not delivered (retried later)
 
 
 @dataclass(frozen=True)
@@ -257,8 +257,10 @@ def queue_summary(
         message = _queue(locked, key, now)
         locked.summary_sent_until = now
         db.session.commit()
-    except IntegrityError:
-        # Another sender queued the same period between our check and our insert.
+    except (IntegrityError, OperationalError):
+        # Another sender queued the same period between our check and our insert (a unique
+        # key), or, on SQLite, committed first while we were reading ("database is locked"):
+        # nothing was written here, and a summary still due is queued by the next run.
         db.session.rollback()
         return None
     return message
@@ -307,8 +309,15 @@ def send_reports(now: datetime | None = None) -> SendResult:
     """
     now = now or utcnow()
     result = SendResult()
-    for premises in due_premises(now):
-        if queue_summary(premises, now) is None:
+    for premises_id in [premises.id for premises in due_premises(now)]:
+        try:
+            message = queue_summary(db.session.get(Premises, premises_id), now)
+        except Exception:  # one premises that cannot be summed up must not stop the others
+            db.session.rollback()
+            current_app.logger.exception("The summary of premises %s failed", premises_id)
+            result.failed += 1
+            continue
+        if message is None:
             result.skipped += 1
         else:
             result.queued += 1
@@ -320,7 +329,7 @@ def send_reports(now: datetime | None = None) -> SendResult:
     ).all()
     result.sent = outbox.deliver(due, now=now)
     db.session.expire_all()
-    result.failed = (
+    result.failed += (
         db.session.scalar(
             select(func.count()).where(
                 OutboxMessage.id.in_(due),
