@@ -1,6 +1,5 @@
 """The mail outbox: queued in the caller's transaction, delivered once, retried with back-off."""
 
-import logging
 from datetime import timedelta
 
 import pytest
@@ -65,8 +64,8 @@ def test_deliver_without_mail_server_writes_to_the_log_and_marks_sent(app, caplo
     monkeypatch.setattr(app.logger, "disabled", False)
     message = queue_one()
 
-    with caplog.at_level(logging.INFO, logger=app.logger.name):
-        assert outbox.deliver() == 1
+    # At the app's own level: `make run` and the command line show these e-mails as they are.
+    assert outbox.deliver() == 1
 
     logged = caplog.text
     assert "ana@example.org" in logged

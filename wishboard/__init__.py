@@ -1,5 +1,6 @@
 """Wishboard: residents pin the shops they miss in empty premises; landlords read the demand."""
 
+import logging
 import secrets
 from collections.abc import Mapping
 from typing import Any
@@ -39,6 +40,10 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
         INSTANCE_DIR.mkdir(exist_ok=True)
 
     app.jinja_env.undefined = StrictUndefined
+    # Notices (an e-mail written to the log when no SMTP server is set) are worth reading; Python
+    # would drop them below WARNING.
+    if app.logger.level == logging.NOTSET:
+        app.logger.setLevel(logging.INFO)
     proxies = app.config["WISHBOARD_PROXIES"]
     if proxies:  # links in e-mails must use the public scheme and host, not the proxy's
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
