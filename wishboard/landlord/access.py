@@ -77,7 +77,8 @@ def report_reader(premises_id: int) -> Reader:
 
 
 def keep_private(response: Response) -> Response:
-    """A page reached with a signed key: kept out of caches and never named in a Referer."""
+    """A report (or a page reached with a signed key) is for its reader alone: never cached,
+    and never named in a Referer."""
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
     return response

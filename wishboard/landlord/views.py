@@ -17,7 +17,7 @@ from ..models import Premises, Role
 from ..services.demand import TOP_TYPES, demand_by_premises, total_support
 from ..services.report_formats import PdfUnavailable, report_csv, report_pdf, report_stylesheet
 from ..services.reports import DemandReport, build_report
-from .access import Reader, report_reader
+from .access import Reader, keep_private, report_reader
 
 bp = Blueprint("landlord", __name__)
 
@@ -28,8 +28,7 @@ def _keep_keys_secret(response: Response) -> Response:
     # The key in the URL opens the report to whoever holds it: a shared cache or the Referer
     # header of a link followed from the page must not hand it on.
     if "key" in request.args:
-        response.headers["Cache-Control"] = "private, no-store"
-        response.headers["Referrer-Policy"] = "no-referrer"
+        keep_private(response)
     return response
 
 
@@ -62,13 +61,6 @@ def _report(reader: Reader) -> DemandReport:
     return build_report(reader.premises)
 
 
-def _private(response: Response) -> Response:
-    """A report is for its reader alone: never kept by a cache."""
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
-
-
 def _download_name(report: DemandReport, extension: str) -> str:
     """A file name safe on every system: `demand-report-<reference or id>-<date>.<ext>`."""
     # A reference is free text ("P/12 ../x"): letters and digits only reach the file name.
@@ -80,7 +72,7 @@ def _download_name(report: DemandReport, extension: str) -> str:
 def _attachment(body: bytes, mimetype: str, filename: str) -> Response:
     response = Response(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return _private(response)
+    return keep_private(response)
 
 
 @bp.get("/premises/<int:premises_id>/report")
@@ -93,7 +85,7 @@ def report(premises_id: int) -> ResponseReturnValue:
         reader=reader,
         locale=str(get_locale()),
     )
-    return _private(response)
+    return keep_private(response)
 
 
 @bp.get("/premises/<int:premises_id>/report.pdf", endpoint="report_pdf")
@@ -115,7 +107,7 @@ def report_pdf_download(premises_id: int) -> ResponseReturnValue:
             "The PDF cannot be made on this server at the moment. The report page and its CSV "
             "file are available; please try the PDF again later."
         )
-        return _private(render("errors/error.html", status=503, code=503, message=message))
+        return keep_private(render("errors/error.html", status=503, code=503, message=message))
     return _attachment(body, "application/pdf", _download_name(report, "pdf"))
 
 
