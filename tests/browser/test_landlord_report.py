@@ -1,5 +1,6 @@
 """A landlord without an account opens the e-mailed link, reads the report and downloads the PDF."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -10,8 +11,8 @@ from tests.browser.conftest import PageWatch, axe_violations
 from tests.conftest import skip_or_fail
 from wishboard.extensions import db
 from wishboard.models import utcnow
+from wishboard.services import report_mail
 from wishboard.services.report_formats import pdf_available
-from wishboard.services.report_links import report_key
 
 pytestmark = pytest.mark.browser
 
@@ -19,8 +20,10 @@ ADDRESS = "5 rue du Rapport (test)"
 
 
 @pytest.fixture
-def report_link(live_app) -> str:
-    """The signed link of a premises with demand, as the summary e-mail gives it."""
+def report_link(live_app, live_server, monkeypatch) -> str:
+    """The signed link of a premises with demand, read from the summary e-mail sent for it."""
+    # The e-mail is written outside a request, as `wishboard send-reports` writes it.
+    monkeypatch.setitem(live_app.config, "WISHBOARD_BASE_URL", live_server)
     with live_app.app_context():
         premises = factories.make_premises(
             address=ADDRESS, landlord_name="Mme Propriétaire", landlord_email="owner@example.org"
@@ -31,7 +34,10 @@ def report_link(live_app) -> str:
         factories.make_support(premises, code="amenity=cafe")
         factories.make_wish(premises, comment="Une boulangerie <b>enfin</b>")
         db.session.commit()
-        return f"/landlord/premises/{premises.id}/report?key={report_key(premises)}"
+        message = report_mail.queue_summary(premises)
+        [link] = re.findall(r"^(http\S+/report\?key=\S+)$", message.body_text, re.MULTILINE)
+    assert link.startswith(f"{live_server}/landlord/premises/")
+    return link
 
 
 def test_a_landlord_opens_the_link_and_downloads_the_pdf(
@@ -71,4 +77,21 @@ def test_the_report_fits_a_phone(page: Page, watch: PageWatch, report_link: str)
     # Tables scroll inside their frame; the page itself never scrolls sideways.
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     assert axe_violations(page) == []
+    watch.assert_clean()
+
+
+def test_the_landlord_marks_the_premises_let_from_the_link(
+    page: Page, watch: PageWatch, report_link: str
+) -> None:
+    page.goto(report_link)
+    page.locator(".report-actions a[href*='/let?key=']").click()
+
+    assert axe_violations(page) == []
+    page.locator("#shop_type").select_option("shop=bakery")
+    page.locator("#let_on").fill("2026-03-02")
+    page.locator("main form button[type=submit]").click()
+
+    expect(page.locator("h1")).to_contain_text(ADDRESS)
+    expect(page.locator(".report-let")).to_contain_text("4 habitants en avaient fait la demande")
+    expect(page.locator(".report-actions a[href*='/let?key=']")).to_have_count(0)
     watch.assert_clean()
