@@ -150,6 +150,9 @@ def test_pdf_is_a_real_pdf_with_the_top_types_and_counts(app, premises, pdf_rend
     assert "2 Café 2 40%" in lines
     assert "Au Bon Pain" in text
     assert "111 m" in text
+    # The trend chart is drawn too: its axis labels ("d MMM") come from the SVG alone, the table
+    # below it writes whole dates.
+    assert {"1 Jan", "15 Jan", "11 Mar"} <= set(lines)
 
 
 def test_pdf_in_french(app, premises, pdf_renderer):
