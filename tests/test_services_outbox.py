@@ -153,6 +153,23 @@ def test_smtp_down_keeps_the_message_and_sends_it_once_when_back(smtp_app, port)
     assert message.last_error is None
 
 
+def test_a_copy_sent_again_after_a_crash_is_the_same_message(smtp_app, port):
+    message = queue_one()
+
+    with smtp_server(port) as inbox:
+        outbox.deliver()
+        # The sender died after the server accepted the e-mail, before marking it sent: once the
+        # claim's lease is over, the next sender sends it again.
+        message.status, message.sent_at = OutboxStatus.PENDING, None
+        db.session.commit()
+        outbox.deliver(now=utcnow() + outbox.CLAIM_LEASE + timedelta(seconds=1))
+
+    first, again = inbox.messages
+    assert first["Message-ID"] == again["Message-ID"]
+    assert first["Message-ID"].startswith(f"<wishboard.outbox.{message.id}.")
+    assert first["Message-ID"].endswith("@example.org>")
+
+
 def test_message_fails_for_good_after_the_last_attempt(smtp_app):
     message = queue_one()
     now = utcnow()

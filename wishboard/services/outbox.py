@@ -10,7 +10,7 @@ import ssl
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid, parseaddr
+from email.utils import format_datetime, parseaddr
 
 from flask import current_app, render_template
 from sqlalchemy import Select, func, select, update
@@ -209,6 +209,16 @@ def _send(message: OutboxMessage) -> None:
         smtp.send_message(email)
 
 
+def message_id(message: OutboxMessage, domain: str | None) -> str:
+    """The message's Message-ID, the same at every attempt.
+
+    If a sender dies after the SMTP server accepted the e-mail but before marking it sent, the
+    copy sent again is the same message to mail systems, which drop duplicates by this header.
+    """
+    stamp = message.created_at.strftime("%Y%m%d%H%M%S")
+    return f"<wishboard.outbox.{message.id}.{stamp}@{domain or 'wishboard.localhost'}>"
+
+
 def build_email(message: OutboxMessage, sender: str) -> EmailMessage:
     """The MIME e-mail for an outbox row: plain text, with the HTML version as an alternative."""
     email = EmailMessage()
@@ -217,7 +227,7 @@ def build_email(message: OutboxMessage, sender: str) -> EmailMessage:
     email["Subject"] = message.subject
     email["Date"] = format_datetime(datetime.now().astimezone())
     domain = parseaddr(sender)[1].rpartition("@")[2] or None
-    email["Message-ID"] = make_msgid(idstring=f"outbox-{message.id}", domain=domain)
+    email["Message-ID"] = message_id(message, domain)
     if message.list_unsubscribe:
         # RFC 2369 and RFC 8058: mail clients offer a one-click "unsubscribe" that POSTs here.
         email["List-Unsubscribe"] = f"<{message.list_unsubscribe}>"
