@@ -265,9 +265,7 @@ def test_a_second_run_without_new_demand_sends_nothing(smtp_app, port):
     assert report_mail.due_premises(start + timedelta(days=1)) == []
 
 
-def test_a_summary_that_fails_to_be_written_does_not_stop_the_others(
-    smtp_app, port, monkeypatch
-):
+def test_a_summary_that_fails_to_be_written_does_not_stop_the_others(smtp_app, port, monkeypatch):
     broken = wished_premises()
     fine = wished_premises(landlord_email="bea@example.org")
     write = report_mail._queue
