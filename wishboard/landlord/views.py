@@ -8,13 +8,11 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
-from ..extensions import db
 from ..htmx import render
-from ..models import Premises, Role
+from ..models import Role
 from ..services.demand import TOP_TYPES, demand_by_premises, total_support
+from ..services.premises import landlord_premises
 from ..services.report_formats import PdfUnavailable, report_csv, report_pdf, report_stylesheet
 from ..services.reports import DemandReport, build_report
 from .access import Reader, keep_private, report_reader
@@ -39,14 +37,7 @@ def index() -> ResponseReturnValue:
     # Staff find every premises under /moderation/premises; this page is the landlord's own.
     if current_user.role is not Role.LANDLORD:
         abort(403)
-    premises = list(
-        db.session.scalars(
-            select(Premises)
-            .options(joinedload(Premises.district))
-            .where(Premises.landlord_id == current_user.id)
-            .order_by(Premises.address, Premises.id)
-        )
-    )
+    premises = landlord_premises(current_user)
     demand = demand_by_premises(place.id for place in premises)
     return render(
         "landlord/index.html",

@@ -8,10 +8,18 @@ import enum
 from dataclasses import dataclass
 
 from sqlalchemy import Row, Select, func, select
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import contains_eager, joinedload
 
 from ..extensions import db
-from ..models import DemandCount, District, Premises, PremisesStatus, ShopType, ShopTypeGroup
+from ..models import (
+    DemandCount,
+    District,
+    Premises,
+    PremisesStatus,
+    ShopType,
+    ShopTypeGroup,
+    User,
+)
 
 # On the map: the premises still wished for, and those let (a result worth seeing).
 MAP_STATUSES = (PremisesStatus.VACANT, PremisesStatus.LET)
@@ -104,3 +112,15 @@ def map_premises(filters: PremisesFilter = NO_FILTER) -> list[Row]:
         .order_by(Premises.id)
     )
     return db.session.execute(_filtered(query, filters)).all()
+
+
+def landlord_premises(landlord: User) -> list[Premises]:
+    """The premises linked to `landlord`'s account, with their district, by address."""
+    return list(
+        db.session.scalars(
+            select(Premises)
+            .options(joinedload(Premises.district))
+            .where(Premises.landlord_id == landlord.id)
+            .order_by(Premises.address, Premises.id)
+        )
+    )
