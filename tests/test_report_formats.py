@@ -1,7 +1,9 @@
 """The report files: a real PDF with the numbers in its text, a CSV that reads back exactly."""
 
 import csv
+import http.server
 import io
+import threading
 from datetime import date, datetime
 
 import pytest
@@ -187,3 +189,34 @@ def test_a_missing_system_library_becomes_pdf_unavailable(monkeypatch):
 
     with pytest.raises(PdfUnavailable, match="libpango"):
         report_formats._weasyprint()
+
+
+def test_the_pdf_fetches_nothing_whatever_the_document_names(pdf_renderer):
+    hits = []
+
+    class Recorder(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (the name http.server calls)
+            hits.append(self.path)
+            self.send_response(404)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Recorder)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    address = f"http://127.0.0.1:{server.server_port}"
+    try:
+        body = report_pdf(
+            f'<link rel="stylesheet" href="{address}/style.css"><p>Texte</p>'
+            f'<img src="{address}/image.png" alt="">',
+            base_url=address,
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+    assert body.startswith(b"%PDF-")
+    assert hits == []
