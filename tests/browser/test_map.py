@@ -9,6 +9,7 @@ from sqlalchemy import select
 from tests.browser.conftest import MARKUP_ADDRESS, PageWatch, axe_violations
 from wishboard.extensions import db
 from wishboard.models import Premises, PremisesStatus
+from wishboard.services import demand
 
 pytestmark = pytest.mark.browser
 
@@ -67,6 +68,28 @@ def test_popup_shows_an_address_as_text_and_links_to_the_premises(
     popup.get_by_role("link").click()
     expect(page.locator("h1")).to_have_text(MARKUP_ADDRESS)
     expect(page.locator(".demand-list .demand-row")).to_have_count(1)
+    watch.assert_clean()
+
+
+def test_the_popup_of_a_let_premises_says_what_opened_and_how_many_had_asked(
+    page: Page, watch: PageWatch, live_app
+) -> None:
+    with live_app.app_context():
+        let = db.session.scalars(
+            select(Premises).where(Premises.status == PremisesStatus.LET).order_by(Premises.id)
+        ).first()
+        address, label = let.address, let.let_shop_type.label("fr")
+        asked = demand.asked_for(demand.demand_for(let), let.let_shop_type)
+        db.session.remove()
+    page.goto("/")
+    expect(page.locator("#map-status")).not_to_be_empty()
+
+    page.evaluate(OPEN_POPUP, address)
+
+    expect(page.locator(".leaflet-popup-content .map-popup-let")).to_have_text(
+        f"Désormais ouvert ici\u00a0: {label}. "
+        f"Habitants qui avaient demandé ce type de commerce\u00a0: {asked}."
+    )
     watch.assert_clean()
 
 
