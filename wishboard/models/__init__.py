@@ -5,7 +5,14 @@ from .base import utcnow
 from .demand import DataVersion, DemandCount
 from .outbox import MailOptOut, OutboxMessage, OutboxStatus
 from .premises import District, Premises, PremisesStatus
-from .shop import Shop
+from .shop import (
+    ContactOutcome,
+    CorrectionStatus,
+    Presence,
+    Shop,
+    ShopContact,
+    ShopCorrection,
+)
 from .taxonomy import ShopType, ShopTypeGroup
 from .user import Role, User
 from .wish import COMMENT_MAX_LENGTH, FLAG_REASON_MAX_LENGTH, Flag, Support, Wish, WishStatus
@@ -13,6 +20,8 @@ from .wish import COMMENT_MAX_LENGTH, FLAG_REASON_MAX_LENGTH, Flag, Support, Wis
 __all__ = [
     "COMMENT_MAX_LENGTH",
     "AuditEvent",
+    "ContactOutcome",
+    "CorrectionStatus",
     "DataVersion",
     "DemandCount",
     "District",
@@ -23,8 +32,11 @@ __all__ = [
     "OutboxStatus",
     "Premises",
     "PremisesStatus",
+    "Presence",
     "Role",
     "Shop",
+    "ShopContact",
+    "ShopCorrection",
     "ShopType",
     "ShopTypeGroup",
     "Support",
