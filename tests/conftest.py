@@ -17,6 +17,7 @@ from wishboard.models import Role, User
 from wishboard.services import taxonomy
 
 POSTGRES_URL_VARIABLE = "WISHBOARD_TEST_POSTGRES_URL"
+REDIS_URL_VARIABLE = "WISHBOARD_TEST_REDIS_URL"
 
 
 def skip_or_fail(reason: str) -> None:
@@ -31,6 +32,14 @@ def postgres_url() -> str:
     url = os.environ.get(POSTGRES_URL_VARIABLE)
     if not url:
         skip_or_fail(f"PostgreSQL tests need {POSTGRES_URL_VARIABLE}")
+    return url
+
+
+def redis_url() -> str:
+    """The test Redis server (its rate-limit keys get cleared), or a skip without one."""
+    url = os.environ.get(REDIS_URL_VARIABLE)
+    if not url:
+        skip_or_fail(f"Redis tests need {REDIS_URL_VARIABLE}")
     return url
 
 
@@ -103,7 +112,7 @@ def login_as(client: FlaskClient) -> Callable[..., User]:
         user = factories.make_user(role=Role(role), **overrides)
         db.session.commit()
         with client.session_transaction() as session:
-            session["_user_id"] = str(user.id)
+            session["_user_id"] = user.get_id()
             session["_fresh"] = True
         return user
 

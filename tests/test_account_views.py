@@ -150,7 +150,7 @@ def test_a_wrong_password_shows_the_form_again_and_keeps_the_account(client, log
     assert "password" in page.select_one("#password-error").get_text()
     assert page.select_one(".error-summary a[href='#password']")
     assert db.session.get(User, user_id) is not None
-    assert signed_in_user_id(client) == str(user_id)
+    assert signed_in_user_id(client) == db.session.get(User, user_id).get_id()
 
 
 @pytest.mark.parametrize(

@@ -259,7 +259,7 @@ def test_a_deactivated_user_is_signed_out_at_their_next_request(app, client, adm
     db.session.commit()
     theirs = app.test_client()
     with theirs.session_transaction() as session:
-        session["_user_id"] = str(resident.id)
+        session["_user_id"] = resident.get_id()
         session["_fresh"] = True
     assert theirs.get("/me").status_code == 200
 
@@ -433,7 +433,7 @@ def test_a_deactivated_type_leaves_the_wish_form_and_its_demand_stays(app, clien
     theirs = app.test_client()
     theirs.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
     with theirs.session_transaction() as session:
-        session["_user_id"] = str(resident.id)
+        session["_user_id"] = resident.get_id()
 
     response = post(client, f"/admin/shop-types/{cheese.id}/deactivate")
 

@@ -108,7 +108,7 @@ def test_register_creates_unverified_resident_signs_in_and_mails_a_working_link(
     assert user.role is Role.RESIDENT
     assert not user.is_verified
     assert check_password_hash(user.password_hash, GOOD_PASSWORD)
-    assert signed_in_user_id(client) == str(user.id)
+    assert signed_in_user_id(client) == user.get_id()
 
     page = soup(client.get("/auth/check-email"))
     assert page.select_one("h1").get_text(strip=True) == "Check your e-mail"
@@ -274,7 +274,7 @@ def test_login_signs_in_and_records_the_time(client):
 
     assert response.status_code == 303
     assert response.headers["Location"] == "/"
-    assert signed_in_user_id(client) == str(user.id)
+    assert signed_in_user_id(client) == user.get_id()
     db.session.refresh(user)
     assert user.last_login_at is not None
     assert client.get_cookie("remember_token") is None
@@ -378,7 +378,7 @@ def test_logout_without_csrf_token_is_refused(client, login_as):
     user = login_as(Role.RESIDENT)
     response = client.post("/auth/logout")
     assert response.status_code == 400
-    assert signed_in_user_id(client) == str(user.id)
+    assert signed_in_user_id(client) == user.get_id()
 
 
 def test_logout_is_post_only(client, login_as):

@@ -212,7 +212,7 @@ def test_k_reports_hide_the_comment_from_the_premises_page(client, app, comment)
         reporter = factories.make_user()
         db.session.commit()
         with client.session_transaction() as session:
-            session["_user_id"] = str(reporter.id)
+            session["_user_id"] = reporter.get_id()
         response = post(
             client, f"/wishes/{comment.id}/report", **{f"report-{comment.id}-reason": "personal"}
         )
@@ -238,7 +238,7 @@ def test_a_report_needs_a_reason_and_a_confirmed_address(client, login_as, comme
 
 def test_the_author_cannot_report_their_own_comment(client, comment) -> None:
     with client.session_transaction() as session:
-        session["_user_id"] = str(comment.author_id)
+        session["_user_id"] = comment.author.get_id()
 
     response = post(
         client, f"/wishes/{comment.id}/report", **{f"report-{comment.id}-reason": "abusive"}

@@ -13,7 +13,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import assets, caching
+from . import assets, caching, limits, request_log, security
 from .config import INSTANCE_DIR, SECRET_KEY_MISSING, Config
 from .extensions import babel, compress, csrf, db, login_manager, migrate
 from .i18n import select_locale
@@ -40,6 +40,8 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
         INSTANCE_DIR.mkdir(exist_ok=True)
 
     app.jinja_env.undefined = StrictUndefined
+    # First of all hooks: its clock starts before any other work, and it names every request.
+    request_log.init_app(app)
     # Notices (an e-mail written to the log when no SMTP server is set) are worth reading; Python
     # would drop them below WARNING.
     if app.logger.level == logging.NOTSET:
@@ -59,6 +61,7 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     compress.init_app(app)
     caching.init_app(app)
     assets.init_app(app)
+    security.init_app(app)  # after compress: the CSP reads the page before it is compressed
 
     from . import models  # noqa: F401  (registers the models on the metadata)
     from .admin.views import bp as admin_bp
@@ -82,12 +85,13 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin_bp, url_prefix="/admin")
     register_error_handlers(app)
     register_commands(app)
+    limits.init_app(app)  # once every route exists: it attaches the limits by endpoint
 
     @login_manager.user_loader
     def load_user(user_id: str) -> models.User | None:
-        # A deactivated account is signed out of every session at its next request.
-        user = db.session.get(models.User, int(user_id)) if user_id.isdigit() else None
-        return user if user is not None and user.active else None
+        # A deactivated account, or one whose password changed, is signed out of every session
+        # at its next request.
+        return security.user_from_session_id(user_id)
 
     @app.context_processor
     def site_context() -> dict[str, Any]:

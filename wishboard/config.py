@@ -61,6 +61,9 @@ class Config:
         self.MAIL_DEFAULT_SENDER = os.environ.get(
             "MAIL_DEFAULT_SENDER", "Wishboard <no-reply@wishboard.localhost>"
         )
+        # How long an e-mail a sender took stays its own: if the sender dies, another sends the
+        # e-mail after this. Keep it well above the SMTP timeout (10 s), or two could send it.
+        self.WISHBOARD_OUTBOX_LEASE_S = _env_int("WISHBOARD_OUTBOX_LEASE_S", 600)
 
         self.WISHBOARD_SITE_NAME = os.environ.get("WISHBOARD_SITE_NAME", "Wishboard")
         # Paris 19th and 20th arrondissements, where the demo town lies.
@@ -101,6 +104,47 @@ class Config:
         self.SESSION_COOKIE_SECURE = secure_cookies
         self.REMEMBER_COOKIE_SECURE = secure_cookies
 
+        # Abuse limits (wishboard/limits.py), in Flask-Limiter's notation ("10 per hour;3 per
+        # minute"); RATELIMIT_ENABLED=0 turns them all off, the sign-in slowdown included.
+        self.RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
+        # Where the counts live: memory (one server) or e.g. redis://host:6379/0 (several).
+        self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "") or "memory://"
+        self.WISHBOARD_LIMIT_REGISTER = os.environ.get("WISHBOARD_LIMIT_REGISTER", "10 per hour")
+        self.WISHBOARD_LIMIT_LOGIN = os.environ.get(
+            "WISHBOARD_LIMIT_LOGIN", "30 per minute;300 per hour"
+        )
+        self.WISHBOARD_LIMIT_RESET = os.environ.get("WISHBOARD_LIMIT_RESET", "10 per hour")
+        self.WISHBOARD_LIMIT_RESET_EMAIL = os.environ.get(
+            "WISHBOARD_LIMIT_RESET_EMAIL", "3 per hour"
+        )
+        self.WISHBOARD_LIMIT_RESEND = os.environ.get("WISHBOARD_LIMIT_RESEND", "3 per hour")
+        self.WISHBOARD_LIMIT_WISH = os.environ.get("WISHBOARD_LIMIT_WISH", "30 per hour")
+        self.WISHBOARD_LIMIT_SUPPORT = os.environ.get(
+            "WISHBOARD_LIMIT_SUPPORT", "60 per minute;600 per day"
+        )
+        self.WISHBOARD_LIMIT_FLAG = os.environ.get("WISHBOARD_LIMIT_FLAG", "20 per hour")
+        self.WISHBOARD_LIMIT_CORRECTION = os.environ.get(
+            "WISHBOARD_LIMIT_CORRECTION", "10 per hour"
+        )
+        self.WISHBOARD_LIMIT_REPORT_KEY = os.environ.get(
+            "WISHBOARD_LIMIT_REPORT_KEY", "60 per minute"
+        )
+        self.WISHBOARD_LIMIT_REPORT_KEY_FAILURES = os.environ.get(
+            "WISHBOARD_LIMIT_REPORT_KEY_FAILURES", "20 per hour"
+        )
+        # Sign-in slowdown: failures allowed before attempts pause, per e-mail and per address;
+        # then the pause starts at WISHBOARD_SIGNIN_DELAY_S and doubles up to the maximum.
+        self.WISHBOARD_SIGNIN_FREE_FAILURES = _env_int("WISHBOARD_SIGNIN_FREE_FAILURES", 5)
+        self.WISHBOARD_SIGNIN_ADDRESS_FREE_FAILURES = _env_int(
+            "WISHBOARD_SIGNIN_ADDRESS_FREE_FAILURES", 20
+        )
+        self.WISHBOARD_SIGNIN_DELAY_S = _env_int("WISHBOARD_SIGNIN_DELAY_S", 30)
+        self.WISHBOARD_SIGNIN_MAX_DELAY_S = _env_int("WISHBOARD_SIGNIN_MAX_DELAY_S", 15 * 60)
+        # Strict-Transport-Security on HTTPS answers (0: not sent).
+        self.WISHBOARD_HSTS_MAX_AGE = _env_int("WISHBOARD_HSTS_MAX_AGE", 365 * 24 * 3600)
+        # "json" (one object per line, for a log collector) or "text" (for a terminal).
+        self.WISHBOARD_LOG_FORMAT = os.environ.get("WISHBOARD_LOG_FORMAT", "json").strip().lower()
+
         self.BABEL_DEFAULT_LOCALE = "fr"
         self.BABEL_TRANSLATION_DIRECTORIES = str(PROJECT_ROOT / "translations")
         self.LANGUAGES = ("fr", "en")
@@ -127,3 +171,5 @@ class TestingConfig(Config):
         self.SQLALCHEMY_DATABASE_URI = "sqlite://"
         self.WISHBOARD_TILE_URL = ""
         self.MAIL_SERVER = ""
+        # Tests that check the limits turn them on.
+        self.RATELIMIT_ENABLED = False

@@ -1,13 +1,15 @@
 """Accounts: register, verify, sign in and out, reset a password."""
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 
+from .. import limits
 from ..redirects import local_path
+from ..security import renew_session
 from ..services import accounts
 from .forms import LoginForm, RegisterForm, ResetPasswordForm, ResetRequestForm
 
@@ -42,6 +44,7 @@ def register() -> ResponseReturnValue:
         except accounts.AccountError as error:
             getattr(form, error.field or "email").errors.append(error.message)
         else:
+            renew_session()
             login_user(user)
             return redirect(url_for("auth.check_email"), 303)
     return _form_page("auth/register.html", form)
@@ -82,12 +85,23 @@ def login() -> ResponseReturnValue:
     if request.method == "GET":
         form.next.data = local_path(request.args.get("next")) or ""
     if form.validate_on_submit():
+        # Paused or not, the answer is the same for an account that exists and one that does not.
+        try:
+            limits.check_signin(form.email.data)
+        except limits.SignInPaused as pause:
+            form.form_errors.append(limits.signin_wait_message(pause.retry_after))
+            response = make_response(render_template("auth/login.html", form=form), 429)
+            response.headers["Retry-After"] = str(pause.retry_after)
+            return response
         user = accounts.authenticate(form.email.data, form.password.data, locale=str(get_locale()))
         if user is not None:
+            limits.signin_succeeded(form.email.data)
             target = local_path(form.next.data) or url_for("public.index")
-            # Sessions live in a signed cookie re-issued with its content: no session id to fixate.
+            # Nothing from the visitor's session before signing in carries over.
+            renew_session()
             login_user(user, remember=form.remember.data)
             return redirect(target, 303)
+        limits.signin_failed(form.email.data)
         form.form_errors.append(_("E-mail or password incorrect."))
     return _form_page("auth/login.html", form)
 

@@ -5,7 +5,6 @@ goes into the outbox in that same transaction and is delivered after the commit.
 """
 
 import functools
-import hashlib
 import secrets
 from datetime import UTC, datetime
 from typing import Any
@@ -346,7 +345,7 @@ def _load(salt: str, token: str, max_age: int):
 
 def _password_fingerprint(user: User) -> str:
     """A short digest of the password hash: it changes with the password, and reveals nothing."""
-    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+    return user.password_fingerprint
 
 
 @functools.cache
