@@ -4,6 +4,7 @@ What the commands print is in the site's default language (BABEL_DEFAULT_LOCALE)
 """
 
 import secrets
+import sys
 from pathlib import Path
 
 import click
@@ -218,6 +219,152 @@ def import_premises_command(file: Path, dry_run: bool, create_districts: bool) -
     click.echo(_("Premises imported: %(summary)s", summary=report.summary()))
 
 
+def _stderr_progress_for_large(items, label: str):
+    """A progress bar on stderr (stdout keeps the result) for a long list of rows."""
+    if len(items) < PROGRESS_FROM_ROWS:
+        return items
+    return click.progressbar(items, label=label, show_pos=True, file=sys.stderr)
+
+
+@click.command("import-shops")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Check the file and say what would change, without writing anything.",
+)
+@click.option(
+    "--skip-invalid",
+    is_flag=True,
+    help="Import the good rows even when some have problems (they are listed and left out).",
+)
+@with_appcontext
+def import_shops_command(file: Path, dry_run: bool, skip_invalid: bool) -> None:
+    """Create or update directory shops from a CSV file or an OpenStreetMap GeoJSON extract.
+
+    Rows whose type is not one of ours are skipped and listed. Any other problem is printed
+    ("feature N: …") and nothing is written, unless --skip-invalid. The README lists the columns.
+    """
+    from sqlalchemy.exc import IntegrityError
+
+    from .extensions import db
+    from .services import shops_import
+
+    report = shops_import.import_shops(
+        None,
+        file.read_bytes(),
+        file.name,
+        dry_run=dry_run,
+        skip_invalid=skip_invalid,
+        progress=_stderr_progress_for_large,
+    )
+    for message in (*report.problems, *report.notes, *report.unmapped):
+        click.echo(str(message), err=True)
+    if not report.ok:
+        db.session.rollback()
+        raise CommandError(
+            ngettext(
+                "%(num)d problem in the file: nothing was imported.",
+                "%(num)d problems in the file: nothing was imported.",
+                len(report.problems),
+            )
+        )
+    if report.invalid_rows:
+        click.echo(
+            ngettext(
+                "%(num)d row with a problem was left out.",
+                "%(num)d rows with a problem were left out.",
+                report.invalid_rows,
+            )
+        )
+    if report.skipped:
+        click.echo(
+            ngettext(
+                "%(num)d row skipped: its type is not one of ours.",
+                "%(num)d rows skipped: their type is not one of ours.",
+                report.skipped,
+            )
+        )
+    if dry_run:
+        click.echo(_("Dry run, nothing written: %(summary)s", summary=report.summary()))
+        return
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()  # another import or edit gave the same reference meanwhile
+        raise CommandError(
+            _("The shops changed while importing; nothing was imported. Run it again.")
+        ) from None
+    click.echo(_("Shops imported: %(summary)s", summary=report.summary()))
+
+
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace PATH if it exists.")
+@with_appcontext
+def backup_command(path: Path, force: bool) -> None:
+    """Copy the SQLite database to PATH while the site runs (PostgreSQL: use pg_dump)."""
+    from .extensions import db
+    from .services import backup
+
+    try:
+        info = backup.backup(db.engine, path, force=force)
+    except backup.BackupError as error:
+        raise CommandError(str(error)) from None
+    click.echo(
+        _(
+            "Backup written to %(path)s (revision %(revision)s, %(rows)d rows).",
+            path=info.path,
+            revision=info.revision,
+            rows=sum(info.rows.values()),
+        )
+    )
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@with_appcontext
+def restore_command(path: Path, yes: bool) -> None:
+    """Replace the SQLite database with the backup at PATH (PostgreSQL: use pg_restore)."""
+    from .extensions import db
+    from .services import backup
+
+    try:
+        backup.check_engine(db.engine)
+        info = backup.inspect_backup(path)
+    except backup.BackupError as error:
+        raise CommandError(str(error)) from None
+    click.echo(
+        _(
+            "%(path)s: revision %(revision)s, %(rows)d rows.",
+            path=info.path,
+            revision=info.revision,
+            rows=sum(info.rows.values()),
+        )
+    )
+    if not yes:
+        click.confirm(
+            _(
+                "Every row of the database %(database)s will be replaced by the backup. Continue?",
+                database=db.engine.url.database,
+            ),
+            abort=True,
+        )
+    try:
+        backup.restore(db.engine, path)
+    except backup.BackupError as error:
+        raise CommandError(str(error)) from None
+    click.echo(_("Database restored from %(path)s.", path=path))
+    if info.behind:
+        click.echo(
+            _(
+                "The backup's schema is older than this version's: run `wishboard db upgrade`"
+                " before starting the site."
+            )
+        )
+
+
 def register_commands(app: Flask) -> None:
     """Attach Wishboard's own commands to the app's CLI."""
     commands = (
@@ -227,6 +374,9 @@ def register_commands(app: Flask) -> None:
         send_mail_command,
         send_reports_command,
         import_premises_command,
+        import_shops_command,
+        backup_command,
+        restore_command,
     )
     for command in commands:
         app.cli.add_command(command)

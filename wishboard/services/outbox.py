@@ -21,6 +21,7 @@ from ..models import OutboxMessage, OutboxStatus, utcnow
 MAX_ATTEMPTS = 8
 FIRST_RETRY = timedelta(minutes=1)
 # Long enough for the slowest SMTP conversation; a sender that dies keeps its claim this long.
+# The default of the setting WISHBOARD_OUTBOX_LEASE_S.
 CLAIM_LEASE = timedelta(minutes=10)
 SMTP_TIMEOUT_S = 10
 
@@ -78,6 +79,12 @@ def retry_delay(attempts: int) -> timedelta:
     return FIRST_RETRY * 2 ** (max(attempts, 1) - 1)
 
 
+def claim_lease() -> timedelta:
+    """How long a claimed message stays with its sender (WISHBOARD_OUTBOX_LEASE_S)."""
+    seconds = current_app.config.get("WISHBOARD_OUTBOX_LEASE_S")
+    return CLAIM_LEASE if seconds is None else timedelta(seconds=seconds)
+
+
 def claim(message_id: int, now: datetime) -> bool:
     """Take a due pending message for this sender; False when another sender already has it.
 
@@ -94,7 +101,7 @@ def claim(message_id: int, now: datetime) -> bool:
         )
         .values(
             attempts=OutboxMessage.attempts + 1,
-            next_attempt_at=now + CLAIM_LEASE,
+            next_attempt_at=now + claim_lease(),
         )
         .execution_options(synchronize_session=False)
     )
@@ -142,7 +149,7 @@ def retry_now(message_id: int, now: datetime | None = None) -> bool:
     now = now or utcnow()
     # A claim moves the next attempt a whole lease ahead: that far ahead, a sender took it within
     # the last minute and may be talking to the SMTP server right now.
-    just_claimed = OutboxMessage.next_attempt_at > now + CLAIM_LEASE - timedelta(
+    just_claimed = OutboxMessage.next_attempt_at > now + claim_lease() - timedelta(
         seconds=6 * SMTP_TIMEOUT_S
     )
     result = db.session.execute(
