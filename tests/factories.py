@@ -10,6 +10,7 @@ from wishboard.models import (
     Premises,
     Role,
     Shop,
+    ShopCorrection,
     ShopType,
     Support,
     User,
@@ -130,6 +131,20 @@ def make_shop(**overrides) -> Shop:
     db.session.add(shop)
     db.session.flush()
     return shop
+
+
+def make_correction(shop: Shop | None = None, **overrides) -> ShopCorrection:
+    """An open correction request about `shop` (a new shop by default)."""
+    values = {
+        "shop": shop if shop is not None else make_shop(),
+        "requester_name": "Awa Diallo",
+        "requester_email": "awa@example.org",
+        "message": "We now open on Sundays.",
+    }
+    correction = ShopCorrection(**(values | overrides))
+    db.session.add(correction)
+    db.session.flush()
+    return correction
 
 
 def tampered_token(token: str) -> str:

@@ -11,9 +11,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import folium
+from flask_babel import gettext as _
 from folium.plugins import MarkerCluster
 from folium.template import Template
 from markupsafe import Markup
+
+from .security import trust_inline_script
 
 VENDOR = "/static/vendor"
 LEAFLET_JS = f"{VENDOR}/leaflet/leaflet.js"
@@ -65,6 +68,57 @@ SUPPORT_LEVELS = (
     SupportLevel(5, 9, 11, "#a8520a"),
     SupportLevel(10, None, 14, "#b3261e"),
 )
+
+
+# The shapes an overlay's markers may take, as points in a 16 px box (static/js/map.js draws
+# the same): none is a circle, the premises pins' shape.
+LAYER_SHAPES = {
+    "square": "2,2 14,2 14,14 2,14",
+    "diamond": "8,1 15,8 8,15 1,8",
+    "triangle": "8,1 15,14 1,14",
+}
+
+
+@dataclass(frozen=True)
+class MapLayer:
+    """An overlay of the town map that map.js loads from GeoJSON and lists in the layers control.
+
+    `url` serves Point features whose properties are `title` (str), `lines` (list of str) and
+    optionally `url` (a link from the popup); `label` is its translated name in the control;
+    `shown` says whether it is on at start. Its markers take `shape` with `colour` and a dark
+    outline, so that they are told from the premises' circles without seeing colours.
+    """
+
+    key: str
+    url: str
+    label: str
+    colour: str
+    shown: bool = False
+    shape: str = "square"
+
+    @property
+    def points(self) -> str:
+        """The outline of the layer's markers, for a legend drawn in SVG."""
+        return LAYER_SHAPES[self.shape]
+
+    def as_data(self) -> dict:
+        """What map.js reads of the layer."""
+        if self.shape not in LAYER_SHAPES:
+            raise ValueError(f"unknown marker shape {self.shape!r}")
+        return {
+            "key": self.key,
+            "url": self.url,
+            "label": self.label,
+            "colour": self.colour,
+            "shown": self.shown,
+            "shape": self.shape,
+            # The layer's own texts, so that any page may show it with no labels of its own.
+            "link": _("Details"),
+            "loaded": _(
+                "%(label)s: %(count)s shown on the map.", label=self.label, count="%(count)s"
+            ),
+            "failed": _("The map could not load this layer: %(label)s.", label=self.label),
+        }
 
 
 @dataclass(frozen=True)
@@ -132,9 +186,12 @@ def _tile_layer(tile_url: str, tile_attribution: str) -> folium.TileLayer | None
 def _parts(folium_map: folium.Map, css: Sequence[str], js: Sequence[str]) -> MapParts:
     root = folium_map.get_root()
     root.render()
+    script = root.script.render()
+    # The page writes it inline: the Content-Security-Policy allows it by its hash.
+    trust_inline_script(script)
     return MapParts(
         html=Markup(root.html.render()),
-        script=Markup(root.script.render()),
+        script=Markup(script),
         css_urls=tuple(css),
         js_urls=tuple(js),
     )
@@ -149,12 +206,15 @@ def town_map(
     geojson_url: str,
     labels: Mapping[str, str],
     area_wishes_url: str = "",
+    layers: Sequence[MapLayer] = (),
 ) -> MapParts:
     """The town map: Leaflet set up by folium, pins loaded by map.js from `geojson_url`.
 
     `bounds` is (south, west, north, east); `labels` are the texts map.js shows, already
     translated, and `labels["map"]` names the map for screen readers. With `area_wishes_url`,
-    map.js draws the area wishes from it as a heat layer that can be switched off.
+    map.js draws the area wishes from it as a heat layer that can be switched off. Each of
+    `layers` is an overlay of its own in the layers control. An empty `geojson_url` draws no
+    premises (a map of the overlays alone).
     """
     south, west, north, east = bounds
     # Some slack around the town, so that a popup near its edge can still pan into view.
@@ -166,6 +226,7 @@ def town_map(
         data_attributes={
             "geojson-url": geojson_url,
             "area-wishes-url": area_wishes_url,
+            "layers": json.dumps([layer.as_data() for layer in layers], ensure_ascii=False),
             "heat-gradient": json.dumps(HEAT_GRADIENT),
             "bounds": json.dumps(list(bounds)),
             "labels": json.dumps(dict(labels), ensure_ascii=False),

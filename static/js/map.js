@@ -88,7 +88,8 @@
   /* A tap on an empty spot inside the town offers to wish for a shop around it. */
   function enableAreaWishes(container) {
     var map = window[container.dataset.mapVar];
-    if (!map || !window.L || !container.dataset.bounds) return;
+    // A map of overlays alone (no premises) offers no area wish.
+    if (!map || !window.L || !container.dataset.bounds || !container.dataset.geojsonUrl) return;
     var labels = JSON.parse(container.dataset.labels);
     var bounds = JSON.parse(container.dataset.bounds); // south, west, north, east
     var spot = null;
@@ -162,7 +163,7 @@
 
   function drawPins(container) {
     var map = window[container.dataset.mapVar];
-    if (!map || !window.L || !L.markerClusterGroup) return;
+    if (!map || !window.L || !L.markerClusterGroup || !container.dataset.geojsonUrl) return;
     var labels = JSON.parse(container.dataset.labels);
     var levels = JSON.parse(container.dataset.levels);
     var status = document.getElementById("map-status");
@@ -235,6 +236,149 @@
       });
   }
 
+  /* The one layers control of a map, made when its first overlay arrives. */
+  function addOverlay(map, layer, name) {
+    if (!map._wishboardLayers) {
+      map._wishboardLayers = L.control.layers(null, null, { collapsed: false }).addTo(map);
+      // Expanded for good, the control opens no menu.
+      map._wishboardLayers.getContainer().removeAttribute("aria-haspopup");
+    }
+    // Leaflet writes an overlay's name as HTML: hand it the text already escaped.
+    map._wishboardLayers.addOverlay(layer, element("span", null, name).innerHTML);
+  }
+
+  var SVG = "http://www.w3.org/2000/svg";
+  // The outlines of the overlays' markers in a 16 px box: shapes the premises' circles never take.
+  var SHAPES = {
+    square: "2,2 14,2 14,14 2,14",
+    diamond: "8,1 15,8 8,15 1,8",
+    triangle: "8,1 15,14 1,14",
+  };
+
+  function layerIcon(spec) {
+    var svg = document.createElementNS(SVG, "svg");
+    svg.setAttribute("viewBox", "0 0 16 16");
+    svg.setAttribute("width", "16");
+    svg.setAttribute("height", "16");
+    svg.setAttribute("aria-hidden", "true");
+    var shape = document.createElementNS(SVG, "polygon");
+    shape.setAttribute("points", SHAPES[spec.shape] || SHAPES.square);
+    shape.setAttribute("fill", spec.colour);
+    shape.setAttribute("stroke", OUTLINE);
+    shape.setAttribute("stroke-width", "2");
+    shape.setAttribute("stroke-linejoin", "round");
+    svg.appendChild(shape);
+    return L.divIcon({
+      html: svg,
+      className: "map-layer-marker map-layer-marker-" + spec.key,
+      iconSize: L.point(16, 16),
+      popupAnchor: L.point(0, -8),
+    });
+  }
+
+  function layerPopup(properties, spec) {
+    var box = element("div", "map-popup");
+    box.appendChild(element("p", "map-popup-title", String(properties.title || "")));
+    (properties.lines || []).forEach(function (line) {
+      box.appendChild(element("p", "map-popup-meta", String(line)));
+    });
+    if (properties.url) {
+      var link = element("a", null, spec.link);
+      link.href = properties.url; // the server's own URL; a text property, never markup
+      box.appendChild(element("p")).appendChild(link);
+    }
+    return box;
+  }
+
+  /*
+   * The overlays of the page (the directory's shops, the gaps…): each a group in the layers
+   * control, its GeoJSON loaded when it is first shown. Its markers are not keyboard stops: with
+   * hundreds of them the page would be a maze, and each page lists the same places as text.
+   */
+  function drawLayers(container) {
+    var map = window[container.dataset.mapVar];
+    if (!map || !window.L || !container.dataset.layers) return;
+    var specs = JSON.parse(container.dataset.layers);
+    var status = document.getElementById("map-status");
+    var fitted = Boolean(container.dataset.geojsonUrl); // the premises pins frame the map
+    var overlays = map._wishboardOverlays || (map._wishboardOverlays = {});
+    specs.forEach(function (spec) {
+      var group = L.layerGroup();
+      var overlay = { group: group, spec: spec, url: spec.url, loaded: null, loads: 0 };
+      overlays[spec.key] = overlay;
+
+      // `refit`: the page narrowed the layer (a filter), so a map without premises frames it again.
+      overlay.load = function (refit) {
+        var url = overlay.url;
+        var load = ++overlay.loads;
+        overlay.loaded = url;
+        fetch(url, { credentials: "same-origin" })
+          .then(function (response) {
+            if (!response.ok) throw new Error("HTTP " + response.status);
+            return response.json();
+          })
+          .then(function (collection) {
+            if (load !== overlay.loads) return; // a later URL's answer is the one to show
+            group.clearLayers();
+            var points = [];
+            collection.features.forEach(function (feature) {
+              if (!feature.geometry || feature.geometry.type !== "Point") return;
+              var at = [feature.geometry.coordinates[1], feature.geometry.coordinates[0]];
+              points.push(at);
+              var marker = L.marker(at, {
+                icon: layerIcon(spec),
+                keyboard: false,
+                title: String(feature.properties.title || ""),
+                bubblingMouseEvents: false,
+              });
+              marker.bindPopup(function () {
+                return layerPopup(feature.properties, spec);
+              });
+              group.addLayer(marker);
+            });
+            // The first layer to arrive frames a map without premises; later ones leave the view be.
+            if ((!fitted || (refit && !container.dataset.geojsonUrl)) && points.length) {
+              fitted = true;
+              map.fitBounds(L.latLngBounds(points), { padding: [24, 24], maxZoom: 16, animate: false });
+            }
+            if (status) {
+              status.classList.remove("map-status-error");
+              status.textContent = format(spec.loaded, { count: points.length });
+            }
+          })
+          .catch(function () {
+            if (status && load === overlay.loads) {
+              status.textContent = spec.failed;
+              status.classList.add("map-status-error");
+            }
+          });
+      };
+
+      // Loaded when first switched on, and again when its URL changed while it was off.
+      group.on("add", function () {
+        if (overlay.loaded !== overlay.url) overlay.load(false);
+      });
+      if (spec.shown) group.addTo(map);
+      addOverlay(map, group, spec.label);
+    });
+  }
+
+  /*
+   * A part of the page that htmx swapped in may name a new URL for an overlay (the directory's
+   * filters narrow its shops): `data-map-layer` is the layer's key, `data-map-layer-url` its URL.
+   */
+  function followLayerUrls() {
+    document.querySelectorAll("[data-map-layer][data-map-layer-url]").forEach(function (source) {
+      document.querySelectorAll("[data-map-var][data-layers]").forEach(function (container) {
+        var map = window[container.dataset.mapVar];
+        var overlay = map && map._wishboardOverlays && map._wishboardOverlays[source.dataset.mapLayer];
+        if (!overlay || overlay.url === source.dataset.mapLayerUrl) return;
+        overlay.url = source.dataset.mapLayerUrl;
+        if (map.hasLayer(overlay.group)) overlay.load(true);
+      });
+    });
+  }
+
   /*
    * The area wishes, gathered in cells by the server, as a heat layer below the pins, with a layers
    * control to switch it off. It loads on its own: if it fails, the pins are unaffected.
@@ -273,12 +417,7 @@
         });
         // Switched through a group: the control would grey out a layer whose maxZoom is passed.
         var layer = L.layerGroup([heat]).addTo(map);
-        var overlays = {};
-        // Leaflet writes an overlay's name as HTML: hand it the text already escaped.
-        overlays[element("span", null, labels.heat).innerHTML] = layer;
-        var control = L.control.layers(null, overlays, { collapsed: false }).addTo(map);
-        // Expanded for good, the control opens no menu.
-        control.getContainer().removeAttribute("aria-haspopup");
+        addOverlay(map, layer, labels.heat);
       })
       .catch(function () {
         /* The heat is an extra: the pins and the list tell the same story without it. */
@@ -288,4 +427,6 @@
   document.querySelectorAll("[data-map-var][data-geojson-url]").forEach(drawPins);
   document.querySelectorAll("[data-map-var][data-geojson-url]").forEach(enableAreaWishes);
   document.querySelectorAll("[data-map-var][data-area-wishes-url]").forEach(function (container) { drawAreaWishes(window[container.dataset.mapVar], container); });
+  document.querySelectorAll("[data-map-var][data-layers]").forEach(drawLayers);
+  document.body.addEventListener("htmx:afterSettle", followLayerUrls);
 })();

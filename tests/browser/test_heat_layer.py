@@ -75,7 +75,10 @@ def test_home_page_with_heat_layer_has_no_serious_accessibility_violation(
     page: Page, watch: PageWatch
 ) -> None:
     page.goto("/")
-    expect(page.locator(".leaflet-control-layers-overlays input")).to_be_checked()
+    heat = page.locator(".leaflet-control-layers-overlays").get_by_role(
+        "checkbox", name=_heat_label(page)
+    )
+    expect(heat).to_be_checked()
 
     assert axe_violations(page) == []
     watch.assert_clean()
@@ -87,7 +90,11 @@ def test_pins_still_load_when_the_area_wishes_fail(page: Page, watch: PageWatch)
 
     expect(page.locator("#map-status")).not_to_have_class("map-status-error")
     expect(page.locator("#map-status")).to_contain_text(re.compile(r"\d"))
-    expect(page.locator(".leaflet-control-layers")).to_have_count(0)
+    # The layers control lists the other overlays (the shops), not the heat.
+    heat = page.locator(".leaflet-control-layers-overlays").get_by_role(
+        "checkbox", name=_heat_label(page)
+    )
+    expect(heat).to_have_count(0)
     # The browser reports the failed request on its console; nothing of ours may throw.
     assert watch.page_errors == []
     assert watch.foreign_requests == []

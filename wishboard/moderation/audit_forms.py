@@ -38,6 +38,10 @@ ACTION_LABELS = {
     "shop_type.deactivated": _l("Shop type deactivated"),
     "shop_type.reactivated": _l("Shop type reactivated"),
     "shop_type.merged": _l("Shop type merged"),
+    "shop.updated": _l("Shop edited"),
+    "shop.contacted": _l("Shop contacted about its visibility"),
+    "shop.correction_done": _l("Shop correction done"),
+    "shop.correction_dismissed": _l("Shop correction dismissed"),
 }
 
 

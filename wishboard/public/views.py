@@ -19,6 +19,7 @@ from ..services import wishes
 from ..services.demand import TOP_TYPES, demand_by_premises
 from ..services.premises import vacant_premises
 from .forms import MapFilterForm, PremisesFilterForm
+from .layers import shops_layer
 from .pages import load_premises, map_settings, max_types, premises_page, viewer
 
 bp = Blueprint("public", __name__)
@@ -58,6 +59,8 @@ def index() -> ResponseReturnValue:
         "outside": _("This spot is outside the town: wishes are made inside it."),
         "heat": _("Area wishes (shading)"),
     }
+    # Off at start: the premises are this map's subject, and the shops load only when asked for.
+    layers = [shops_layer(shown=False)]
     parts = town_map(
         center=config["WISHBOARD_MAP_CENTER"],
         zoom=config["WISHBOARD_MAP_ZOOM"],
@@ -65,10 +68,12 @@ def index() -> ResponseReturnValue:
         geojson_url=url_for("api.premises_geojson", **filter_args),
         labels=labels,
         area_wishes_url=url_for("api.area_wishes_geojson"),
+        layers=layers,
         **map_settings(),
     )
     return render(
         "public/index.html",
+        layers=layers,
         status=200 if valid else 400,
         map=parts,
         levels=SUPPORT_LEVELS,

@@ -11,13 +11,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
-from ..models import AuditEvent, Premises, ShopType, User, Wish
+from ..models import AuditEvent, Premises, Shop, ShopType, User, Wish
 
 # What an event is about (its `object_type`).
 USER = "user"
 WISH = "wish"
 PREMISES = "premises"
 SHOP_TYPE = "shop_type"
+SHOP = "shop"
 
 # What the site does by itself (no actor). Any other event without an actor was done by someone
 # whose account has since been deleted, or by a landlord through a signed link (LINK_ACTIONS).
@@ -92,6 +93,10 @@ ACTIONS = (
     "shop_type.deactivated",
     "shop_type.reactivated",
     "shop_type.merged",
+    "shop.updated",
+    "shop.contacted",
+    "shop.correction_done",
+    "shop.correction_dismissed",
 )
 
 CSV_HEADER = (
@@ -250,6 +255,9 @@ def objects_of(page_events: list[AuditEvent]) -> dict[tuple[str, int], ObjectRef
             select(ShopType.id, ShopType.code).where(ShopType.id.in_(wanted[SHOP_TYPE]))
         )
         found.update({(SHOP_TYPE, i): ObjectRef(code) for i, code in rows})
+    if wanted.get(SHOP):
+        rows = db.session.execute(select(Shop.id, Shop.name).where(Shop.id.in_(wanted[SHOP])))
+        found.update({(SHOP, i): ObjectRef(name) for i, name in rows})
     if wanted.get(WISH):
         rows = db.session.execute(
             select(Wish.id, ShopType.code, Wish.premises_id)

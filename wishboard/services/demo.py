@@ -24,6 +24,7 @@ from ..models import (
     District,
     Premises,
     PremisesStatus,
+    Presence,
     Role,
     Shop,
     ShopType,
@@ -284,9 +285,33 @@ def _plan_shops(
                 "opening_hours": demo_town.OPENING_HOURS.get(code, demo_town.DEFAULT_OPENING_HOURS)
                 if has_hours
                 else None,
+                **_demo_presence(index, slug, has_website),
             }
         )
     return planned
+
+
+def _demo_presence(index: int, slug: str, has_website: bool) -> dict[str, Any]:
+    """What staff know of a demo shop's online presence: every visibility level appears.
+
+    Derived from the shop's number rather than drawn, so that the random stream (and with it the
+    rest of the demo town) stays the same.
+    """
+    has_social = index % 5 in (1, 3)
+    if has_website:
+        website = Presence.YES
+    else:
+        website = Presence.UNKNOWN if index % 4 == 0 else Presence.NO
+    social = Presence.YES if has_social else (Presence.UNKNOWN if index % 6 == 0 else Presence.NO)
+    listed = (
+        Presence.YES if index % 3 == 0 else (Presence.UNKNOWN if index % 8 == 1 else Presence.NO)
+    )
+    return {
+        "social_url": f"https://social.example.org/{slug}" if has_social else None,
+        "has_website": website,
+        "has_social": social,
+        "on_map_service": listed,
+    }
 
 
 def _plan_demand(

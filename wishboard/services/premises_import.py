@@ -295,6 +295,8 @@ def read_geojson(text: str) -> tuple[list[RawRow], list[Problem]]:
                 )
             )
         ]
+    except (ValueError, RecursionError):  # a number of thousands of digits, nesting too deep
+        return [], [Problem(_("The file is JSON, but not a GeoJSON FeatureCollection."))]
     features = document.get("features") if isinstance(document, dict) else None
     if document_type(document) != "FeatureCollection" or not isinstance(features, list):
         return [], [Problem(_("The file is JSON, but not a GeoJSON FeatureCollection."))]
@@ -347,7 +349,10 @@ def _point(geometry: Any) -> tuple[float, float] | None:
         return None
     if not all(_is_number(value) for value in coordinates):
         return None
-    longitude, latitude = float(coordinates[0]), float(coordinates[1])
+    try:
+        longitude, latitude = float(coordinates[0]), float(coordinates[1])
+    except OverflowError:  # a whole number too large for a float
+        return None
     if not (math.isfinite(longitude) and math.isfinite(latitude)):
         return None
     return longitude, latitude

@@ -1,0 +1,128 @@
+"""The public directory of open shops: filtered lists, one shop, and correction requests.
+
+The directory is narrowed by the same kinds of filter as the premises (a shop type, a group of
+types, a district) and by a piece of the shop's name. Requests to correct a listing are stored
+for the moderators to handle; nothing in the listing changes until they do.
+"""
+
+from dataclasses import dataclass
+
+from sqlalchemy import Row, Select, func, select
+from sqlalchemy.orm import contains_eager, joinedload
+
+from ..extensions import db
+from ..models import CorrectionStatus, District, Shop, ShopCorrection, ShopType, ShopTypeGroup
+
+# Long enough for any real shop name; a longer search is refused by the form.
+SEARCH_MAX_LENGTH = 100
+NAME_MAX_LENGTH = 120
+MESSAGE_MAX_LENGTH = 2000
+
+
+@dataclass(frozen=True)
+class ShopFilter:
+    """What a visitor narrowed the directory to; None means any."""
+
+    shop_type: str | None = None  # a ShopType code
+    group: str | None = None  # a ShopTypeGroup code
+    district_id: int | None = None
+    search: str | None = None  # a piece of the name, any case
+
+    @property
+    def narrows(self) -> bool:
+        """True when some shops may be left out."""
+        return any(
+            value is not None
+            for value in (self.shop_type, self.group, self.district_id, self.search)
+        )
+
+
+NO_FILTER = ShopFilter()
+
+
+def _filtered(query: Select, filters: ShopFilter) -> Select:
+    """`query` (over Shop, joined to its ShopType) narrowed to the shops matching `filters`."""
+    if filters.shop_type is not None:
+        query = query.where(ShopType.code == filters.shop_type)
+    if filters.group is not None:
+        in_group = select(ShopTypeGroup.id).where(ShopTypeGroup.code == filters.group)
+        query = query.where(ShopType.group_id.in_(in_group.scalar_subquery()))
+    if filters.district_id is not None:
+        query = query.where(Shop.district_id == filters.district_id)
+    if filters.search:
+        # autoescape: a "%" or "_" typed by the visitor is a character, not a wildcard.
+        query = query.where(func.lower(Shop.name).contains(filters.search.lower(), autoescape=True))
+    return query
+
+
+def directory(filters: ShopFilter = NO_FILTER) -> Select[tuple[Shop]]:
+    """The shops matching `filters` with their type and district, by name (to paginate)."""
+    query = (
+        select(Shop)
+        .join(Shop.shop_type)
+        .options(contains_eager(Shop.shop_type), joinedload(Shop.district))
+    )
+    return _filtered(query, filters).order_by(func.lower(Shop.name), Shop.id)
+
+
+def map_shops(filters: ShopFilter = NO_FILTER) -> list[Row]:
+    """id, name, type code and labels, address, district name and position of matching shops."""
+    query = (
+        select(
+            Shop.id,
+            Shop.name,
+            ShopType.code,
+            ShopType.label_fr,
+            ShopType.label_en,
+            Shop.address,
+            Shop.postcode,
+            Shop.city,
+            District.name.label("district"),
+            Shop.latitude,
+            Shop.longitude,
+        )
+        .join(ShopType, ShopType.id == Shop.shop_type_id)
+        .outerjoin(District, District.id == Shop.district_id)
+        .order_by(Shop.id)
+    )
+    return db.session.execute(_filtered(query, filters)).all()
+
+
+def get_shop(shop_id: int) -> Shop | None:
+    """The shop with its type and district, or None."""
+    return db.session.get(
+        Shop, shop_id, options=[joinedload(Shop.shop_type), joinedload(Shop.district)]
+    )
+
+
+def request_correction(shop: Shop, name: str, email: str, message: str) -> ShopCorrection:
+    """Store what `name` (at `email`) asks staff to correct in `shop`'s listing; not committed."""
+    correction = ShopCorrection(
+        shop=shop,
+        requester_name=name.strip(),
+        requester_email=email.strip().lower(),
+        message=message.strip(),
+        status=CorrectionStatus.OPEN,
+    )
+    db.session.add(correction)
+    db.session.flush()
+    return correction
+
+
+def web_link(url: str | None) -> str | None:
+    """`url` when it is safe to link to (http or https), else None: other schemes run code."""
+    if url and url.strip().lower().startswith(("https://", "http://")):
+        return url.strip()
+    return None
+
+
+def link_text(url: str) -> str:
+    """A web address as people read it: without its scheme, "www." or a final slash."""
+    text = url.strip()
+    for prefix in ("https://", "http://"):
+        if text.lower().startswith(prefix):
+            text = text[len(prefix) :]
+            break
+    if text.lower().startswith("www."):
+        text = text[4:]
+    return text.rstrip("/") or url
