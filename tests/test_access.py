@@ -49,10 +49,19 @@ ACCESS: dict[tuple[str, str], dict[str, str]] = {
     ("public.liveness", "GET"): ANYONE,
     ("public.premises_list", "GET"): ANYONE,
     ("public.premises_detail", "GET"): ANYONE,
+    ("public.shop_list", "GET"): ANYONE,
+    ("public.shop_detail", "GET"): ANYONE,
+    # Anyone may ask for a correction of a shop's listing (no account needed).
+    ("public.shop_correction", "GET"): ANYONE,
+    ("public.shop_correction", "POST"): ANYONE,
     ("public.set_language", "GET"): REDIRECT,
     ("api.premises_geojson", "GET"): ANYONE,
     ("api.demand_csv", "GET"): ANYONE,
     ("api.area_wishes_geojson", "GET"): ANYONE,
+    ("api.shops_geojson", "GET"): ANYONE,
+    ("public.gaps", "GET"): ANYONE,
+    ("public.stats", "GET"): ANYONE,
+    ("api.gaps_geojson", "GET"): ANYONE,
     ("auth.register", "GET"): SIGNED_OUT_ONLY,
     ("auth.register", "POST"): ANYONE,
     ("auth.login", "GET"): ANYONE,
@@ -123,6 +132,16 @@ ACCESS: dict[tuple[str, str], dict[str, str]] = {
     ("moderation.outbox_retry", "POST"): MODERATORS,
     ("moderation.premises_send_report", "POST"): MODERATORS,
     ("moderation.premises_revoke_links", "POST"): MODERATORS,
+    ("moderation.shops_list", "GET"): MODERATORS,
+    ("moderation.shop_edit", "GET"): MODERATORS,
+    ("moderation.shop_edit", "POST"): MODERATORS,
+    ("moderation.shop_contact", "POST"): MODERATORS,
+    ("moderation.visibility_list", "GET"): MODERATORS,
+    ("moderation.visibility_csv", "GET"): MODERATORS,
+    ("moderation.corrections", "GET"): MODERATORS,
+    # Done first, then dismissed: the second finds it handled and says so (a notice, no error).
+    ("moderation.correction_done", "POST"): MODERATORS,
+    ("moderation.correction_dismiss", "POST"): MODERATORS,
     ("admin.users_list", "GET"): ADMINS,
     ("admin.user_detail", "GET"): ADMINS,
     ("admin.change_role", "POST"): ADMINS,
@@ -142,10 +161,16 @@ ACCESS: dict[tuple[str, str], dict[str, str]] = {
 # Keys and values may name another URL value in braces: "{reported_wish_id}".
 FORM_DATA: dict[str, dict[str, str]] = {
     "resident.make_wish": {"shop_type": "shop=bakery"},
+    "public.shop_correction": {
+        "name": "Jeanne",
+        "email": "jeanne@example.org",
+        "message": "The phone number has changed.",
+    },
     "resident.report": {"report-{reported_wish_id}-reason": "abusive"},
     "resident.area_wish": {"shop_type": "shop=bakery", "latitude": "48.87", "longitude": "2.38"},
     # Let, then reopened, then withdrawn (the rows run in that order): each a real change.
     "moderation.premises_let": {"shop_type": "shop=bakery", "let_on": "2024-03-01"},
+    "moderation.shop_contact": {"contacted_on": "2024-03-01", "outcome": "helped"},
     # The admin rows change an account and a shop type of their own (see url_values).
     "admin.change_role": {"role": "moderator"},
     "admin.add_shop_type": {
@@ -193,9 +218,13 @@ def url_values(app: Flask) -> dict[str, object]:
     )
     db.session.add(failed_mail)
     account, new_type = factories.make_user(), factories.make_shop_type()
+    shop = factories.make_shop()
+    correction = factories.make_correction(shop)
     db.session.commit()
     return {
         "premises_id": premises.id,
+        "shop_id": shop.id,
+        "correction_id": correction.id,
         "managed_premises_id": managed.id,
         "contact_premises_id": contact.id,
         "unsubscribe_key": unsubscribe_key("landlord@example.org"),
@@ -236,7 +265,7 @@ def _sign_in(client, role: str) -> None:
     )
     db.session.commit()
     with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
+        session["_user_id"] = user.get_id()
         session["_fresh"] = True
 
 

@@ -73,9 +73,13 @@ def test_the_landlord_reads_the_report_of_their_premises(client, login_as, premi
         [cell.get_text(strip=True) for cell in row.select("th, td")]
         for row in html.select("#report-demand tbody tr")
     ]
-    assert demand == [["1", "Bakery", "3", "75%"], ["2", "Café", "1", "25%"]]
+    # No open shop is near: both wished types are marked as gaps, in words.
+    assert demand == [
+        ["1", "Bakery", "3", "75%", "Gap: none"],
+        ["2", "Café", "1", "25%", "Gap: none"],
+    ]
     assert html.select_one("#report-demand caption")
-    assert [th["scope"] for th in html.select("#report-demand th")] == ["col"] * 4 + ["row"] * 2
+    assert [th["scope"] for th in html.select("#report-demand th")] == ["col"] * 5 + ["row"] * 2
     # The chart is drawn on the server, named, and its numbers are in the table below it.
     chart = html.select_one(".report-chart svg")
     assert chart["role"] == "img"

@@ -72,7 +72,9 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     from .landlord import let_views, mail_views  # noqa: F401  (their routes join bp)
     from .landlord.views import bp as landlord_bp
     from .moderation import audit_views, outbox_views, premises_views  # noqa: F401  (their routes join bp)
+    from .moderation import shop_views as moderation_shop_views  # noqa: F401  (joins bp)
     from .moderation.views import bp as moderation_bp
+    from .public import shop_views, stats_views  # noqa: F401  (their routes join bp)
     from .public.views import bp as public_bp
     from .resident.views import bp as resident_bp
 

@@ -6,11 +6,12 @@ Each is built once per version of the data and then served from the cache with a
 
 import json
 
-from flask import Blueprint, Response, current_app, request
-from flask_babel import get_locale
+from flask import Blueprint, Response, current_app, request, url_for
+from flask_babel import get_locale, ngettext
 
 from ..caching import cached_data
 from ..public.forms import MapFilterForm
+from ..public.shop_forms import ShopFilterForm
 from ..services.area import AreaCell, area_cells
 from ..services.csv_export import DEMAND_HEADER, csv_bytes, demand_rows
 from ..services.demand import (
@@ -21,10 +22,14 @@ from ..services.demand import (
     shop_types_by_id,
     total_support,
 )
+from ..services.gaps import GapPoint, gap_points
 from ..services.premises import map_premises, map_premises_ids
+from ..services.shops import map_shops
 
 bp = Blueprint("api", __name__)
 GEOJSON = "application/geo+json"
+# Any id works: the placeholder is swapped for each shop's id (one url_for for them all).
+_ID_PLACEHOLDER = 987654321
 
 
 def _feature_collection(features: list[dict]) -> bytes:
@@ -134,6 +139,49 @@ def area_wishes_geojson() -> Response:
     return cached_data(build, GEOJSON)
 
 
+@bp.get("/shops.geojson")
+def shops_geojson() -> Response:
+    """The open shops of the directory as GeoJSON, for the map's shops layer and for anyone.
+
+    Takes the directory's filters (`type`, `group`, `district`, `q`); a bad value is a 400 that
+    names the argument. Each feature has the map layer's `title`, `lines` and `url`.
+    """
+    return cached_data(_shops_geojson, GEOJSON)
+
+
+def _shops_geojson() -> bytes | tuple[dict, int]:
+    locale = str(get_locale())
+    form = ShopFilterForm(request.args)
+    if not form.validate():
+        errors = {
+            name: [str(message) for message in messages] for name, messages in form.errors.items()
+        }
+        return {"error": "Bad Request", "status": 400, "errors": errors}, 400
+    detail_url = url_for("public.shop_detail", shop_id=_ID_PLACEHOLDER)
+    features = []
+    for row in map_shops(form.shop_filter()):
+        label = row.label_en if locale == "en" else row.label_fr
+        place = " ".join(part for part in (row.postcode, row.city) if part)
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {
+                    "type": "Point",
+                    "coordinates": [round(row.longitude, 6), round(row.latitude, 6)],
+                },
+                "properties": {
+                    "id": row.id,
+                    "title": row.name,
+                    "lines": [label, f"{row.address}, {place}" if place else row.address],
+                    "url": detail_url.replace(str(_ID_PLACEHOLDER), str(row.id)),
+                    "shop_type": row.code,
+                    "district": row.district,
+                },
+            }
+        )
+    return _feature_collection(features)
+
+
 @bp.get("/demand.csv")
 def demand_csv() -> Response:
     """One row per (premises, shop type) with support, for every premises on the map."""
@@ -144,3 +192,59 @@ def demand_csv() -> Response:
         per_language=False,
         headers={"Content-Disposition": 'attachment; filename="wishboard-demand.csv"'},
     )
+
+
+@bp.get("/gaps.geojson")
+def gaps_geojson() -> Response:
+    """The vacant premises with a gap as GeoJSON, for the gap map layer and for anyone.
+
+    A gap is a shop type supported at the premises with no open shop of that type within the
+    radius (services/gaps.py). Each feature has the map layer's `title`, `lines` and `url`, and
+    `gaps`: the gap types' codes, labels and supports, most supported first.
+    """
+
+    def build() -> bytes:
+        locale = str(get_locale())
+        radius = current_app.config["WISHBOARD_AREA_RADIUS_M"]
+        detail_url = url_for("public.premises_detail", premises_id=_ID_PLACEHOLDER)
+        return _feature_collection(
+            [_gap_feature(point, locale, radius, detail_url) for point in gap_points(radius)]
+        )
+
+    return cached_data(build, GEOJSON)
+
+
+def _gap_feature(point: GapPoint, locale: str, radius: int, detail_url: str) -> dict:
+    """One premises with gaps as a GeoJSON point with its popup's texts."""
+    lines = [point.district]
+    lines += [
+        ngettext(
+            "Gap: %(type)s, asked for by %(num)d resident, none open within %(radius)d m",
+            "Gap: %(type)s, asked for by %(num)d residents, none open within %(radius)d m",
+            item.count,
+            type=item.shop_type.label(locale),
+            radius=radius,
+        )
+        for item in point.gaps
+    ]
+    return {
+        "type": "Feature",
+        "geometry": {
+            "type": "Point",
+            "coordinates": [round(point.longitude, 6), round(point.latitude, 6)],
+        },
+        "properties": {
+            "id": point.premises_id,
+            "title": point.address,
+            "lines": lines,
+            "url": detail_url.replace(str(_ID_PLACEHOLDER), str(point.premises_id)),
+            "gaps": [
+                {
+                    "code": item.shop_type.code,
+                    "label": item.shop_type.label(locale),
+                    "count": item.count,
+                }
+                for item in point.gaps
+            ],
+        },
+    }

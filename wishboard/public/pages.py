@@ -19,6 +19,7 @@ from ..resident.forms import WishForm, shop_type_choices
 from ..services import moderation, wishes
 from ..services.area import area_demand_near
 from ..services.demand import asked_for, demand_for
+from ..services.gaps import coverage_for
 
 
 def viewer() -> User | None:
@@ -88,6 +89,8 @@ def premises_page(
         may_report=lambda wish: moderation.may_flag(person, wish),
         may_hide=moderation.may_moderate(person),
         nearby=area_demand_near(premises.latitude, premises.longitude, radius),
+        # Each wished type with the open shops of its type nearby: none is a gap.
+        coverage=coverage_for(premises, demand, radius),
         radius=radius,
         form=form or wish_form(locale),
         notice=notice,

@@ -90,9 +90,9 @@ def report_rows(report: DemandReport, locale: str) -> list[tuple]:
         _row("area", rank, item.shop_type, locale, count=item.count)
         for rank, item in enumerate(report.area, start=1)
     ]
+    # Every wished type with no open shop of its type nearby, not only the top ones.
+    rows += [_row("gap", "", item.shop_type, locale, count=item.supports) for item in report.gaps]
     for competition in report.competition:
-        if competition.is_gap:
-            rows.append(_row("gap", "", competition.shop_type, locale, count=competition.count))
         rows += [
             _row(
                 "competition",

@@ -6,7 +6,6 @@ disagree. It runs a fixed number of queries whatever the number of supports, com
 premises in the district: every part is one query (or two), never one per row.
 """
 
-import math
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -19,7 +18,6 @@ from ..models import (
     DemandCount,
     Premises,
     PremisesStatus,
-    Shop,
     ShopType,
     Support,
     User,
@@ -27,8 +25,9 @@ from ..models import (
     WishStatus,
     utcnow,
 )
-from .area import EARTH_RADIUS_M, area_demand_near, distance_m
+from .area import area_demand_near
 from .demand import TOP_TYPES, Demand, demand_for
+from .gaps import Coverage, shops_near
 from .premises import MAP_STATUSES
 
 # How many comments a report shows (the newest); the report says how many there are in all.
@@ -160,6 +159,14 @@ class DemandReport:
     competition: tuple[Competition, ...]
     comparison: DistrictComparison
     let: LetOutcome | None
+    # Every wished type, in the order of `demand`, with the open shops of its type nearby: those
+    # with none are the gaps (services/gaps.py), marked for all the types, not only the top ones.
+    coverage: tuple[Coverage, ...] = ()
+
+    @property
+    def gaps(self) -> tuple[Coverage, ...]:
+        """The wished types with no open shop of their type within the radius."""
+        return tuple(item for item in self.coverage if item.is_gap)
 
     @property
     def top(self) -> tuple[TypeDemand, ...]:
@@ -181,6 +188,7 @@ def build_report(
     )
     top = demand[:TOP_TYPES]
     comments, comment_count = _comments(premises)
+    competition, coverage = _competition(premises, demand, radius)
     return DemandReport(
         premises=premises,
         district=premises.district.name,
@@ -193,7 +201,8 @@ def build_report(
         comment_count=comment_count,
         trend=_trend(premises, [item.shop_type for item in top], now),
         area=tuple(area_demand_near(premises.latitude, premises.longitude, radius)),
-        competition=_competition(premises, top, radius),
+        competition=competition,
+        coverage=coverage,
         comparison=_comparison(premises, total, top[0] if top else None),
         let=_let_outcome(premises, demand),
     )
@@ -281,40 +290,38 @@ def _trend(premises: Premises, shop_types: list[ShopType], now: datetime) -> Tre
     return Trend(tuple(shop_types), tuple(weeks))
 
 
-def _box(latitude: float, radius_m: float) -> tuple[float, float]:
-    """Half the height and width, in degrees, of a box a little larger than the circle."""
-    box_lat = math.degrees(radius_m / EARTH_RADIUS_M) * 1.01
-    return box_lat, box_lat / max(math.cos(math.radians(latitude)), 1e-6)
-
-
 def _competition(
-    premises: Premises, top: tuple[TypeDemand, ...], radius_m: int
-) -> tuple[Competition, ...]:
-    """The open shops of each top type within `radius_m` of the premises, nearest first."""
-    if not top:
-        return ()
-    box_lat, box_lon = _box(premises.latitude, radius_m)
-    # The box lets the database use the coordinates; the exact distance is measured here.
-    rows = db.session.execute(
-        select(Shop.shop_type_id, Shop.name, Shop.address, Shop.latitude, Shop.longitude).where(
-            Shop.shop_type_id.in_([item.shop_type.id for item in top]),
-            Shop.latitude.between(premises.latitude - box_lat, premises.latitude + box_lat),
-            Shop.longitude.between(premises.longitude - box_lon, premises.longitude + box_lon),
-        )
-    ).all()
-    nearby: dict[int, list[NearbyShop]] = defaultdict(list)
-    for shop_type_id, name, address, latitude, longitude in rows:
-        metres = distance_m(premises.latitude, premises.longitude, latitude, longitude)
-        if metres <= radius_m:
-            nearby[shop_type_id].append(NearbyShop(name, address, round(metres)))
-    return tuple(
+    premises: Premises, demand: tuple[TypeDemand, ...], radius_m: int
+) -> tuple[tuple[Competition, ...], tuple[Coverage, ...]]:
+    """The open shops of each top type within `radius_m`, nearest first; every type's coverage.
+
+    One query for every wished type: the top ones list their shops, and every one is marked a
+    gap or not (services/gaps.py).
+    """
+    if not demand:
+        return (), ()
+    near = shops_near(
+        premises.latitude, premises.longitude, [item.shop_type.id for item in demand], radius_m
+    )
+    competition = tuple(
         Competition(
             item.shop_type,
             item.count,
-            tuple(sorted(nearby[item.shop_type.id], key=lambda s: (s.distance_m, s.name))),
+            tuple(
+                NearbyShop(shop.name, shop.address, round(shop.distance_m))
+                for shop in sorted(
+                    near.get(item.shop_type.id, ()),
+                    key=lambda shop: (round(shop.distance_m), shop.name),
+                )
+            ),
         )
-        for item in top
+        for item in demand[:TOP_TYPES]
     )
+    coverage = tuple(
+        Coverage(item.shop_type, item.count, len(near.get(item.shop_type.id, ())))
+        for item in demand
+    )
+    return competition, coverage
 
 
 def _comparison(premises: Premises, total: int, top: TypeDemand | None) -> DistrictComparison:

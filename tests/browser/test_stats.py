@@ -1,0 +1,118 @@
+"""The statistics and the gap map in a real browser: readable on a phone, axe clean, gaps mapped."""
+
+import re
+
+import pytest
+from flask import Flask
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import MARKUP_ADDRESS, PageWatch, axe_violations
+from wishboard.services.gaps import gap_points
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"width": 360, "height": 740}
+OVERLAYS = ".leaflet-control-layers-overlays"
+GAP_MARKERS = ".map-layer-marker-gaps"
+OPEN_POPUP = """(title) => {
+    const marker = document.querySelector(`.map-layer-marker-gaps[title="${CSS.escape(title)}"]`)
+        || [...document.querySelectorAll(".map-layer-marker-gaps")].find((m) => m.title === title);
+    if (!marker) return false;
+    marker.dispatchEvent(new MouseEvent("click", {bubbles: true}));
+    return true;
+}"""
+
+
+@pytest.fixture
+def gap_count(live_app: Flask) -> int:
+    """How many vacant premises of the live town have a gap."""
+    with live_app.app_context():
+        return len(gap_points())
+
+
+def _gaps_switch(page: Page):
+    return page.locator(OVERLAYS).get_by_role("checkbox", name=re.compile("gap|lacune", re.I))
+
+
+def test_the_gap_layer_is_drawn_and_switched_by_keyboard(
+    page: Page, watch: PageWatch, gap_count: int
+) -> None:
+    assert gap_count > 0  # the live town has gaps to show
+    page.goto("/gaps")
+
+    switch = _gaps_switch(page)
+    expect(switch).to_be_checked()
+    expect(page.locator(GAP_MARKERS)).to_have_count(gap_count)
+    expect(page.locator("#map-status")).to_contain_text(str(gap_count))
+    # Triangles: told apart from the premises' circles and the shops' squares by shape.
+    expect(page.locator(GAP_MARKERS).first.locator("svg polygon")).to_have_attribute(
+        "points", "8,1 15,14 1,14"
+    )
+
+    switch.focus()
+    page.keyboard.press("Space")
+    expect(switch).not_to_be_checked()
+    expect(page.locator(GAP_MARKERS)).to_have_count(0)
+    page.keyboard.press("Space")
+    expect(page.locator(GAP_MARKERS)).to_have_count(gap_count)
+    watch.assert_clean()
+
+
+def test_a_gap_popup_shows_its_premises_as_text_and_links_to_it(
+    page: Page, watch: PageWatch
+) -> None:
+    page.goto("/gaps")
+    expect(page.locator(GAP_MARKERS).first).to_be_attached()
+
+    assert page.evaluate(OPEN_POPUP, MARKUP_ADDRESS)
+    popup = page.locator(".leaflet-popup-content")
+    expect(popup.locator(".map-popup-title")).to_have_text(MARKUP_ADDRESS)
+    expect(popup.locator(".map-popup-meta").nth(1)).to_contain_text(re.compile("Gap|Lacune", re.I))
+    expect(page.locator(".injected")).to_have_count(0)
+
+    popup.get_by_role("link").click()
+
+    expect(page).to_have_url(re.compile(r"/premises/\d+$"))
+    expect(page.locator(".gap-list .coverage-gap").first).to_be_visible()
+    watch.assert_clean()
+
+
+@pytest.mark.parametrize("path", ["/stats", "/gaps"])
+def test_phone_pages_do_not_scroll_sideways_and_pass_axe(
+    page: Page, watch: PageWatch, path: str
+) -> None:
+    page.set_viewport_size(PHONE)
+    page.goto(path)
+    if path == "/gaps":
+        expect(page.locator(GAP_MARKERS).first).to_be_attached()
+
+    expect(page.locator("figure.chart svg").first).to_be_visible()
+    overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0
+    # A chart's labels stay legible: its SVG is drawn no narrower than the phone allows.
+    width = page.evaluate(
+        "() => document.querySelector('figure.chart svg').getBoundingClientRect().width"
+    )
+    assert width >= 300
+    assert axe_violations(page) == []
+    watch.assert_clean()
+
+
+@pytest.mark.parametrize("path", ["/stats", "/gaps"])
+def test_wide_pages_pass_axe(page: Page, watch: PageWatch, path: str) -> None:
+    page.goto(path)
+
+    expect(page.locator("figure.chart svg").first).to_be_visible()
+    assert axe_violations(page) == []
+    watch.assert_clean()
+
+
+def test_the_stats_page_reads_without_javascript(browser, live_server: str) -> None:
+    context = browser.new_context(java_script_enabled=False, base_url=live_server)
+    page = context.new_page()
+    try:
+        page.goto("/stats")
+        expect(page.locator("#type-chart svg")).to_be_visible()
+        expect(page.locator("#type-table tbody tr").first).to_be_visible()
+    finally:
+        context.close()

@@ -1,0 +1,70 @@
+"""Public statistics and the gap map: what the town asks for, and where shops are missing."""
+
+from flask import current_app, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from ..caching import cached_page
+from ..htmx import render
+from ..maps import MapLayer, town_map
+from ..services.gaps import district_gaps, radius_m
+from ..services.stats import town_stats
+from .layers import shops_layer
+from .pages import map_settings
+from .views import bp
+
+# Purple triangles with a dark outline: apart from the premises' circles and the shops' squares.
+GAPS_COLOUR = "#5e35b1"
+# How many bars a chart of categories draws; its table under it lists them all.
+CHART_BARS = 12
+
+
+def gaps_layer(shown: bool) -> MapLayer:
+    """The vacant premises with a gap (a wished type with no such shop near) as a map layer."""
+    return MapLayer(
+        key="gaps",
+        url=url_for("api.gaps_geojson"),
+        label=_("Gaps: wished-for shops with none nearby"),
+        colour=GAPS_COLOUR,
+        shown=shown,
+        shape="triangle",
+    )
+
+
+@bp.get("/gaps")
+@cached_page
+def gaps() -> ResponseReturnValue:
+    """Per district, the shop types most wished for and least present, and the map of gaps."""
+    config = current_app.config
+    layers = [gaps_layer(shown=True), shops_layer(shown=False)]
+    town = town_map(
+        center=config["WISHBOARD_MAP_CENTER"],
+        zoom=config["WISHBOARD_MAP_ZOOM"],
+        bounds=config["WISHBOARD_MAP_BOUNDS"],
+        geojson_url="",  # the gaps and the shops alone: no premises pins on this map
+        labels={"map": _("Map of the gaps")},
+        layers=layers,
+        **map_settings(),
+    )
+    return render(
+        "public/gaps.html",
+        districts=district_gaps(),
+        radius=radius_m(),
+        chart_bars=CHART_BARS,
+        map=town,
+        layers=layers,
+        locale=str(get_locale()),
+    )
+
+
+@bp.get("/stats")
+@cached_page
+def stats() -> ResponseReturnValue:
+    """Citywide demand by type, group and district, wishes over time, premises let thanks to it."""
+    return render(
+        "public/stats.html",
+        stats=town_stats(),
+        chart_bars=CHART_BARS,
+        locale=str(get_locale()),
+    )
