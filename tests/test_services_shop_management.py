@@ -23,7 +23,7 @@ def _events(action: str) -> list[AuditEvent]:
         ("  www.example.org/shop ", "https://www.example.org/shop"),
         ("example.org:8080/x", "https://example.org:8080/x"),
         ("http://example.org", "http://example.org"),
-        ("HTTPS://Example.org/a?b=c", "HTTPS://Example.org/a?b=c"),
+        ("HTTPS://Example.org/a?b=c", "https://Example.org/a?b=c"),
         ("", None),
         (None, None),
     ],

@@ -10,11 +10,9 @@ Websites and social addresses are web addresses only: one typed without a scheme
 """
 
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -33,7 +31,7 @@ from ..models import (
     User,
     utcnow,
 )
-from . import accounts, audit
+from . import accounts, audit, shops
 from .premises_management import COORDINATE_DIGITS, snapshot_value
 from .visibility import SHOP, level_expression
 
@@ -45,9 +43,6 @@ PHONE_MAX_LENGTH = 40
 EMAIL_MAX_LENGTH = 254
 URL_MAX_LENGTH = 500
 OPENING_HOURS_MAX_LENGTH = 255
-WEB_SCHEMES = ("http", "https")
-# A scheme at the start of an address ("https:", "javascript:").
-_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 
 
 class ShopError(Exception):
@@ -136,19 +131,15 @@ EDITABLE = (
 def web_address(text: str | None) -> str | None:
     """A web address as stored: "example.org" gets https://; None when empty.
 
-    Raises ValueError for any scheme but http(s), or no host.
+    Raises ValueError for any scheme but http(s), or no usable host (services/shops.web_address).
     """
     text = (text or "").strip()
     if not text:
         return None
-    scheme = _SCHEME.match(text)
-    # "example.org:8080" has no scheme; "javascript:" and "mailto:" have one (no dot before ":").
-    if "://" not in text and (scheme is None or "." in scheme.group()):
-        text = f"https://{text}"
-    parts = urlsplit(text)
-    if parts.scheme.lower() not in WEB_SCHEMES or not parts.hostname or " " in text:
+    address = shops.web_address(text)
+    if address is None:
         raise ValueError(text)
-    return text
+    return address
 
 
 def clean(values: ShopValues) -> ShopValues:

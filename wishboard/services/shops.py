@@ -5,7 +5,9 @@ types, a district) and by a piece of the shop's name. Requests to correct a list
 for the moderators to handle; nothing in the listing changes until they do.
 """
 
+import re
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from sqlalchemy import Row, Select, func, select
 from sqlalchemy.orm import contains_eager, joinedload
@@ -17,6 +19,10 @@ from ..models import CorrectionStatus, District, Shop, ShopCorrection, ShopType,
 SEARCH_MAX_LENGTH = 100
 NAME_MAX_LENGTH = 120
 MESSAGE_MAX_LENGTH = 2000
+# A web address's scheme; a host with a port ("example.org:8080") looks like one but is not.
+SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
+HOST_AND_PORT = re.compile(r"[^/:@]+\.[^/:@]+:[0-9]+(?:[/?#]|$)")
+HOST = re.compile(r"(?:[\w-]+\.)+[\w-]+")
 
 
 @dataclass(frozen=True)
@@ -107,6 +113,35 @@ def request_correction(shop: Shop, name: str, email: str, message: str) -> ShopC
     db.session.add(correction)
     db.session.flush()
     return correction
+
+
+def web_address(value: str) -> str | None:
+    """`value` as an http(s) address ("https://" added when it has no scheme), or None.
+
+    None too for any other scheme (`javascript:`, `mailto:`, `data:`…) or no usable host: the one
+    rule for a shop's website and social address, typed by staff or imported.
+    """
+    text = value.strip()
+    if not text or any(char.isspace() or not char.isprintable() for char in text):
+        return None
+    scheme = SCHEME.match(text)
+    if scheme and not HOST_AND_PORT.match(text):
+        if scheme.group(1).lower() not in ("http", "https") or not text[scheme.end() :].startswith(
+            "//"
+        ):
+            return None  # javascript:, mailto:, data:… or "http:example.fr"
+        text = scheme.group(1).lower() + text[scheme.end() - 1 :]
+    else:
+        text = "https://" + text.lstrip("/")
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname
+        parts.port  # noqa: B018 - raises ValueError for a port that is no number
+    except ValueError:
+        return None
+    if not host or not HOST.fullmatch(host):
+        return None
+    return text
 
 
 def web_link(url: str | None) -> str | None:

@@ -53,7 +53,6 @@ from functools import cache
 from importlib import resources
 from pathlib import PurePath
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -66,6 +65,7 @@ from .area import METRES_PER_DEGREE, distance_m
 from .premises_import import Place, Problem, document_type
 from .premises_management import map_bounds
 from .progress import Progress, track
+from .shops import web_address
 
 COLUMNS = (
     "reference",
@@ -124,9 +124,6 @@ OPTIONAL = ("postcode", "phone", "email", "website", "social_url", "opening_hour
 CHUNK = 500
 # An OSM element as Overpass names it.
 OSM_ID = re.compile(r"(?:osm:)?(node|way|relation)/([0-9]+)")
-SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
-HOST_AND_PORT = re.compile(r"[^/:@]+\.[^/:@]+:[0-9]+(?:[/?#]|$)")
-HOST = re.compile(r"(?:[\w-]+\.)+[\w-]+")
 ACCOUNT = re.compile(r"@?([\w.\-]+)")
 SOCIAL_SITE = re.compile(r"(?:facebook|instagram|fb)\.", re.IGNORECASE)
 
@@ -590,31 +587,6 @@ def _coordinate(value: Any) -> float | None:
         if math.isfinite(number):
             return number
     raise ValueError
-
-
-def web_address(value: str) -> str | None:
-    """`value` as an http(s) address ("https://" added when it has no scheme), or None."""
-    text = value.strip()
-    if not text or any(char.isspace() or not char.isprintable() for char in text):
-        return None
-    scheme = SCHEME.match(text)
-    if scheme and not HOST_AND_PORT.match(text):
-        if scheme.group(1).lower() not in ("http", "https") or not text[scheme.end() :].startswith(
-            "//"
-        ):
-            return None  # javascript:, mailto:, data:… or "http:example.fr"
-        text = scheme.group(1).lower() + text[scheme.end() - 1 :]
-    else:
-        text = "https://" + text.lstrip("/")
-    try:
-        parts = urlsplit(text)
-        host = parts.hostname
-        parts.port  # noqa: B018 - raises ValueError for a port that is no number
-    except ValueError:
-        return None
-    if not host or not HOST.fullmatch(host):
-        return None
-    return text
 
 
 def _email(value: str) -> str | None:
