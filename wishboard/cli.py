@@ -52,8 +52,8 @@ def demo_command(scale: str) -> None:
 
 
 def _progress(items, label: str):
-    """Wrap an iterable in a progress bar on the terminal."""
-    return click.progressbar(items, label=label, show_pos=True)
+    """Wrap an iterable in a progress bar on stderr (stdout keeps the result)."""
+    return click.progressbar(items, label=label, show_pos=True, file=sys.stderr)
 
 
 @click.command("create-user")
@@ -219,13 +219,6 @@ def import_premises_command(file: Path, dry_run: bool, create_districts: bool) -
     click.echo(_("Premises imported: %(summary)s", summary=report.summary()))
 
 
-def _stderr_progress_for_large(items, label: str):
-    """A progress bar on stderr (stdout keeps the result) for a long list of rows."""
-    if len(items) < PROGRESS_FROM_ROWS:
-        return items
-    return click.progressbar(items, label=label, show_pos=True, file=sys.stderr)
-
-
 @click.command("import-shops")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
@@ -256,7 +249,7 @@ def import_shops_command(file: Path, dry_run: bool, skip_invalid: bool) -> None:
         file.name,
         dry_run=dry_run,
         skip_invalid=skip_invalid,
-        progress=_stderr_progress_for_large,
+        progress=_progress_for_large,
     )
     for message in (*report.problems, *report.notes, *report.unmapped):
         click.echo(str(message), err=True)

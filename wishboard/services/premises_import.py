@@ -281,8 +281,12 @@ def _header_problems(names: list[str]) -> list[Problem]:
     return problems
 
 
-def read_geojson(text: str) -> tuple[list[RawRow], list[Problem]]:
-    """The features of a GeoJSON text as rows (position from the geometry), or its problems."""
+def geojson_features(text: str) -> tuple[list[tuple[int, dict, dict]], list[Problem]]:
+    """The features of a GeoJSON FeatureCollection as (number, feature, properties), or problems.
+
+    Shared by the premises and the shops imports: a feature that is not one, or whose properties
+    are not an object, is a problem with its number; the others are for the caller to read.
+    """
     try:
         document = json.loads(text)
     except json.JSONDecodeError as error:
@@ -303,7 +307,7 @@ def read_geojson(text: str) -> tuple[list[RawRow], list[Problem]]:
     if not features:
         return [], [Problem(_("The file has no feature."))]
 
-    rows, problems = [], []
+    found, problems = [], []
     for number, feature in enumerate(features, start=1):
         if document_type(feature) != "Feature":
             problems.append(Problem(_("this is not a GeoJSON Feature."), Place.FEATURE, number))
@@ -316,6 +320,15 @@ def read_geojson(text: str) -> tuple[list[RawRow], list[Problem]]:
                 Problem(_("its properties must be a JSON object."), Place.FEATURE, number)
             )
             continue
+        found.append((number, feature, properties))
+    return found, problems
+
+
+def read_geojson(text: str) -> tuple[list[RawRow], list[Problem]]:
+    """The features of a GeoJSON text as rows (position from the geometry), or its problems."""
+    features, problems = geojson_features(text)
+    rows = []
+    for number, feature, properties in features:
         position = _point(feature.get("geometry"))
         if position is None:
             problems.append(

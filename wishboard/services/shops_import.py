@@ -44,7 +44,6 @@ per shop).
 
 import csv
 import io
-import json
 import math
 import re
 from collections.abc import Iterable, Sequence
@@ -62,7 +61,7 @@ from ..extensions import db
 from ..models import District, Premises, Presence, Shop, ShopType, User
 from . import audit
 from .area import METRES_PER_DEGREE, distance_m
-from .premises_import import Place, Problem, document_type
+from .premises_import import Place, Problem, document_type, geojson_features
 from .premises_management import map_bounds
 from .progress import Progress, track
 from .shops import web_address
@@ -341,37 +340,8 @@ def _header_problems(names: list[str]) -> list[Problem]:
 
 def read_geojson(text: str) -> tuple[list[RawShop], list[Problem]]:
     """The features of a GeoJSON text as rows of our columns, or its problems."""
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as error:
-        message = _(
-            "The file is not valid JSON (line %(line)d, column %(column)d).",
-            line=error.lineno,
-            column=error.colno,
-        )
-        return [], [Problem(message)]
-    except (ValueError, RecursionError):  # a number of thousands of digits, nesting too deep
-        return [], [Problem(_("The file is JSON, but not a GeoJSON FeatureCollection."))]
-    features = document.get("features") if isinstance(document, dict) else None
-    if document_type(document) != "FeatureCollection" or not isinstance(features, list):
-        return [], [Problem(_("The file is JSON, but not a GeoJSON FeatureCollection."))]
-    if not features:
-        return [], [Problem(_("The file has no feature."))]
-
-    rows, problems = [], []
-    for number, feature in enumerate(features, start=1):
-        if document_type(feature) != "Feature":
-            problems.append(Problem(_("this is not a GeoJSON Feature."), Place.FEATURE, number))
-            continue
-        properties = feature.get("properties")
-        if properties is None:
-            properties = {}
-        if not isinstance(properties, dict):
-            problems.append(
-                Problem(_("its properties must be a JSON object."), Place.FEATURE, number)
-            )
-            continue
-        rows.append(_feature_row(number, feature, properties))
+    features, problems = geojson_features(text)
+    rows = [_feature_row(number, feature, properties) for number, feature, properties in features]
     return rows, problems
 
 
