@@ -21,7 +21,14 @@ from wishboard.services import backup, demo
 def file_app(tmp_path: Path) -> Flask:
     """An app on a migrated SQLite file holding the demo town, inside an application context."""
     url = f"sqlite:///{tmp_path / 'live.sqlite3'}"
-    app = create_app({**vars(config.TestingConfig()), "SQLALCHEMY_DATABASE_URI": url})
+    # The commands speak the site's default language: English here, for the assertions.
+    app = create_app(
+        {
+            **vars(config.TestingConfig()),
+            "SQLALCHEMY_DATABASE_URI": url,
+            "BABEL_DEFAULT_LOCALE": "en",
+        }
+    )
     with app.app_context():
         upgrade()
         demo.load_demo_town()

@@ -14,6 +14,12 @@ from wishboard.models import CorrectionStatus, ShopCorrection
 HTMX = {"HX-Request": "true"}
 
 
+@pytest.fixture(autouse=True)
+def english(client: FlaskClient) -> None:
+    """English unless a test asks for another language (the default one is French)."""
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+
 def soup(response) -> BeautifulSoup:
     return BeautifulSoup(response.get_data(as_text=True), "html.parser")
 
@@ -59,7 +65,7 @@ def test_the_list_shows_each_shop_with_its_contacts(client, town):
     assert card_names(page) == ["Boulangerie <b>Martin</b>", "Café du Coin", "Le Fromager"]
     assert page.select_one(".shop-card b") is None  # a name is text, never markup
     bakery = page.select(".shop-card")[0]
-    assert bakery.select_one(".shop-type").get_text() == "Boulangerie"  # French by default
+    assert bakery.select_one(".shop-type").get_text() == "Bakery"
     assert "Nord" in bakery.select_one(".shop-meta").get_text()
     assert bakery.select_one("a[href^='tel:']")["href"] == "tel:0142000000"
     assert bakery.select_one("a[href^='mailto:']")["href"] == "mailto:martin@example.org"
@@ -327,7 +333,7 @@ def test_geojson_has_the_layer_properties(client, town):
     features = {f["properties"]["title"]: f for f in response.get_json()["features"]}
     bakery = features["Boulangerie <b>Martin</b>"]
     assert bakery["geometry"] == {"type": "Point", "coordinates": [2.38, 48.885]}
-    assert bakery["properties"]["lines"][0] == "Boulangerie"
+    assert bakery["properties"]["lines"][0] == "Bakery"
     assert bakery["properties"]["lines"][1] == f"{town['bakery'].address}, 75019 Paris"
     assert bakery["properties"]["url"] == f"/shops/{town['bakery'].id}"
     assert bakery["properties"]["shop_type"] == "shop=bakery"
@@ -380,7 +386,7 @@ def test_a_map_layer_gives_map_js_its_data_and_texts(app):
     from wishboard.maps import MapLayer
 
     layer = MapLayer(key="gaps", url="/api/x.geojson", label="Gaps", colour="#123456")
-    with app.test_request_context():
+    with app.test_request_context(headers={"Accept-Language": "en"}):
         data = layer.as_data()
     assert data["key"] == "gaps" and data["shown"] is False and data["shape"] == "square"
     assert data["loaded"] == "Gaps: %(count)s shown on the map."

@@ -31,7 +31,7 @@ def gap_count(live_app: Flask) -> int:
 
 
 def _gaps_switch(page: Page):
-    return page.locator(OVERLAYS).get_by_role("checkbox", name=re.compile("gap|lacune", re.I))
+    return page.locator(OVERLAYS).get_by_role("checkbox", name=re.compile("gap|manque", re.I))
 
 
 def test_the_gap_layer_is_drawn_and_switched_by_keyboard(
@@ -67,7 +67,7 @@ def test_a_gap_popup_shows_its_premises_as_text_and_links_to_it(
     assert page.evaluate(OPEN_POPUP, MARKUP_ADDRESS)
     popup = page.locator(".leaflet-popup-content")
     expect(popup.locator(".map-popup-title")).to_have_text(MARKUP_ADDRESS)
-    expect(popup.locator(".map-popup-meta").nth(1)).to_contain_text(re.compile("Gap|Lacune", re.I))
+    expect(popup.locator(".map-popup-meta").nth(1)).to_contain_text(re.compile("Gap|Manque", re.I))
     expect(page.locator(".injected")).to_have_count(0)
 
     popup.get_by_role("link").click()
