@@ -7,6 +7,8 @@ from contextlib import AbstractContextManager, contextmanager
 import pytest
 from flask import Flask, g, has_app_context
 from flask.testing import FlaskClient, FlaskCliRunner
+from jinja2 import BytecodeCache
+from jinja2.bccache import Bucket
 from sqlalchemy import event, text
 
 from tests import factories
@@ -57,12 +59,35 @@ class FreshGlobalsClient(FlaskClient):
         return super().open(*args, **kwargs)
 
 
+class SharedTemplates(BytecodeCache):
+    """Compiled templates kept in memory for every test app of the run.
+
+    Each test builds its own app, and each app would compile again every template it renders.
+    A template's key includes a checksum of its source, so an edited template is compiled anew.
+    """
+
+    def __init__(self) -> None:
+        self.compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        code = self.compiled.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self.compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+TEMPLATES = SharedTemplates()
+
+
 def make_app(database_url: str = "sqlite://", **overrides) -> Flask:
     """A testing app on `database_url`, with an empty schema and the shop-type taxonomy."""
     app = create_app(
         {**vars(TestingConfig()), "SQLALCHEMY_DATABASE_URI": database_url, **overrides}
     )
     app.test_client_class = FreshGlobalsClient
+    app.jinja_env.bytecode_cache = TEMPLATES
     with app.app_context():
         if database_url.startswith("postgresql"):
             # A clean slate on the shared test database: drop whatever a previous run left.
