@@ -1,5 +1,7 @@
 """Forms staff fill to manage premises: the premises itself, marking it let, an import file."""
 
+import math
+
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileAllowed, FileField, FileRequired
@@ -35,10 +37,14 @@ class DecimalField(FloatField):
     widget = TextInput()
 
     def process_formdata(self, valuelist):
-        """Read "48,8765" as 48.8765; anything else as FloatField does."""
+        """Read "48,8765" as 48.8765; anything else as FloatField does, but "nan" or "inf"."""
         if valuelist and isinstance(valuelist[0], str):
             valuelist = [valuelist[0].strip().replace(",", ".", 1)]
         super().process_formdata(valuelist)
+        # float() reads "NaN" and "inf", which are no position (and would break the map).
+        if self.data is not None and not math.isfinite(self.data):
+            self.data = None
+            raise ValueError(self.invalid_value_message or self.gettext("Not a valid float value."))
 
 
 def _max(maximum: int) -> Length:

@@ -107,6 +107,9 @@ TEXT_FIELDS = (
     "landlord_email",
     "notes",
 )
+MULTILINE_FIELDS = frozenset({"notes"})
+# Tabs and every character str.splitlines() breaks a line at, except those refused as controls.
+LINE_BREAKS = re.compile(r"[\t\n\r\x85\u2028\u2029]+")
 # The columns an edit or an import may change, in the order the audit log shows them.
 EDITABLE = (
     "reference",
@@ -130,6 +133,10 @@ def clean(values: PremisesValues) -> PremisesValues:
     for name in TEXT_FIELDS:
         text = getattr(values, name)
         if isinstance(text, str):
+            if name not in MULTILINE_FIELDS:
+                # A line break in an address would end up in an e-mail's Subject header (where
+                # it is refused, or starts a new header) and split CSV rows and map popups.
+                text = LINE_BREAKS.sub(" ", text)
             text = text.strip() or None
         changes[name] = text
     if changes["landlord_email"]:

@@ -273,7 +273,9 @@ def _queue(premises: Premises, key: str, now: datetime) -> OutboxMessage:
     since = premises.summary_sent_until
     unsubscribe = external_url("landlord.unsubscribe", key=unsubscribe_key(address))
     with force_locale(locale):
-        subject = _("What residents want at %(address)s", address=premises.address)[:200]
+        subject = _("What residents want at %(address)s", address=premises.address)
+        # One line: a line break in a header value is refused by the e-mail library.
+        subject = " ".join(subject.split())[:200]
         message = outbox.queue_template(
             address,
             subject,

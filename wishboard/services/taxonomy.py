@@ -80,8 +80,9 @@ def shop_type_by_code(code: str | None, active_only: bool = False) -> ShopType |
 
 CODE_MAX_LENGTH = 80
 LABEL_MAX_LENGTH = 80
-# An OpenStreetMap tag: a key and a value around one "=", no spaces (the database checks the "=").
-OSM_TAG = re.compile(r"[^\s=]+=[^\s=]+")
+# An OpenStreetMap tag as OSM writes them: a lower-case key and value around one "=" (the database
+# checks the "="). The code is a URL segment and part of element ids: no "/", "<", quotes or spaces.
+OSM_TAG = re.compile(r"[a-z0-9_:]+=[a-z0-9_:;.-]+")
 
 
 class TaxonomyError(Exception):
