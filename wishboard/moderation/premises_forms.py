@@ -44,7 +44,7 @@ class DecimalField(FloatField):
         # float() reads "NaN" and "inf", which are no position (and would break the map).
         if self.data is not None and not math.isfinite(self.data):
             self.data = None
-            raise ValueError(self.invalid_value_message or self.gettext("Not a valid float value."))
+            raise ValueError(self.invalid_value_message or _l("Enter a decimal number."))
 
 
 def _max(maximum: int) -> Length:
