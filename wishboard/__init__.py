@@ -17,6 +17,7 @@ from . import assets, caching, limits, request_log, security
 from .config import INSTANCE_DIR, SECRET_KEY_MISSING, Config
 from .extensions import babel, compress, csrf, db, login_manager, migrate
 from .i18n import select_locale
+from .services import theme
 
 
 def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
@@ -40,6 +41,12 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
         INSTANCE_DIR.mkdir(exist_ok=True)
 
     app.jinja_env.undefined = StrictUndefined
+    try:
+        app.extensions["wishboard_theme"] = theme.site_theme(
+            app.config["WISHBOARD_LOGO_URL"], app.config["WISHBOARD_ACCENT_COLOUR"]
+        )
+    except theme.ThemeError as error:
+        raise RuntimeError(f"Theme settings: {error}") from None
     # First of all hooks: its clock starts before any other work, and it names every request.
     request_log.init_app(app)
     # Notices (an e-mail written to the log when no SMTP server is set) are worth reading; Python
@@ -95,10 +102,20 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
         # at its next request.
         return security.user_from_session_id(user_id)
 
+    site_theme = app.extensions["wishboard_theme"]
+    if site_theme.accent and site_theme.accent.adjusted:
+        app.logger.warning(
+            "WISHBOARD_ACCENT_COLOUR %s does not read at 4.5:1 on a light background: "
+            "the site uses %s instead",
+            site_theme.accent.asked,
+            site_theme.accent.colour,
+        )
+
     @app.context_processor
     def site_context() -> dict[str, Any]:
         return {
             "site_name": app.config["WISHBOARD_SITE_NAME"],
+            "theme": site_theme,
             "current_locale": str(get_locale()),
             "languages": app.config["LANGUAGES"],
         }

@@ -66,6 +66,11 @@ class Config:
         self.WISHBOARD_OUTBOX_LEASE_S = _env_int("WISHBOARD_OUTBOX_LEASE_S", 600)
 
         self.WISHBOARD_SITE_NAME = os.environ.get("WISHBOARD_SITE_NAME", "Wishboard")
+        # The town's look (services/theme.py): a logo beside the name (a path on this site such as
+        # /static/theme/logo.svg, or an https address) and the accent of links and buttons, a hex
+        # colour darkened at start if it would not read at 4.5:1. Empty: Wishboard's own.
+        self.WISHBOARD_LOGO_URL = os.environ.get("WISHBOARD_LOGO_URL", "").strip()
+        self.WISHBOARD_ACCENT_COLOUR = os.environ.get("WISHBOARD_ACCENT_COLOUR", "").strip()
         # Paris 19th and 20th arrondissements, where the demo town lies.
         self.WISHBOARD_MAP_CENTER = _env_floats("WISHBOARD_MAP_CENTER", (48.8760, 2.3900), 2)
         self.WISHBOARD_MAP_BOUNDS = _env_floats(

@@ -108,6 +108,9 @@ def content_security_policy(body: bytes | None = None) -> str:
     tiles = tile_origin(current_app.config["WISHBOARD_TILE_URL"])
     if tiles:
         images.append(tiles)
+    logo = current_app.extensions["wishboard_theme"].logo_origin
+    if logo and logo not in images:
+        images.append(logo)
     directives = {
         "default-src": ["'self'"],
         "script-src": scripts,

@@ -56,6 +56,21 @@ class User(UserMixin, db.Model):
         """The id sessions and remember-me cookies keep: a new password makes the old ones void."""
         return f"{self.id}:{self.password_fingerprint}"
 
+    @property
+    def is_staff(self) -> bool:
+        """True for moderators and admins, who keep the site clean."""
+        return self.has_role(Role.MODERATOR)
+
+    @property
+    def is_landlord(self) -> bool:
+        """True for an owner of premises, who reads their demand reports."""
+        return self.role is Role.LANDLORD
+
+    @property
+    def takes_part(self) -> bool:
+        """True for a resident: the only accounts that wish and support."""
+        return self.role is Role.RESIDENT
+
     def has_role(self, *roles: Role) -> bool:
         """True when the account holds one of `roles`; admins hold every staff role."""
         return self.role in roles or (self.role is Role.ADMIN and Role.MODERATOR in roles)
