@@ -36,14 +36,20 @@ def test_home_shows_intro_map_and_list_link(client: FlaskClient) -> None:
     page = soup(response)
 
     assert response.status_code == 200
-    assert page.select_one("h1").get_text(strip=True)
+    # The call to action first, then the map; what the site is comes after the map.
+    assert page.select_one("h1").get_text(strip=True) == "What shop do you miss here?"
+    sections = [section.get("class") for section in page.select("main > section")]
+    assert sections == [["home-call"], ["map-section"], ["intro"]]
+    # Without JavaScript there is no map: a note at the top says so and leads to the list.
+    note = page.select_one(".home-call noscript")
+    assert note.select_one("a.button")["href"] == "/premises"
     container = page.select_one("div.folium-map[data-geojson-url]")
     assert container["data-geojson-url"] == "/api/premises.geojson"
     assert container["role"] == "region" and container["aria-label"]
     assert container["tabindex"] == "0"
     assert page.select_one("#map-title").get_text(strip=True)
     list_links = [link.get_text(strip=True) for link in page.select('main a[href="/premises"]')]
-    assert list_links == ["See the premises as a list"]
+    assert list_links == ["Choose a premises from the list", "See the premises as a list"]
     # Static URLs carry a version (?v=…): compare the paths.
     scripts = [tag["src"].split("?")[0] for tag in page.select("script[src]")]
     assert "/static/vendor/leaflet/leaflet.js" in scripts

@@ -229,7 +229,7 @@ def town_map(
             "layers": json.dumps([layer.as_data() for layer in layers], ensure_ascii=False),
             "heat-gradient": json.dumps(HEAT_GRADIENT),
             "bounds": json.dumps(list(bounds)),
-            "labels": json.dumps(dict(labels), ensure_ascii=False),
+            "labels": json.dumps({"layers": _("Layers of the map"), **labels}, ensure_ascii=False),
             "levels": json.dumps(
                 [
                     {"min": level.minimum, "radius": level.radius, "colour": level.colour}
@@ -249,6 +249,9 @@ def town_map(
         maxZoom=MAX_ZOOM,
         minZoom=MIN_ZOOM,
         maxBoundsViscosity=0.8,
+        # Framing the pins (fitBounds) may stop between whole zoom levels: with whole levels
+        # only, a tall spread of pins on a wide map could fill a fraction of it.
+        zoomSnap=0.25,
     )
     return _parts(
         town,

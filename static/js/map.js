@@ -236,15 +236,41 @@
       });
   }
 
+  // Below this width (a phone) the layers control folds into a button: open, it would cover the
+  // zoom buttons and much of the map.
+  var WIDE_MAP = 600;
+
+  /* Popups open below the controls along the map's top edge, never under them. */
+  function keepPopupsClearOfControls(map) {
+    var top = 0;
+    map.getContainer().querySelectorAll(".leaflet-top .leaflet-control").forEach(function (control) {
+      top = Math.max(top, control.offsetTop + control.offsetHeight);
+    });
+    L.Popup.mergeOptions({ autoPanPaddingTopLeft: L.point(12, top + 12) });
+  }
+
   /* The one layers control of a map, made when its first overlay arrives. */
   function addOverlay(map, layer, name) {
     if (!map._wishboardLayers) {
-      map._wishboardLayers = L.control.layers(null, null, { collapsed: false }).addTo(map);
-      // Expanded for good, the control opens no menu.
-      map._wishboardLayers.getContainer().removeAttribute("aria-haspopup");
+      var container = map.getContainer();
+      var folded = container.clientWidth < WIDE_MAP;
+      map._wishboardLayers = L.control.layers(null, null, { collapsed: folded }).addTo(map);
+      var control = map._wishboardLayers.getContainer();
+      if (folded) {
+        var toggle = control.querySelector(".leaflet-control-layers-toggle");
+        var label = JSON.parse(container.dataset.labels || "{}").layers;
+        if (toggle && label) {
+          toggle.title = label;
+          toggle.setAttribute("aria-label", label);
+        }
+      } else {
+        // Expanded for good, the control opens no menu.
+        control.removeAttribute("aria-haspopup");
+      }
     }
     // Leaflet writes an overlay's name as HTML: hand it the text already escaped.
     map._wishboardLayers.addOverlay(layer, element("span", null, name).innerHTML);
+    keepPopupsClearOfControls(map);
   }
 
   var SVG = "http://www.w3.org/2000/svg";

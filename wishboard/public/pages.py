@@ -50,9 +50,13 @@ def load_premises(premises_id: int) -> Premises:
     )
 
 
-def wish_form(locale: str) -> WishForm:
-    """The "I want here…" form with the taxonomy in the visitor's language."""
-    form = WishForm()
+def wish_form(locale: str, empty: bool = False) -> WishForm:
+    """The "I want here…" form with the taxonomy in the visitor's language.
+
+    `empty` leaves out what the request sent: after a wish is made, so that a second tap does
+    not send the same wish again.
+    """
+    form = WishForm(formdata=None) if empty else WishForm()
     form.shop_type.choices = shop_type_choices(locale)
     return form
 

@@ -103,7 +103,8 @@ def _support_button(
 def make_wish(premises_id: int) -> ResponseReturnValue:
     """The "I want here…" form sent: pin a shop type at a premises, with an optional comment."""
     premises = load_premises(premises_id)
-    form = wish_form(str(get_locale()))
+    locale = str(get_locale())
+    form = wish_form(locale)
     back = url_for("public.premises_detail", premises_id=premises.id)
     if form.validate_on_submit():
         try:
@@ -120,7 +121,7 @@ def make_wish(premises_id: int) -> ResponseReturnValue:
         except wishes.WishError as error:
             getattr(form, error.field or "shop_type").errors.append(error.message)
         else:
-            label = wish.shop_type.label(str(get_locale()))
+            label = wish.shop_type.label(locale)
             if wish.status is WishStatus.PENDING:
                 notice = _(
                     "Thank you. Your wish for %(type)s will count once a moderator has read"
@@ -132,7 +133,7 @@ def make_wish(premises_id: int) -> ResponseReturnValue:
             return after_change(
                 f"{back}#wishes",
                 notice,
-                lambda: premises_page(premises, notice=notice),
+                lambda: premises_page(premises, form=wish_form(locale, empty=True), notice=notice),
             )
     return premises_page(premises, form=form, status=422)
 
