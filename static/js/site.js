@@ -20,7 +20,11 @@
     var target = event.detail && event.detail.target;
     var id = target && target.id;
     var swapped = id && document.getElementById(id);
-    if (swapped && swapped.hasAttribute("data-focus-after-swap")) {
+    // A confirmation that arrived with the swap is read first, and scrolled into sight.
+    var arrival = swapped && swapped.querySelector("[data-focus-on-arrival]");
+    if (arrival) {
+      arrival.focus();
+    } else if (swapped && swapped.hasAttribute("data-focus-after-swap")) {
       swapped.focus();
     } else if (!document.activeElement || document.activeElement === document.body) {
       // The control that had focus was replaced by one with no id: focus the new content instead.
