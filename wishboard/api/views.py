@@ -29,6 +29,7 @@ from ..services.demand import (
     total_support,
 )
 from ..services.gaps import GapPoint, gap_points
+from ..services.open_data import osm_id
 from ..services.premises import map_premises, map_premises_ids
 from ..services.shops import map_shops
 from ..urls import csv_variant
@@ -183,6 +184,8 @@ def _shops_geojson() -> bytes | tuple[dict, int]:
                     "url": detail_url.replace(str(_ID_PLACEHOLDER), str(row.id)),
                     "shop_type": row.code,
                     "district": row.district,
+                    # Says which shops are OpenStreetMap's, under its licence (services/open_data).
+                    "osm_id": osm_id(row.reference),
                 },
             }
         )
