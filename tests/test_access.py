@@ -61,6 +61,7 @@ ACCESS: dict[tuple[str, str], dict[str, str]] = {
     ("api.shops_geojson", "GET"): ANYONE,
     ("public.gaps", "GET"): ANYONE,
     ("public.stats", "GET"): ANYONE,
+    ("public.open_data", "GET"): ANYONE,
     ("api.gaps_geojson", "GET"): ANYONE,
     ("auth.register", "GET"): SIGNED_OUT_ONLY,
     ("auth.register", "POST"): ANYONE,

@@ -38,6 +38,18 @@ def test_settings_are_read_from_the_environment(monkeypatch):
     assert settings.MAIL_USE_TLS is True
 
 
+def test_the_data_licence_is_a_setting(monkeypatch):
+    assert Config().WISHBOARD_DATA_LICENCE == "Licence Ouverte / Open Licence 2.0"
+    assert Config().WISHBOARD_DATA_LICENCE_URL == (
+        "https://www.etalab.gouv.fr/licence-ouverte-open-licence/"
+    )
+    monkeypatch.setenv("WISHBOARD_DATA_LICENCE", "CC BY 4.0")
+    monkeypatch.setenv("WISHBOARD_DATA_LICENCE_URL", "https://creativecommons.org/licenses/by/4.0/")
+    settings = Config()
+    assert settings.WISHBOARD_DATA_LICENCE == "CC BY 4.0"
+    assert settings.WISHBOARD_DATA_LICENCE_URL == "https://creativecommons.org/licenses/by/4.0/"
+
+
 def test_secure_cookies_when_served_on_https(monkeypatch):
     assert Config().SESSION_COOKIE_SECURE is False
     monkeypatch.setenv("WISHBOARD_SECURE_COOKIES", "true")
@@ -67,6 +79,8 @@ def test_links_use_the_public_address_only_behind_a_declared_proxy(proxies, expe
         ("WISHBOARD_MAP_BOUNDS", "48.8,2.3,48.9", "4 comma-separated numbers"),
         ("WISHBOARD_MAP_CENTER", "north,east", "2 comma-separated numbers"),
         ("WISHBOARD_PAGE_SIZE", "twenty", "whole number"),
+        ("WISHBOARD_DATA_LICENCE_URL", "javascript:alert(1)", "http or https address"),
+        ("WISHBOARD_DATA_LICENCE_URL", 'https://example.org/"><b>', "http or https address"),
     ],
 )
 def test_a_malformed_setting_is_named_in_the_error(monkeypatch, name, value, message):

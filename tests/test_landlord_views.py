@@ -4,6 +4,7 @@ import csv
 import io
 import time
 from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from bs4 import BeautifulSoup
@@ -90,6 +91,9 @@ def test_the_landlord_reads_the_report_of_their_premises(client, login_as, premi
     assert links == {
         "Download the report (PDF)": f"/landlord/premises/{premises.id}/report.pdf",
         "Download the numbers (CSV)": f"/landlord/premises/{premises.id}/report.csv",
+        "Download the numbers for a spreadsheet (Excel, LibreOffice)": (
+            f"/landlord/premises/{premises.id}/report.csv?variant=spreadsheet"
+        ),
         "Mark as let": f"/landlord/premises/{premises.id}/let",
     }
     assert response.headers["Cache-Control"] == "private, no-store"
@@ -155,9 +159,9 @@ def test_a_signed_link_opens_the_report_without_an_account(client, premises):
     assert response.status_code == 200
     html = page(response)
     assert html.select_one("h1").get_text(strip=True) == "Demand report: 12 rue des Essais"
-    hrefs = [a["href"] for a in html.select(".report-actions a")]
-    assert len(hrefs) == 3
-    assert all(href.endswith(f"?key={key}") for href in hrefs)
+    hrefs = [urlsplit(a["href"]) for a in html.select(".report-actions a")]
+    assert len(hrefs) == 4
+    assert all(parse_qs(href.query)["key"] == [key] for href in hrefs)
     assert response.headers["Cache-Control"] == "private, no-store"
     assert response.headers["Referrer-Policy"] == "no-referrer"
 

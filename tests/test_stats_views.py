@@ -238,7 +238,11 @@ def test_every_page_links_to_the_stats_and_the_gaps(client: FlaskClient):
     html = soup(client.get("/", headers=EN))
 
     links = {a.get_text(strip=True): a["href"] for a in html.select(".footer-nav a")}
-    assert links == {"Statistics": "/stats", "Gaps: the shops residents miss": "/gaps"}
+    assert links == {
+        "Statistics": "/stats",
+        "Gaps: the shops residents miss": "/gaps",
+        "Open data": "/data",
+    }
 
 
 # Bounded queries ------------------------------------------------------------------------------

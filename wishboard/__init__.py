@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import assets, caching, limits, request_log, security
+from .api import headers as api_headers
 from .config import INSTANCE_DIR, SECRET_KEY_MISSING, Config
 from .extensions import babel, compress, csrf, db, login_manager, migrate
 from .i18n import select_locale
@@ -69,6 +70,7 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     caching.init_app(app)
     assets.init_app(app)
     security.init_app(app)  # after compress: the CSP reads the page before it is compressed
+    api_headers.init_app(app)  # CORS and the licence on everything under /api/, errors too
 
     from . import models  # noqa: F401  (registers the models on the metadata)
     from .admin.views import bp as admin_bp
@@ -81,7 +83,7 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     from .moderation import audit_views, outbox_views, premises_views  # noqa: F401  (their routes join bp)
     from .moderation import shop_views as moderation_shop_views  # noqa: F401  (joins bp)
     from .moderation.views import bp as moderation_bp
-    from .public import shop_views, stats_views  # noqa: F401  (their routes join bp)
+    from .public import data_views, shop_views, stats_views  # noqa: F401  (their routes join bp)
     from .public.views import bp as public_bp
     from .resident.views import bp as resident_bp
 

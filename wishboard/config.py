@@ -2,6 +2,7 @@
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = PROJECT_ROOT / "instance"
@@ -34,6 +35,20 @@ def _env_floats(name: str, default: tuple[float, ...], count: int) -> tuple[floa
     if len(values) != count:
         raise RuntimeError(f"{name} must be {count} comma-separated numbers, got {len(values)}")
     return values
+
+
+def _env_url(name: str, default: str) -> str:
+    """Read a web address shown to visitors: http or https only, so that it is a safe link."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip()
+    parts = urlsplit(value)
+    # Quotes, brackets and spaces would end the link early in a page or in a Link header.
+    unsafe = any(character in value for character in " <>\"'")
+    if parts.scheme not in ("http", "https") or not parts.netloc or unsafe:
+        raise RuntimeError(f"{name} must be an http or https address, not {raw!r}")
+    return value
 
 
 def _env_bool(name: str, default: bool) -> bool:
@@ -145,6 +160,14 @@ class Config:
         )
         self.WISHBOARD_SIGNIN_DELAY_S = _env_int("WISHBOARD_SIGNIN_DELAY_S", 30)
         self.WISHBOARD_SIGNIN_MAX_DELAY_S = _env_int("WISHBOARD_SIGNIN_MAX_DELAY_S", 15 * 60)
+        # The licence of the open data (/data, and a Link header on every export). Shops
+        # imported from OpenStreetMap stay under OpenStreetMap's own licence (ODbL) whatever it is.
+        self.WISHBOARD_DATA_LICENCE = os.environ.get(
+            "WISHBOARD_DATA_LICENCE", "Licence Ouverte / Open Licence 2.0"
+        ).strip()
+        self.WISHBOARD_DATA_LICENCE_URL = _env_url(
+            "WISHBOARD_DATA_LICENCE_URL", "https://www.etalab.gouv.fr/licence-ouverte-open-licence/"
+        )
         # Strict-Transport-Security on HTTPS answers (0: not sent).
         self.WISHBOARD_HSTS_MAX_AGE = _env_int("WISHBOARD_HSTS_MAX_AGE", 365 * 24 * 3600)
         # "json" (one object per line, for a log collector) or "text" (for a terminal).

@@ -37,7 +37,10 @@ def register_error_handlers(app: Flask) -> None:
     def http_error(error: HTTPException) -> ResponseReturnValue:
         code = error.code or 500
         if request.path.startswith("/api/"):
-            return {"error": error.name, "status": code}, code
+            # A 405 names the methods that do work (the JSON body replaces werkzeug's answer).
+            allowed = getattr(error, "valid_methods", None)
+            headers = {"Allow": ", ".join(allowed)} if allowed else {}
+            return {"error": error.name, "status": code}, code, headers
         messages = {
             400: _("The request could not be understood."),
             403: _("You are not allowed to see this page."),

@@ -1,6 +1,9 @@
-"""URL arguments every blueprint reads the same way (ids, page numbers), and links for e-mails."""
+"""URL arguments every blueprint reads the same way (ids, page numbers, the CSV variant), and
+links for e-mails."""
 
 from flask import abort, current_app, has_request_context, request, url_for
+
+from .services.csv_export import CsvVariant
 
 # Ids and page numbers past a 32-bit integer exist nowhere; the database would refuse them.
 LARGEST_ID = 2**31 - 1
@@ -13,6 +16,15 @@ def page_number() -> int:
     if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= LARGEST_ID:
         abort(404)
     return int(raw)
+
+
+def csv_variant() -> CsvVariant:
+    """The `variant` query argument of a CSV download: standard when absent; unknown is a 400."""
+    raw = request.args.get("variant", CsvVariant.STANDARD.value)
+    try:
+        return CsvVariant(raw)
+    except ValueError:
+        abort(400)
 
 
 def external_url(endpoint: str, **values) -> str:

@@ -118,15 +118,18 @@
 
   /*
    * The filters above the map: a change fetches the matching pins instead of reloading the page,
-   * and the URL follows (shareable; the back button restores the previous filters). The link to
-   * the list carries the same filters. Without JavaScript the form reloads the page instead.
+   * and the URL follows (shareable; the back button restores the previous filters). The links to
+   * the list and to the open data carry the same filters. Without JavaScript the form reloads
+   * the page instead.
    */
   function filterMap(container, pins) {
     var form = document.getElementById("map-filters");
     if (!form || !window.URLSearchParams || !window.FormData) return;
     var dataUrl = container.dataset.geojsonUrl.split("?")[0];
-    var listLink = document.getElementById("map-list-link");
-    var listUrl = listLink && listLink.getAttribute("href").split("?")[0];
+    var links = ["map-list-link", "map-data-link"]
+      .map(function (id) { return document.getElementById(id); })
+      .filter(Boolean)
+      .map(function (link) { return { link: link, base: link.getAttribute("href").split("?")[0] }; });
 
     function chosen() {
       var params = new URLSearchParams();
@@ -139,7 +142,7 @@
 
     function show(query) {
       loadPins(pins, dataUrl + query);
-      if (listLink) listLink.href = listUrl + query;
+      links.forEach(function (item) { item.link.href = item.base + query; });
     }
 
     function apply(event) {

@@ -13,7 +13,13 @@ from ..caching import cached_data
 from ..public.forms import MapFilterForm
 from ..public.shop_forms import ShopFilterForm
 from ..services.area import AreaCell, area_cells
-from ..services.csv_export import DEMAND_HEADER, csv_bytes, demand_rows
+from ..services.csv_export import (
+    DEMAND_HEADER,
+    CsvVariant,
+    csv_bytes,
+    csv_filename,
+    demand_rows,
+)
 from ..services.demand import (
     TOP_TYPES,
     Demand,
@@ -23,8 +29,10 @@ from ..services.demand import (
     total_support,
 )
 from ..services.gaps import GapPoint, gap_points
+from ..services.open_data import osm_id
 from ..services.premises import map_premises, map_premises_ids
 from ..services.shops import map_shops
+from ..urls import csv_variant
 
 bp = Blueprint("api", __name__)
 GEOJSON = "application/geo+json"
@@ -176,6 +184,8 @@ def _shops_geojson() -> bytes | tuple[dict, int]:
                     "url": detail_url.replace(str(_ID_PLACEHOLDER), str(row.id)),
                     "shop_type": row.code,
                     "district": row.district,
+                    # Says which shops are OpenStreetMap's, under its licence (services/open_data).
+                    "osm_id": osm_id(row.reference),
                 },
             }
         )
@@ -184,13 +194,19 @@ def _shops_geojson() -> bytes | tuple[dict, int]:
 
 @bp.get("/demand.csv")
 def demand_csv() -> Response:
-    """One row per (premises, shop type) with support, for every premises on the map."""
+    """One row per (premises, shop type) with support, for every premises on the map.
+
+    `?variant=spreadsheet` gives the file for a spreadsheet (services/csv_export.py).
+    """
+    variant = csv_variant()
+    filename = csv_filename("wishboard-demand", variant)
     return cached_data(
-        lambda: csv_bytes(DEMAND_HEADER, demand_rows()),
+        lambda: csv_bytes(DEMAND_HEADER, demand_rows(), variant, str(get_locale())),
         "text/csv",
-        # Both languages' labels are columns: the file is the same for every visitor.
-        per_language=False,
-        headers={"Content-Disposition": 'attachment; filename="wishboard-demand.csv"'},
+        # Both languages' labels are columns, so the standard file is the same for every
+        # visitor; the spreadsheet's decimal separator follows the visitor's language.
+        per_language=variant is CsvVariant.SPREADSHEET,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 
 

@@ -2,11 +2,12 @@
 
 from flask import Response, current_app, request
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 
 from ..htmx import render
 from ..services import audit
-from ..services.csv_export import csv_bytes
-from ..urls import page_number
+from ..services.csv_export import csv_bytes, csv_filename
+from ..urls import csv_variant, page_number
 from .audit_forms import ACTION_LABELS, AuditFilterForm
 from .views import bp
 
@@ -44,12 +45,15 @@ def audit_log() -> ResponseReturnValue:
 @bp.get("/audit.csv")
 def audit_csv() -> ResponseReturnValue:
     """The events matching the filters as a CSV file (every page), newest first."""
+    variant = csv_variant()
     form = AuditFilterForm(request.args)
     if not form.validate():
         return _refused(form)
-    body = csv_bytes(audit.CSV_HEADER, audit.event_rows(form.filters()))
+    rows = audit.event_rows(form.filters())
+    body = csv_bytes(audit.CSV_HEADER, rows, variant, str(get_locale()))
+    filename = csv_filename("audit-log", variant)
     return Response(
         body,
         mimetype="text/csv",
-        headers={"Content-Disposition": 'attachment; filename="audit-log.csv"'},
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

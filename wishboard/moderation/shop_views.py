@@ -3,6 +3,7 @@ to contact about their visibility (and their CSV), contacts, and the corrections
 
 from flask import Response, abort, current_app, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
@@ -12,7 +13,7 @@ from ..htmx import after_change, render
 from ..models import CorrectionStatus, Shop, ShopCorrection, utcnow
 from ..services import shop_management as management
 from ..services import visibility
-from ..services.csv_export import csv_bytes
+from ..services.csv_export import csv_bytes, csv_filename
 from ..services.shop_management import CorrectionError, ShopError
 from ..services.visibility import (
     LEVEL_LABELS,
@@ -21,7 +22,7 @@ from ..services.visibility import (
     ContactError,
     visibility_level,
 )
-from ..urls import LARGEST_ID, page_number
+from ..urls import LARGEST_ID, csv_variant, page_number
 from .premises_forms import ActionForm
 from .shop_forms import ContactForm, ShopFilterForm, ShopForm, VisibilityFilterForm
 from .views import bp
@@ -208,14 +209,17 @@ def visibility_list() -> ResponseReturnValue:
 @bp.get("/visibility.csv")
 def visibility_csv() -> ResponseReturnValue:
     """The shops of the list (every page) as a CSV file, with their last contact."""
+    variant = csv_variant()
     form, valid = _visibility_filters()
     if not valid:
         abort(400)
-    body = csv_bytes(visibility.CSV_HEADER, visibility.csv_rows(form.filters()))
+    rows = visibility.csv_rows(form.filters())
+    body = csv_bytes(visibility.CSV_HEADER, rows, variant, str(get_locale()))
+    filename = csv_filename("shops-visibility", variant)
     return Response(
         body,
         mimetype="text/csv",
-        headers={"Content-Disposition": 'attachment; filename="shops-visibility.csv"'},
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 
 

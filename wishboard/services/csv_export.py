@@ -5,12 +5,24 @@ way against formula injection: a text cell that begins with `=`, `+`, `-`, `@`, 
 carriage return could be run by a spreadsheet as a formula (and, say, send data to a web site);
 it gets a leading apostrophe, which spreadsheets show as plain text. Numbers are written as they
 are, so a negative longitude stays a number.
+
+Each file comes in two variants. The standard one (RFC 4180: commas, no byte-order mark, decimal
+points) is for programs. The spreadsheet one is for Excel and LibreOffice as a French office
+opens files with a double click: they split columns on the separator of the system's language
+(a semicolon where the decimal separator is a comma), and read a file as UTF-8 only when it
+starts with a byte-order mark (without one, "é" shows as "Ã©"). So: semicolons, a byte-order
+mark, and decimal numbers written with the decimal separator of the visitor's language ("2,38"
+in French, "2.38" in English), so that they stay numbers; whole numbers are the same everywhere.
 """
 
 import csv
+import enum
 import io
+import math
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 
+from babel.numbers import get_decimal_symbol
 from sqlalchemy import select
 
 from ..extensions import db
@@ -19,6 +31,16 @@ from .demand import demand_by_status
 from .premises import MAP_STATUSES
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+BYTE_ORDER_MARK = "\ufeff"
+SPREADSHEET_DELIMITER = ";"
+
+
+class CsvVariant(enum.StrEnum):
+    """Which CSV a download is: for programs (standard) or for a spreadsheet (see the module)."""
+
+    STANDARD = "standard"
+    SPREADSHEET = "spreadsheet"
+
 
 DEMAND_HEADER = (
     "premises_id",
@@ -44,14 +66,52 @@ def neutralise(value: object) -> object:
     return value
 
 
-def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
-    """A whole CSV file in UTF-8: the header row, then `rows`, every cell neutralised."""
+def _decimal_text(value: float | Decimal, separator: str) -> str:
+    """A decimal number in plain notation (never 1e-05) with `separator` before its decimals."""
+    text = format(Decimal(repr(value)) if isinstance(value, float) else value, "f")
+    return text.replace(".", separator)
+
+
+def spreadsheet_cell(value: object, decimal_separator: str) -> object:
+    """A neutralised cell whose decimal number, if it is one, uses `decimal_separator`."""
+    value = neutralise(value)
+    # bool is an int, and whole numbers read the same in every language: left as they are.
+    if isinstance(value, float | Decimal) and math.isfinite(value):
+        return _decimal_text(value, decimal_separator)
+    return value
+
+
+def csv_bytes(
+    header: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    variant: CsvVariant = CsvVariant.STANDARD,
+    locale: str = "en",
+) -> bytes:
+    """A whole CSV file in UTF-8: the header row, then `rows`, every cell neutralised.
+
+    The standard variant is RFC 4180; the spreadsheet one is separated by semicolons, starts
+    with a byte-order mark and writes decimals as `locale` does. Both end lines with CRLF.
+    """
     buffer = io.StringIO()
-    writer = csv.writer(buffer)  # RFC 4180: comma, double quotes, CRLF line ends
-    writer.writerow([neutralise(name) for name in header])
-    for row in rows:
-        writer.writerow([neutralise(value) for value in row])
+    if variant is CsvVariant.SPREADSHEET:
+        separator = get_decimal_symbol(locale)
+        buffer.write(BYTE_ORDER_MARK)
+        writer = csv.writer(buffer, delimiter=SPREADSHEET_DELIMITER)
+        writer.writerow([neutralise(name) for name in header])
+        for row in rows:
+            writer.writerow([spreadsheet_cell(value, separator) for value in row])
+    else:
+        writer = csv.writer(buffer)  # RFC 4180: comma, double quotes, CRLF line ends
+        writer.writerow([neutralise(name) for name in header])
+        for row in rows:
+            writer.writerow([neutralise(value) for value in row])
     return buffer.getvalue().encode("utf-8")
+
+
+def csv_filename(stem: str, variant: CsvVariant) -> str:
+    """The download's file name, which says when it is the spreadsheet variant."""
+    suffix = "-spreadsheet" if variant is CsvVariant.SPREADSHEET else ""
+    return f"{stem}{suffix}.csv"
 
 
 def demand_rows() -> list[tuple]:

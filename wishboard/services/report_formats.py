@@ -10,7 +10,7 @@ from pathlib import Path
 
 from flask import current_app
 
-from .csv_export import csv_bytes
+from .csv_export import CsvVariant, csv_bytes
 from .reports import DemandReport
 
 CSV_HEADER = (
@@ -135,9 +135,11 @@ def report_rows(report: DemandReport, locale: str) -> list[tuple]:
     return rows
 
 
-def report_csv(report: DemandReport, locale: str) -> bytes:
+def report_csv(
+    report: DemandReport, locale: str, variant: CsvVariant = CsvVariant.STANDARD
+) -> bytes:
     """The report as a CSV file (UTF-8), one section per group of rows, formulas neutralised."""
-    return csv_bytes(CSV_HEADER, report_rows(report, locale))
+    return csv_bytes(CSV_HEADER, report_rows(report, locale), variant, locale)
 
 
 def report_stylesheet() -> str:

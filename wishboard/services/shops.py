@@ -72,11 +72,12 @@ def directory(filters: ShopFilter = NO_FILTER) -> Select[tuple[Shop]]:
 
 
 def map_shops(filters: ShopFilter = NO_FILTER) -> list[Row]:
-    """id, name, type code and labels, address, district name and position of matching shops."""
+    """id, name, reference, type code and labels, address, district, position of matching shops."""
     query = (
         select(
             Shop.id,
             Shop.name,
+            Shop.reference,
             ShopType.code,
             ShopType.label_fr,
             ShopType.label_en,

@@ -1,0 +1,241 @@
+"""The open data the site publishes: each export's address, format, fields, licence and filters.
+
+One description, read by the open-data page (/data), by the headers of the exports themselves
+(their licence as a `Link`), and by the tests that hold every export to its documented fields.
+
+The data is under the site's licence (a setting, by default the Licence Ouverte 2.0), except the
+shops imported from OpenStreetMap (their reference starts with `osm:`): those remain
+© OpenStreetMap contributors under the ODbL, whose share-alike terms apply to a database made
+from them. An export that holds such shops says so.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
+
+# The filters of the map and the lists that exports may take, as query arguments.
+MAP_FILTERS = ("type", "group", "district")
+SHOP_FILTERS = (*MAP_FILTERS, "q")
+OSM_PREFIX = "osm:"
+
+
+@dataclass(frozen=True)
+class Licence:
+    """A licence under which data is published: its name and where to read it."""
+
+    name: str
+    url: str
+
+
+ODBL = Licence("Open Database License (ODbL) 1.0", "https://opendatacommons.org/licenses/odbl/")
+OSM_COPYRIGHT_URL = "https://www.openstreetmap.org/copyright"
+
+
+@dataclass(frozen=True)
+class ExportField:
+    """One field (a GeoJSON property, or a CSV column) and what it means."""
+
+    name: str
+    meaning: LazyString
+
+
+@dataclass(frozen=True)
+class Export:
+    """One file anyone may download: where it is, what it holds, and how to narrow it.
+
+    `description` may name `%(cell_m)d` (the area cells' size) and `%(radius_m)d` (the radius
+    of a gap): `describe` fills them from the settings.
+    """
+
+    key: str
+    endpoint: str
+    title: LazyString
+    description: LazyString
+    format: str
+    fields: tuple[ExportField, ...]
+    filters: tuple[str, ...] = ()
+    csv: bool = False  # offered for a spreadsheet too (`?variant=spreadsheet`)
+    holds_osm_shops: bool = False  # some rows may come from OpenStreetMap (ODbL)
+
+    def describe(self, settings: Mapping[str, int]) -> str:
+        """The description with the settings it names filled in."""
+        return str(self.description) % settings
+
+    def example_args(self, filter_args: Mapping[str, str]) -> dict[str, str]:
+        """The chosen filters that this export takes, as its query arguments."""
+        return {name: value for name, value in filter_args.items() if name in self.filters}
+
+
+_TOP = ExportField(
+    "top",
+    _l(
+        "The shop types most wished for there, up to three, most wished first: `code` (the "
+        "OpenStreetMap tag), `label` (in the language asked for) and `count` (supports)."
+    ),
+)
+
+EXPORTS: tuple[Export, ...] = (
+    Export(
+        key="premises",
+        endpoint="api.premises_geojson",
+        title=_l("Empty premises and their demand"),
+        description=_l(
+            "The premises on the map, vacant and let, with what residents wish for in each: "
+            "one point per premises."
+        ),
+        format="GeoJSON",
+        fields=(
+            ExportField(
+                "id", _l("The premises' number on this site (its page is /premises/<id>).")
+            ),
+            ExportField("address", _l("The premises' street address.")),
+            ExportField("district", _l("The district it lies in.")),
+            ExportField("status", _l("`vacant`, or `let` once a shop has opened there.")),
+            ExportField(
+                "total_support",
+                _l("Supports from residents at this premises, all shop types together."),
+            ),
+            _TOP,
+            ExportField(
+                "let",
+                _l(
+                    "For a let premises, what opened: `code`, `label`, `since` (the date) and "
+                    "`asked` (the residents who had asked for that type); empty otherwise."
+                ),
+            ),
+        ),
+        filters=MAP_FILTERS,
+    ),
+    Export(
+        key="area-wishes",
+        endpoint="api.area_wishes_geojson",
+        title=_l("Wishes around a spot"),
+        description=_l(
+            "Wishes pinned on a spot of the map rather than in a premises, counted in squares "
+            "of %(cell_m)d m: one polygon per square. No author, comment or pinned point is "
+            "ever published."
+        ),
+        format="GeoJSON",
+        fields=(
+            ExportField("count", _l("Published wishes in the square.")),
+            _TOP,
+            ExportField(
+                "center", _l("The square's centre, as [longitude, latitude] (not a pinned point).")
+            ),
+        ),
+    ),
+    Export(
+        key="shops",
+        endpoint="api.shops_geojson",
+        title=_l("Open shops"),
+        description=_l(
+            "The shops and services open in the town, from the directory: one point each."
+        ),
+        format="GeoJSON",
+        fields=(
+            ExportField("id", _l("The shop's number on this site.")),
+            ExportField("title", _l("The shop's name.")),
+            ExportField("lines", _l("Its type and address, as the map shows them.")),
+            ExportField("url", _l("Its page on this site.")),
+            ExportField("shop_type", _l("The code of its type (the OpenStreetMap tag).")),
+            ExportField("district", _l("The district it lies in, when known.")),
+            ExportField(
+                "osm_id",
+                _l(
+                    "For a shop imported from OpenStreetMap, its object there (`node/123`); "
+                    "empty otherwise."
+                ),
+            ),
+        ),
+        filters=SHOP_FILTERS,
+        holds_osm_shops=True,
+    ),
+    Export(
+        key="gaps",
+        endpoint="api.gaps_geojson",
+        title=_l("Gaps: the shops residents miss"),
+        description=_l(
+            "The vacant premises where residents wish for a type of shop that has no open shop "
+            "within %(radius_m)d m: one point per premises."
+        ),
+        format="GeoJSON",
+        fields=(
+            ExportField("id", _l("The premises' number on this site.")),
+            ExportField("title", _l("The premises' street address.")),
+            ExportField(
+                "lines", _l("Its district and its gaps, in sentences, as the map shows them.")
+            ),
+            ExportField("url", _l("The premises' page on this site.")),
+            ExportField(
+                "gaps",
+                _l(
+                    "The missing types, most supported first: `code`, `label` and `count` "
+                    "(supports)."
+                ),
+            ),
+        ),
+    ),
+    Export(
+        key="demand",
+        endpoint="api.demand_csv",
+        title=_l("Demand, premises by premises"),
+        description=_l(
+            "One row per premises and wished shop type, for every premises on the map, by "
+            "premises then most wished first. A premises nobody supports has no row."
+        ),
+        format="CSV",
+        fields=(
+            ExportField("premises_id", _l("The premises' number on this site.")),
+            ExportField("reference", _l("The premises' reference in the town's records.")),
+            ExportField("address", _l("The premises' street address.")),
+            ExportField("district", _l("The district it lies in.")),
+            ExportField("premises_status", _l("`vacant` or `let`.")),
+            ExportField("latitude", _l("Latitude (WGS 84, degrees).")),
+            ExportField("longitude", _l("Longitude (WGS 84, degrees).")),
+            ExportField(
+                "shop_type_code", _l("The wished shop type's code (the OpenStreetMap tag).")
+            ),
+            ExportField("shop_type_label_fr", _l("Its name in French.")),
+            ExportField("shop_type_label_en", _l("Its name in English.")),
+            ExportField("supports", _l("Residents supporting that type at that premises.")),
+        ),
+        csv=True,
+    ),
+)
+
+
+def site_licence(settings: Mapping[str, str]) -> Licence:
+    """The licence of the site's own data, from the settings (`WISHBOARD_DATA_LICENCE…`)."""
+    return Licence(settings["WISHBOARD_DATA_LICENCE"], settings["WISHBOARD_DATA_LICENCE_URL"])
+
+
+def export_for(endpoint: str | None) -> Export | None:
+    """The export served by `endpoint`, or None."""
+    return next((export for export in EXPORTS if export.endpoint == endpoint), None)
+
+
+def licences_of(export: Export, site_licence: Licence) -> list[Licence]:
+    """The licences under which `export`'s rows are published: ours, and the ODbL if OSM's."""
+    return [site_licence, ODBL] if export.holds_osm_shops else [site_licence]
+
+
+def link_header(export: Export, site_licence: Licence, description_url: str) -> str:
+    """The `Link` header of an export: its licences (rel="license") and the page describing it."""
+    links = [
+        # title* (RFC 8187): a licence's name may hold any character; a header only Latin-1.
+        f"<{licence.url}>; rel=\"license\"; title*=UTF-8''{quote(licence.name, safe='')}"
+        for licence in licences_of(export, site_licence)
+        if licence.url
+    ]
+    links.append(f'<{description_url}>; rel="describedby"')
+    return ", ".join(links)
+
+
+def osm_id(reference: str | None) -> str | None:
+    """A shop's OpenStreetMap object ("node/123") when it was imported from there, else None."""
+    if reference and reference.startswith(OSM_PREFIX):
+        return reference.removeprefix(OSM_PREFIX)
+    return None
