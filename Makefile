@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint fmt translations messages clean bench
+.PHONY: run test lint fmt translations messages clean bench screenshots
 
 $(BIN)/activate:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -42,6 +42,12 @@ test: $(VENV)/.test-installed translations
 # City-scale data served by gunicorn, measured by wrk and Chromium; see "Benchmark" in README.md.
 bench: $(VENV)/.test-installed translations
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+# Every page of every role at 360 × 740 and 1280 × 800, in French, as PNG files in
+# $(SCREENSHOTS); see "Screenshots" in README.md.
+SCREENSHOTS ?= screenshots
+screenshots: $(VENV)/.test-installed translations
+	$(BIN)/python -m scripts.screenshots --output $(SCREENSHOTS)
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .

@@ -1,0 +1,37 @@
+"""The sweep's definition (no browser): every route is swept or said not to be a page."""
+
+import pytest
+
+from tests.browser.sweep import NOT_PAGES, SweepPage, sweep_pages
+from tests.test_access import ROLES
+
+
+def _get_endpoints(app) -> set[str]:
+    return {rule.endpoint for rule in app.url_map.iter_rules() if "GET" in rule.methods}
+
+
+def test_every_get_route_is_a_page_of_some_role_or_named_not_a_page(app):
+    swept = {page.endpoint for page in sweep_pages(app)}
+
+    unswept = _get_endpoints(app) - swept - set(NOT_PAGES)
+
+    assert unswept == set(), "no role opens these as a page: name them in NOT_PAGES (sweep.py)"
+    assert set(NOT_PAGES) - _get_endpoints(app) == set(), "stale names in NOT_PAGES"
+
+
+def test_every_role_has_pages_each_with_a_file_name_of_its_own(app):
+    pages = sweep_pages(app)
+
+    for role in ROLES:
+        slugs = [page.slug for page in pages if page.role == role]
+        assert "index" in slugs, role
+        assert len(slugs) == len(set(slugs)), role
+
+
+def test_a_url_variable_without_a_value_says_where_to_add_one():
+    page = SweepPage("visitor", "public.example", "/examples/<int:example_id>")
+
+    assert page.path == "/examples/<example_id>"
+    assert page.url({"example_id": 7}) == "/examples/7"
+    with pytest.raises(LookupError, match="no value for <example_id>.*load_sweep_town"):
+        page.url({})
