@@ -34,6 +34,19 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+# Chromium refuses to capture a page much taller than this; a longer page is cut here.
+TALLEST_PX = 15000
+
+
+def _screenshot(page, path: Path) -> None:
+    """The whole page as a PNG, or its first TALLEST_PX pixels when it is longer."""
+    width, height = page.evaluate(
+        "[document.documentElement.scrollWidth, document.documentElement.scrollHeight]"
+    )
+    clip = {"x": 0, "y": 0, "width": width, "height": min(height, TALLEST_PX)}
+    page.screenshot(path=path, full_page=True, clip=clip)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Write the screenshots; 1 when Chromium is missing."""
     arguments = _arguments(argv)
@@ -67,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
                         tab.show(url, size, reload=True)
                         path = output / role / size / f"{page.slug}.png"
                         path.parent.mkdir(parents=True, exist_ok=True)
-                        tab.page.screenshot(path=path, full_page=True)
+                        _screenshot(tab.page, path)
                         count += 1
                 print(f"{role}: {sum(page.role == role for page in pages)} pages", flush=True)
                 tab.close()

@@ -19,7 +19,6 @@ from ..services import premises_management as management
 from ..services.premises_management import PremisesError, PremisesValues
 from ..urls import LARGEST_ID, page_number
 from .premises_forms import (
-    STATUS_LABELS,
     ActionForm,
     ImportForm,
     LetForm,
@@ -65,7 +64,7 @@ def _committed() -> str | None:
 def premises_list() -> ResponseReturnValue:
     """Every premises, searchable and filtered by status and district, page by page."""
     form = StaffFilterForm(request.args)
-    context = {"form": form, "status_labels": STATUS_LABELS}
+    context = {"form": form}
     if not form.validate():
         return render(
             "moderation/premises_list.html",
@@ -138,7 +137,6 @@ def _form_page(
         },
         has_districts=len(form.district.choices) > 1,
         action_form=ActionForm(),
-        status_labels=STATUS_LABELS,
         locale=str(get_locale()),
     )
 
