@@ -392,14 +392,17 @@ def sign_in(page, email: str) -> None:
 
 
 class RoleTab:
-    """One role's browser tab, in a context of its own (in French, signed in once)."""
+    """One role's browser tab, in a context of its own (in French unless told, signed in once)."""
 
-    def __init__(self, browser, base_url: str, role: str, values: dict[str, object]) -> None:
+    def __init__(
+        self, browser, base_url: str, role: str, values: dict[str, object], locale: str = "fr-FR"
+    ) -> None:
         width, height = SIZES["360"]
         self.base_url = base_url
         self.role = role
+        # The site speaks the browser's language (Accept-Language) when no choice was made.
         self.context = browser.new_context(
-            base_url=base_url, locale="fr-FR", viewport={"width": width, "height": height}
+            base_url=base_url, locale=locale, viewport={"width": width, "height": height}
         )
         self.page = self.context.new_page()
         if role != "visitor":

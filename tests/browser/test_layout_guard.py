@@ -202,10 +202,11 @@ class Sweep:
         self.values = values
         self.tabs: dict[str, RoleTab] = {}
 
-    def tab(self, role: str) -> RoleTab:
-        if role not in self.tabs:
-            self.tabs[role] = RoleTab(self.browser, self.base_url, role, self.values)
-        return self.tabs[role]
+    def tab(self, role: str, locale: str = "fr-FR") -> RoleTab:
+        key = f"{role}-{locale}"
+        if key not in self.tabs:
+            self.tabs[key] = RoleTab(self.browser, self.base_url, role, self.values, locale)
+        return self.tabs[key]
 
 
 @pytest.fixture(scope="session")
@@ -235,6 +236,30 @@ def test_page_layout(sweep: Sweep, swept: SweepPage, size: str) -> None:
             for violation in axe_violations(tab.page)
         ]
     assert problems == [], f"{url} at {SIZES[size][0]} px:\n  " + "\n  ".join(problems)
+
+
+# English words are shorter or longer than French ones: the pages residents use are checked in
+# English too, on a phone (where a longer word hurts), for their layout.
+ENGLISH_ROLES = ("visitor", "resident")
+
+
+def _english_cases() -> list:
+    return [
+        pytest.param(page, id=f"{page.role}-{page.path}-360-en")
+        for page, size in sweep_cases(ENGLISH_ROLES)
+        if size == "360"
+    ]
+
+
+@pytest.mark.parametrize("swept", _english_cases())
+def test_page_layout_in_english(sweep: Sweep, swept: SweepPage) -> None:
+    tab = sweep.tab(swept.role, "en-GB")
+    url = swept.url(sweep.values)
+    tab.show(url, "360")
+
+    assert tab.page.locator("html").get_attribute("lang") == "en"
+    problems = layout_problems(tab.page)
+    assert problems == [], f"{url} at 360 px, in English:\n  " + "\n  ".join(problems)
 
 
 # The pin of the premises at `address` on the home map, out of its cluster, then panned to `at`
