@@ -337,6 +337,46 @@ def test_login_returns_to_a_local_next_page(client):
 
 
 @pytest.mark.parametrize(
+    ("role", "home"),
+    [
+        (Role.RESIDENT, "/"),
+        (Role.LANDLORD, "/landlord/"),
+        (Role.MODERATOR, "/moderation/"),
+        (Role.ADMIN, "/moderation/"),
+    ],
+)
+def test_login_without_next_starts_each_role_on_its_own_work(client, role, home):
+    factories.make_user(email="ana@example.org", role=role)
+    db.session.commit()
+
+    response = login(client, "ana@example.org")
+
+    assert response.status_code == 303
+    assert response.headers["Location"] == home
+    assert client.get(home).status_code == 200
+
+
+@pytest.mark.parametrize("role", [Role.LANDLORD, Role.MODERATOR, Role.ADMIN])
+def test_login_with_a_local_next_wins_over_the_role_home(client, role):
+    factories.make_user(email="ana@example.org", role=role)
+    db.session.commit()
+
+    response = login(client, "ana@example.org", next="/premises?district=2")
+
+    assert response.headers["Location"] == "/premises?district=2"
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/path"])
+def test_login_with_an_unsafe_next_sends_a_landlord_home(client, target):
+    factories.make_user(email="ana@example.org", role=Role.LANDLORD)
+    db.session.commit()
+
+    response = login(client, "ana@example.org", next=target)
+
+    assert response.headers["Location"] == "/landlord/"
+
+
+@pytest.mark.parametrize(
     "target",
     [
         "https://evil.example/",
