@@ -1,6 +1,7 @@
 """The accounts pages through the test client: register, verify, sign in and out, reset."""
 
 import re
+from urllib.parse import urlsplit
 
 import pytest
 from bs4 import BeautifulSoup
@@ -261,6 +262,20 @@ def test_resend_needs_a_signed_in_user(client):
     response = post_form(client, "/auth/verify/resend", page="/auth/register")
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/auth/login?next=")
+
+
+def test_without_smtp_the_verification_e_mail_is_printed_with_its_link(client, capsys):
+    response = register(client)
+    assert response.status_code == 303
+
+    printed = capsys.readouterr().err.splitlines()
+    assert "To: ana@example.org" in printed
+    [subject] = [line for line in printed if line.startswith("Subject: ")]
+    message = db.session.scalars(select(OutboxMessage)).one()
+    assert subject == f"Subject: {message.subject}"
+    [link] = re.findall(r"^http\S+/auth/verify/\S+$", message.body_text, re.MULTILINE)
+    assert link in printed and f"  {link}" in printed  # in the text, and under "Links:"
+    assert client.get(urlsplit(link).path).status_code == 200
 
 
 # Signing in and out
