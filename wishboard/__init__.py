@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import assets, caching, limits, request_log, security
-from .config import INSTANCE_DIR, SECRET_KEY_MISSING, Config
+from .config import INSTANCE_DIR, SECRET_KEY_MISSING, Config, check_timezone
 from .extensions import babel, compress, csrf, db, login_manager, migrate
 from .i18n import select_locale
 
@@ -35,6 +35,9 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
         if not (app.debug or app.testing):
             raise RuntimeError(SECRET_KEY_MISSING)
         app.config["SECRET_KEY"] = secrets.token_hex(32)  # development: sessions end at restart
+
+    # Refused at start rather than at the first page that shows a time.
+    app.config["BABEL_DEFAULT_TIMEZONE"] = check_timezone(app.config["WISHBOARD_TIMEZONE"])
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         INSTANCE_DIR.mkdir(exist_ok=True)
@@ -101,6 +104,7 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
             "site_name": app.config["WISHBOARD_SITE_NAME"],
             "current_locale": str(get_locale()),
             "languages": app.config["LANGUAGES"],
+            "site_timezone": app.config["WISHBOARD_TIMEZONE"],
         }
 
     return app

@@ -4,12 +4,14 @@ Every CSV export of the site is written through `csv_bytes`, so that each one is
 way against formula injection: a text cell that begins with `=`, `+`, `-`, `@`, a tab or a
 carriage return could be run by a spreadsheet as a formula (and, say, send data to a web site);
 it gets a leading apostrophe, which spreadsheets show as plain text. Numbers are written as they
-are, so a negative longitude stays a number.
+are, so a negative longitude stays a number. A moment is written in ISO 8601 in UTC with its offset
+(`iso_utc`): unambiguous whatever the reader's zone, and in order when sorted as text.
 """
 
 import csv
 import io
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
@@ -33,6 +35,11 @@ DEMAND_HEADER = (
     "shop_type_label_en",
     "supports",
 )
+
+
+def iso_utc(moment: datetime) -> str:
+    """A stored (naive UTC) moment as ISO 8601 with its offset: 2026-05-04T22:30:00+00:00."""
+    return moment.replace(tzinfo=UTC).isoformat(timespec="seconds")
 
 
 def neutralise(value: object) -> object:
