@@ -13,7 +13,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import assets, caching, limits, request_log, security
+from . import assets, caching, collation, limits, request_log, security
 from .config import INSTANCE_DIR, SECRET_KEY_MISSING, Config, check_timezone
 from .extensions import babel, compress, csrf, db, login_manager, migrate
 from .i18n import select_locale
@@ -112,8 +112,10 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
 
 @event.listens_for(Engine, "connect")
 def _configure_sqlite(dbapi_connection, connection_record) -> None:
-    """SQLite: write-ahead log, enforced foreign keys and patience with concurrent writers."""
+    """SQLite: write-ahead log, enforced foreign keys, patience with concurrent writers, and the
+    sort key that puts names in dictionary order (wishboard/collation.py)."""
     if type(dbapi_connection).__module__.startswith("sqlite3"):
+        collation.register_on_sqlite(dbapi_connection)
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA busy_timeout = 5000")

@@ -8,9 +8,10 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from ..collation import dictionary_order
 from ..extensions import db
 from ..models import AuditEvent, Premises, Shop, ShopType, User, Wish
 from .csv_export import iso_utc
@@ -231,7 +232,9 @@ def actors() -> list[User]:
     acted = select(AuditEvent.actor_id).where(AuditEvent.actor_id.is_not(None))
     return list(
         db.session.scalars(
-            select(User).where(User.id.in_(acted)).order_by(func.lower(User.display_name), User.id)
+            select(User)
+            .where(User.id.in_(acted))
+            .order_by(dictionary_order(User.display_name), User.id)
         )
     )
 
