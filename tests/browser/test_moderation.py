@@ -149,6 +149,7 @@ def test_a_resident_reports_a_comment_in_place_and_can_step_back(
     box.locator("select").select_option("abusive")
     box.get_by_role("button", name="Send the report").click()
     expect(box.locator("[role=status]")).to_contain_text("A moderator will read your report.")
+    assert axe_violations(page) == []
     box.get_by_role("link", name="Close").click()
     expect(link).to_be_focused()
     expect(page).to_have_url(re.compile(rf"/premises/{premises_id}$"))
