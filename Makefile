@@ -30,11 +30,21 @@ instance/secret_key:
 	@mkdir -p instance
 	@$(PYTHON) -c 'import secrets; print(secrets.token_hex(32))' > $@
 
+# The last lines before the site's own say where to open it and where its e-mails are; the site
+# logs each request itself (plain lines here, WISHBOARD_LOG_FORMAT=json to see the JSON).
 run: $(VENV)/.installed translations instance/secret_key
 	SECRET_KEY=$$(cat instance/secret_key) $(BIN)/wishboard db upgrade
 	SECRET_KEY=$$(cat instance/secret_key) $(BIN)/wishboard demo
-	SECRET_KEY=$$(cat instance/secret_key) $(BIN)/gunicorn --workers 2 \
-		--bind $(HOST):$(PORT) --access-logfile - wsgi:app
+	@echo
+	@if [ -n "$$MAIL_SERVER" ]; then \
+		echo "Open http://$(HOST):$(PORT) — e-mails are sent through $$MAIL_SERVER"; \
+	else \
+		echo "Open http://$(HOST):$(PORT) — e-mails are printed below in this terminal"; \
+	fi
+	@echo "(Ctrl+C stops the site)"
+	@echo
+	@SECRET_KEY=$$(cat instance/secret_key) WISHBOARD_LOG_FORMAT=$${WISHBOARD_LOG_FORMAT:-text} \
+		$(BIN)/gunicorn --workers 2 --log-level warning --bind $(HOST):$(PORT) wsgi:app
 
 test: $(VENV)/.test-installed translations
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -9,6 +9,7 @@ from bs4 import BeautifulSoup
 from flask.testing import FlaskClient
 
 from tests import factories
+from tests.conftest import make_app
 from wishboard.extensions import db
 from wishboard.models import Role, User
 from wishboard.services import audit
@@ -80,7 +81,10 @@ def test_moderators_read_every_event_newest_first(client, login_as, log):
         "Premises edited",
     ]
     automatic, role_change, edit = rows(response)
-    assert automatic[0] == "2025-03-03 11:00"
+    # In the site's time zone (Paris, UTC+1 in March); the machine-readable time stays UTC.
+    assert automatic[0] == "2025-03-03 12:00"
+    assert page.select_one("#audit-results tbody time")["datetime"] == "2025-03-03T11:00:00Z"
+    assert "Europe/Paris" in page.select_one(".lead").get_text()
     assert automatic[1] == "automatic"
     assert role_change[1] == "Adam"
     assert "role : resident → moderator" in role_change[4].replace("becomes ", "")
@@ -184,6 +188,35 @@ def test_the_log_is_paginated(app, client, login_as, log):
     assert "page 1 of 2" in soup(everything).select_one("#results-title").get_text()
     assert client.get("/moderation/audit?page=3").status_code == 404
     assert client.get("/moderation/audit?page=-1").status_code == 404
+
+
+def test_times_and_days_follow_the_site_time_zone(client, login_as, log):
+    login_as(Role.MODERATOR)
+    # Summer time in Paris (UTC+2): 22:30 UTC on 5 July is 00:30 on 6 July.
+    record(None, "wish.auto_hidden", datetime(2025, 7, 5, 22, 30), audit.WISH, log["wish"].id)
+
+    page = client.get("/moderation/audit", query_string={"date_from": "2025-07-06"})
+
+    [row] = rows(page)
+    assert row[0] == "2025-07-06 00:30"
+    assert rows(client.get("/moderation/audit?date_to=2025-07-05"))[0][0] == "2025-03-03 12:00"
+
+
+def test_another_town_sets_its_own_time_zone():
+    app = make_app(WISHBOARD_TIMEZONE="America/Montreal")
+    with app.app_context():
+        moderator = factories.make_user(role=Role.MODERATOR)
+        record(None, "wish.auto_hidden", datetime(2025, 7, 5, 22, 30), audit.WISH, 1)
+        client = app.test_client()
+        client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+        with client.session_transaction() as session:
+            session["_user_id"] = moderator.get_id()
+
+        [row] = rows(client.get("/moderation/audit", query_string={"date_to": "2025-07-05"}))
+
+        assert row[0] == "2025-07-05 18:30"  # UTC-4 in summer
+        db.session.remove()
+        db.engine.dispose()
 
 
 def test_the_csv_has_the_same_filters_and_neutralised_cells(client, login_as, log):

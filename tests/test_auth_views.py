@@ -1,6 +1,7 @@
 """The accounts pages through the test client: register, verify, sign in and out, reset."""
 
 import re
+from urllib.parse import urlsplit
 
 import pytest
 from bs4 import BeautifulSoup
@@ -263,6 +264,20 @@ def test_resend_needs_a_signed_in_user(client):
     assert response.headers["Location"].startswith("/auth/login?next=")
 
 
+def test_without_smtp_the_verification_e_mail_is_printed_with_its_link(client, capsys):
+    response = register(client)
+    assert response.status_code == 303
+
+    printed = capsys.readouterr().err.splitlines()
+    assert "To: ana@example.org" in printed
+    [subject] = [line for line in printed if line.startswith("Subject: ")]
+    message = db.session.scalars(select(OutboxMessage)).one()
+    assert subject == f"Subject: {message.subject}"
+    [link] = re.findall(r"^http\S+/auth/verify/\S+$", message.body_text, re.MULTILINE)
+    assert link in printed and f"  {link}" in printed  # in the text, and under "Links:"
+    assert client.get(urlsplit(link).path).status_code == 200
+
+
 # Signing in and out
 
 
@@ -334,6 +349,46 @@ def test_login_returns_to_a_local_next_page(client):
     response = login(client, "ana@example.org", next="/premises?district=2")
 
     assert response.headers["Location"] == "/premises?district=2"
+
+
+@pytest.mark.parametrize(
+    ("role", "home"),
+    [
+        (Role.RESIDENT, "/"),
+        (Role.LANDLORD, "/landlord/"),
+        (Role.MODERATOR, "/moderation/"),
+        (Role.ADMIN, "/moderation/"),
+    ],
+)
+def test_login_without_next_starts_each_role_on_its_own_work(client, role, home):
+    factories.make_user(email="ana@example.org", role=role)
+    db.session.commit()
+
+    response = login(client, "ana@example.org")
+
+    assert response.status_code == 303
+    assert response.headers["Location"] == home
+    assert client.get(home).status_code == 200
+
+
+@pytest.mark.parametrize("role", [Role.LANDLORD, Role.MODERATOR, Role.ADMIN])
+def test_login_with_a_local_next_wins_over_the_role_home(client, role):
+    factories.make_user(email="ana@example.org", role=role)
+    db.session.commit()
+
+    response = login(client, "ana@example.org", next="/premises?district=2")
+
+    assert response.headers["Location"] == "/premises?district=2"
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/path"])
+def test_login_with_an_unsafe_next_sends_a_landlord_home(client, target):
+    factories.make_user(email="ana@example.org", role=Role.LANDLORD)
+    db.session.commit()
+
+    response = login(client, "ana@example.org", next=target)
+
+    assert response.headers["Location"] == "/landlord/"
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,7 @@
 """Settings come from the environment, and a real site refuses unsafe ones."""
 
+import re
+
 import pytest
 from flask import url_for
 from sqlalchemy import text
@@ -87,6 +89,24 @@ def test_a_malformed_setting_is_named_in_the_error(monkeypatch, name, value, mes
     monkeypatch.setenv(name, value)
     with pytest.raises(RuntimeError, match=f"{name} must be .*{message}"):
         Config()
+
+
+def test_the_site_time_zone_is_paris_unless_set(monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "s3cret")
+    monkeypatch.delenv("WISHBOARD_TIMEZONE", raising=False)
+    assert create_app().config["BABEL_DEFAULT_TIMEZONE"] == "Europe/Paris"
+
+    monkeypatch.setenv("WISHBOARD_TIMEZONE", "America/Montreal")
+    assert create_app().config["BABEL_DEFAULT_TIMEZONE"] == "America/Montreal"
+
+
+@pytest.mark.parametrize("zone", ["Mars/Olympus", "Paris", "+02:00", "../../etc/passwd"])
+def test_an_unknown_time_zone_is_refused_at_start(monkeypatch, zone):
+    monkeypatch.setenv("SECRET_KEY", "s3cret")
+    monkeypatch.setenv("WISHBOARD_TIMEZONE", zone)
+    named = r"WISHBOARD_TIMEZONE must be a time zone name .* such as Europe/Paris"
+    with pytest.raises(RuntimeError, match=rf"{named}.* not {re.escape(repr(zone))}$"):
+        create_app()
 
 
 def test_sqlite_connections_use_wal_foreign_keys_and_a_busy_timeout(tmp_path):

@@ -184,12 +184,125 @@ def comment(app) -> Wish:
 
 def test_a_signed_in_person_reports_a_comment_in_place(client, login_as, comment) -> None:
     login_as()
-    panel = soup(client.get(f"/premises/{comment.premises_id}"))
-    link = panel.select_one(f"#report-{comment.id} a")
+    place = f"/premises/{comment.premises_id}"
+    panel = soup(client.get(place))
+    link = panel.select_one(f"a#report-{comment.id}")
     assert link.get_text() == "Report this comment"
+    assert link["hx-target"] == "this"
 
-    form = client.get(link["href"], headers={"HX-Request": "true"})
+    form = client.get(link["hx-get"], headers={"HX-Request": "true"})
     assert is_fragment(form) and soup(form).select_one(f"form select#report-{comment.id}-reason")
+
+    response = post(
+        client,
+        f"/wishes/{comment.id}/report",
+        htmx=True,
+        **{f"report-{comment.id}-reason": "abusive", f"report-{comment.id}-next": place},
+    )
+
+    assert response.status_code == 200 and is_fragment(response)
+    box = soup(response).select_one(f"#report-{comment.id}")
+    assert "A moderator will read your report." in box.select_one("[role=status]").get_text()
+    assert rows(Flag) == 1
+    # A way on: Close puts the link back in place; without JavaScript it leads to the premises.
+    close = box.select_one("a[hx-get]")
+    assert close.get_text() == "Close" and close["href"] == place
+    closed = client.get(close["hx-get"], headers={"HX-Request": "true"})
+    assert is_fragment(closed)
+    assert soup(closed).select_one(f"a#report-{comment.id}").get_text() == "Report this comment"
+
+
+def test_cancel_puts_the_report_link_back_in_place(client, login_as, comment) -> None:
+    login_as()
+    place = f"/premises/{comment.premises_id}"
+    link = soup(client.get(place)).select_one(f"a#report-{comment.id}")
+    box = soup(client.get(link["hx-get"], headers={"HX-Request": "true"}))
+
+    cancel = box.select_one(f"#report-{comment.id} form a")
+    assert cancel.get_text() == "Cancel" and cancel["href"] == place
+    restored = client.get(cancel["hx-get"], headers={"HX-Request": "true"})
+
+    assert restored.status_code == 200 and is_fragment(restored)
+    again = soup(restored).select_one(f"a#report-{comment.id}")
+    assert again.get_text() == "Report this comment"
+    assert again["hx-get"] == link["hx-get"] and again["href"] == link["href"]
+    assert rows(Flag) == 0
+    # The same link followed without htmx (Cancel's href is the page) leads back there too.
+    plain = client.get(cancel["hx-get"])
+    assert plain.status_code == 303 and plain.headers["Location"] == place
+
+
+def test_without_javascript_the_report_page_leads_back_to_the_premises(
+    client, login_as, comment
+) -> None:
+    login_as()
+    place = f"/premises/{comment.premises_id}"
+    page = soup(client.get(f"/wishes/{comment.id}/report?next={place}"))
+    assert page.select_one("html") and page.select_one("form a")["href"] == place
+    assert page.select_one("input[name$=next]")["value"] == place
+
+    response = post(
+        client,
+        f"/wishes/{comment.id}/report",
+        **{f"report-{comment.id}-reason": "abusive", f"report-{comment.id}-next": place},
+    )
+
+    assert response.status_code == 303 and response.headers["Location"] == place
+    assert "Thank you. A moderator will read your report." in flashes(client, place)
+
+
+def test_reporting_again_before_a_moderator_decided_says_so_and_saves_nothing(
+    client, login_as, comment
+) -> None:
+    reporter = login_as()
+    moderation.flag(reporter, comment, "abusive", 3)
+
+    page = soup(client.get(f"/wishes/{comment.id}/report", headers={"HX-Request": "true"}))
+    assert "You reported this comment on" in page.select_one("[role=status]").get_text()
+    assert page.select_one("form") is None and page.select_one("a[hx-get]").get_text() == "Close"
+
+    # A second tab still showing the form: the answer says what happened.
+    response = post(
+        client,
+        f"/wishes/{comment.id}/report",
+        htmx=True,
+        **{f"report-{comment.id}-reason": "personal"},
+    )
+    assert response.status_code == 200
+    assert soup(response).select_one("[role=status]").get_text() == (
+        "You had already reported this comment. A moderator will read your report."
+    )
+    assert rows(Flag) == 1
+
+
+def test_after_a_moderator_kept_a_comment_its_reporter_may_report_it_again(
+    client, login_as, comment
+) -> None:
+    moderator = factories.make_user(role=Role.MODERATOR)
+    reporter = login_as()
+    moderation.flag(reporter, comment, "abusive", 3)
+    moderation.dismiss_flags(moderator, comment)
+
+    page = soup(client.get(f"/wishes/{comment.id}/report", headers={"HX-Request": "true"}))
+    assert "a moderator decided to keep it" in page.select_one(".notice").get_text()
+    assert page.select_one(f"form select#report-{comment.id}-reason")
+
+    response = post(
+        client,
+        f"/wishes/{comment.id}/report",
+        htmx=True,
+        **{f"report-{comment.id}-reason": "personal"},
+    )
+
+    assert "A moderator will read your report." in soup(response).get_text()
+    assert rows(Flag) == 2 and moderation.flagged_count() == 1
+
+
+def test_the_report_that_hides_a_comment_says_so_and_close_keeps_it_hidden(
+    client, app, login_as, comment
+) -> None:
+    app.config["WISHBOARD_FLAGS_TO_HIDE"] = 1
+    login_as()
 
     response = post(
         client,
@@ -198,12 +311,12 @@ def test_a_signed_in_person_reports_a_comment_in_place(client, login_as, comment
         **{f"report-{comment.id}-reason": "abusive"},
     )
 
-    assert response.status_code == 200
-    assert (
-        "A moderator will read your report."
-        in soup(response).select_one("[role=status]").get_text()
-    )
-    assert rows(Flag) == 1
+    assert comment.status is WishStatus.HIDDEN
+    box = soup(response).select_one(f"#report-{comment.id}")
+    assert "hidden until a moderator" in box.select_one("[role=status]").get_text()
+    closed = client.get(box.select_one("a[hx-get]")["hx-get"], headers={"HX-Request": "true"})
+    assert closed.status_code == 200
+    assert soup(closed).get_text(strip=True) == "Hidden until a moderator decides."
 
 
 def test_k_reports_hide_the_comment_from_the_premises_page(client, app, comment) -> None:
@@ -248,6 +361,7 @@ def test_the_author_cannot_report_their_own_comment(client, comment) -> None:
     assert "You cannot report your own wish." in soup(response).get_text()
     page = soup(client.get(f"/premises/{comment.premises_id}"))
     assert not page.select(f"#report-{comment.id}")
+    assert not page.select(f"#comment-actions-{comment.id}")
 
 
 def test_the_flags_page_groups_reports_and_a_moderator_decides(
@@ -279,7 +393,7 @@ def test_the_flags_page_groups_reports_and_a_moderator_decides(
 def test_a_moderator_hides_a_comment_from_its_premises_page(client, login_as, comment) -> None:
     login_as(Role.MODERATOR)
     page = soup(client.get(f"/premises/{comment.premises_id}"))
-    form = page.select_one(f"#report-{comment.id} form")
+    form = page.select_one(f"#comment-actions-{comment.id} form")
     assert form["action"] == f"/moderation/wishes/{comment.id}/hide"
 
     response = post(client, form["action"], next=f"/premises/{comment.premises_id}")

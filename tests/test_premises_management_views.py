@@ -396,10 +396,14 @@ def test_the_import_page_documents_the_columns(client, moderator):
 
     form = page.select_one("form[enctype='multipart/form-data']")
     assert form.select_one("input#file[type=file]") is not None
-    assert [button["value"] for button in form.select("input[type=submit]")] == [
-        "Import",
-        "Check only",
+    # The safe button first (Enter presses it) and quieter; the one that writes is the main one.
+    buttons = form.select("button[type=submit]")
+    assert [(button["name"], button.get_text(strip=True)) for button in buttons] == [
+        ("check", "Check only"),
+        ("run", "Import"),
     ]
+    assert "button-secondary" in buttons[0]["class"]
+    assert "button-secondary" not in buttons[1]["class"]
     columns = [code.get_text() for code in page.select("table code")]
     assert columns[:3] == ["reference", "address", "postcode"]
     assert "5 MB" in page.select_one("#file-hint").get_text()

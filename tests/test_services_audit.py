@@ -111,6 +111,17 @@ def test_filter_by_days_includes_both_ends(log):
     assert actions_of(AuditFilter(date_to=date(2025, 2, 28))) == []
 
 
+def test_days_are_the_site_time_zones_days(log):
+    # 1 March 23:59:59 UTC is already 2 March in Paris (UTC+1 in winter); 3 March 08:00 UTC is
+    # still 3 March there.
+    paris = AuditFilter(
+        date_from=date(2025, 3, 2), date_to=date(2025, 3, 2), timezone="Europe/Paris"
+    )
+    assert actions_of(paris) == ["wish.auto_hidden", "user.role_changed", "premises.updated"]
+    # The zone says what a day is, not which events: it narrows nothing by itself.
+    assert not AuditFilter(timezone="Europe/Paris").narrows
+
+
 def test_filters_combine(log):
     selected = AuditFilter(actor_id=log["admin"].id, date_from=date(2025, 3, 3))
     assert actions_of(selected) == ["user.deactivated"]
@@ -167,7 +178,7 @@ def test_csv_rows_follow_the_header_and_the_filters(log):
     assert dict(zip(audit.CSV_HEADER, automatic, strict=True))["actor"] == "automatic"
     assert automatic[2] is None
     row = dict(zip(audit.CSV_HEADER, updated, strict=True))
-    assert row["created_at_utc"] == "2025-03-01T23:59:59"
+    assert row["created_at_utc"] == "2025-03-01T23:59:59+00:00"  # unambiguous on its own
     assert (row["actor_id"], row["actor"]) == (log["moderator"].id, "Mona")
     assert (row["object_type"], row["object_id"]) == ("premises", log["premises"].id)
     assert json.loads(row["before"]) == {"notes": None}

@@ -265,6 +265,28 @@ def test_one_person_reporting_twice_counts_once(app) -> None:
     assert db.session.scalar(select(func.count()).select_from(Flag)) == 1
 
 
+def test_after_a_moderator_kept_a_comment_its_reporter_may_report_it_again(app, moderator) -> None:
+    wish = factories.make_wish(factories.make_premises(), comment="Limite")
+    db.session.commit()
+    [reporter] = reporters(1)
+    assert moderation.earlier_report(reporter, wish) is None
+    assert moderation.flag(reporter, wish, "abusive", 2)
+    first = moderation.earlier_report(reporter, wish)
+    assert first.resolved_at is None
+
+    moderation.dismiss_flags(moderator, wish)
+    assert moderation.earlier_report(reporter, wish).resolved_at is not None
+
+    # The comment may have changed since: a new report is recorded, the first kept as history.
+    assert moderation.flag(reporter, wish, "personal", 2)
+    latest = moderation.earlier_report(reporter, wish)
+    assert latest.id != first.id and latest.reason == "personal" and latest.resolved_at is None
+    assert db.session.scalar(select(func.count()).select_from(Flag)) == 2
+    # Still one open report per person: a third click changes nothing, and hides nothing.
+    assert not moderation.flag(reporter, wish, "abusive", 2)
+    assert moderation.flagged_count() == 1 and wish.status is WishStatus.PUBLISHED
+
+
 def test_nobody_reports_their_own_wish_or_one_not_shown(app) -> None:
     author = factories.make_user()
     wish = factories.make_wish(factories.make_premises(), author, comment="Moi")

@@ -59,23 +59,40 @@ def test_queue_with_a_known_dedup_key_returns_the_first_message(app):
     assert len(db.session.scalars(select(OutboxMessage)).all()) == 1
 
 
-def test_deliver_without_mail_server_writes_to_the_log_and_marks_sent(app, caplog, monkeypatch):
-    # Alembic's fileConfig (run in-process by the migration tests) disables existing loggers.
-    monkeypatch.setattr(app.logger, "disabled", False)
-    message = queue_one()
+def test_deliver_without_mail_server_prints_it_readably_and_marks_sent(app, capsys):
+    message = queue_one(
+        subject="Votre résumé : 12 rue de Belleville",
+        body_text=(
+            "Bonjour Zoé,\n\nBoulangerie : 14 habitants.\n\n"
+            "Le rapport : http://127.0.0.1:8000/landlord/premises/3/report?key=a.b-c.\n"
+        ),
+        body_html=(
+            '<p><a href="http://127.0.0.1:8000/landlord/premises/3/report?key=a.b-c">Le rapport</a>'
+            ' · <a href="http://127.0.0.1:8000/landlord/unsubscribe?key=x&amp;y=1">Arrêter</a>'
+            ' · <a href="mailto:contact@example.org">Écrire</a></p>'
+        ),
+    )
 
-    # At the app's own level: `make run` and the command line show these e-mails as they are.
     assert outbox.deliver() == 1
 
-    logged = caplog.text
-    assert "ana@example.org" in logged
-    assert "Demand report for 12 rue de Belleville" in logged
-    assert "Bakery: 14 residents." in logged
+    printed = capsys.readouterr().err.splitlines()
+    # As a person reads it, not as an escaped JSON string: one line per line of the e-mail.
+    assert "To: ana@example.org" in printed
+    assert "Subject: Votre résumé : 12 rue de Belleville" in printed
+    body = printed.index("Bonjour Zoé,")
+    assert printed[body : body + 3] == ["Bonjour Zoé,", "", "Boulangerie : 14 habitants."]
+    links = printed[printed.index("Links:") + 1 : -1]
+    assert links == [
+        "  http://127.0.0.1:8000/landlord/premises/3/report?key=a.b-c",
+        "  http://127.0.0.1:8000/landlord/unsubscribe?key=x&y=1",
+    ]
+    assert not any(line.startswith("{") for line in printed)
     db.session.refresh(message)
     assert message.status is OutboxStatus.SENT
     assert message.sent_at is not None
     assert message.attempts == 1
     assert outbox.deliver() == 0
+    assert capsys.readouterr().err == ""
 
 
 def test_deliver_skips_messages_not_yet_due(app):

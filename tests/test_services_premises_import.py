@@ -238,6 +238,19 @@ def test_a_bad_file_reports_every_problem_with_its_line_and_writes_nothing(app):
     assert count(Premises) == 0 and count(AuditEvent) == 0
 
 
+def test_in_french_the_problems_quote_with_guillemets(app):
+    with force_locale("fr"):
+        report = run("premises_bad.csv")
+        found = problems(report)
+
+    assert "ligne 3 : « latitude » : « quarante-huit » n’est pas un nombre décimal." in [
+        problem.replace("\u00a0", " ") for problem in found
+    ]
+    # Not one English quotation mark, and « … » hold non-breaking spaces.
+    assert not any("“" in problem or "”" in problem for problem in found)
+    assert "La colonne «\u00a0address\u00a0» est vide." in " ".join(found)
+
+
 def test_a_duplicate_reference_in_the_file(app):
     report = run("premises_duplicate.csv")
 

@@ -13,9 +13,9 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import assets, caching, limits, request_log, security
+from . import assets, caching, collation, limits, request_log, security
 from .api import headers as api_headers
-from .config import INSTANCE_DIR, SECRET_KEY_MISSING, Config
+from .config import INSTANCE_DIR, SECRET_KEY_MISSING, Config, check_timezone
 from .extensions import babel, compress, csrf, db, login_manager, migrate
 from .i18n import select_locale
 from .services import theme
@@ -37,6 +37,9 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
         if not (app.debug or app.testing):
             raise RuntimeError(SECRET_KEY_MISSING)
         app.config["SECRET_KEY"] = secrets.token_hex(32)  # development: sessions end at restart
+
+    # Refused at start rather than at the first page that shows a time.
+    app.config["BABEL_DEFAULT_TIMEZONE"] = check_timezone(app.config["WISHBOARD_TIMEZONE"])
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         INSTANCE_DIR.mkdir(exist_ok=True)
@@ -120,6 +123,7 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
             "theme": site_theme,
             "current_locale": str(get_locale()),
             "languages": app.config["LANGUAGES"],
+            "site_timezone": app.config["WISHBOARD_TIMEZONE"],
         }
 
     return app
@@ -127,8 +131,10 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
 
 @event.listens_for(Engine, "connect")
 def _configure_sqlite(dbapi_connection, connection_record) -> None:
-    """SQLite: write-ahead log, enforced foreign keys and patience with concurrent writers."""
+    """SQLite: write-ahead log, enforced foreign keys, patience with concurrent writers, and the
+    sort key that puts names in dictionary order (wishboard/collation.py)."""
     if type(dbapi_connection).__module__.startswith("sqlite3"):
+        collation.register_on_sqlite(dbapi_connection)
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA busy_timeout = 5000")

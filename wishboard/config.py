@@ -3,6 +3,9 @@
 import os
 from pathlib import Path
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel.dates import get_timezone
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = PROJECT_ROOT / "instance"
@@ -49,6 +52,20 @@ def _env_url(name: str, default: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.netloc or unsafe:
         raise RuntimeError(f"{name} must be an http or https address, not {raw!r}")
     return value
+
+
+def check_timezone(name: str) -> str:
+    """`name` when it is a time zone of the tz database, else a RuntimeError saying what to set."""
+    try:
+        # Both libraries must know it: dates are converted with zoneinfo, shown through Babel.
+        ZoneInfo(name)
+        get_timezone(name)
+    except (ZoneInfoNotFoundError, LookupError, ValueError):
+        raise RuntimeError(
+            f"WISHBOARD_TIMEZONE must be a time zone name from the tz database, such as "
+            f"Europe/Paris or America/Montreal, not {name!r}"
+        ) from None
+    return name
 
 
 def _env_bool(name: str, default: bool) -> bool:
@@ -172,6 +189,9 @@ class Config:
         self.WISHBOARD_HSTS_MAX_AGE = _env_int("WISHBOARD_HSTS_MAX_AGE", 365 * 24 * 3600)
         # "json" (one object per line, for a log collector) or "text" (for a terminal).
         self.WISHBOARD_LOG_FORMAT = os.environ.get("WISHBOARD_LOG_FORMAT", "json").strip().lower()
+
+        # The town's time zone: every date and time a person reads is shown in it (stored in UTC).
+        self.WISHBOARD_TIMEZONE = os.environ.get("WISHBOARD_TIMEZONE", "").strip() or "Europe/Paris"
 
         self.BABEL_DEFAULT_LOCALE = "fr"
         self.BABEL_TRANSLATION_DIRECTORIES = str(PROJECT_ROOT / "translations")

@@ -1,5 +1,9 @@
 """One log line per request, and errors with their traceback, as JSON a log collector reads.
 
+E-mails written instead of sent (no `MAIL_SERVER`, in development) go to their own logger,
+`wishboard.mail`, as plain text on standard error: a developer reads them and opens their links
+in the terminal that runs the site.
+
 Each request gets an id: the caller's `X-Request-ID` when it looks like one (a proxy or load
 balancer set it), else a new one. It is echoed in the response's `X-Request-ID`, shown on the
 error page, and written on every log line made during the request, so that a visitor's
@@ -9,6 +13,7 @@ error page, and written on every log line made during the request, so that a vis
 import json
 import logging
 import re
+import sys
 import time
 import traceback
 import uuid
@@ -18,6 +23,7 @@ from flask import Flask, Response, g, has_request_context, request
 from flask.logging import default_handler
 
 LOGGER_NAME = "wishboard.request"
+MAIL_LOGGER_NAME = "wishboard.mail"
 HEADER = "X-Request-ID"
 # What we accept from outside: short, and nothing that could forge a log line or a header.
 VALID_ID = re.compile(r"[A-Za-z0-9._:@/+=-]{8,128}")
@@ -65,6 +71,15 @@ class TextFormatter(logging.Formatter):
         super().__init__("%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s")
 
 
+class ConsoleHandler(logging.StreamHandler):
+    """Plain text on the standard error of the moment (a test may have swapped it since)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.stream is not sys.stderr:
+            self.setStream(sys.stderr)
+        super().emit(record)
+
+
 _REQUEST_ID_FILTER = RequestIdFilter()
 
 
@@ -84,8 +99,24 @@ def init_app(app: Flask) -> None:
     # On the loggers too, so that records reaching other handlers (pytest's) carry the id.
     logger.addFilter(_REQUEST_ID_FILTER)
     logging.getLogger(LOGGER_NAME).addFilter(_REQUEST_ID_FILTER)
+    _init_mail_console()
     app.before_request(_start)
     app.after_request(_finish)
+
+
+def _init_mail_console() -> None:
+    """Show e-mails written instead of sent as they read, not escaped into a JSON line."""
+    logger = logging.getLogger(MAIL_LOGGER_NAME)
+    for old in list(logger.handlers):
+        if old.get_name() == "wishboard-mail":
+            logger.removeHandler(old)
+    handler = ConsoleHandler()
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    handler.set_name("wishboard-mail")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False  # not also as an escaped JSON line through the app's logger
+    logger.disabled = False  # a logging.config call (Alembic's, in the tests) may have
 
 
 def _start() -> None:

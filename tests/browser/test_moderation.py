@@ -121,3 +121,38 @@ def test_a_moderator_decides_on_reported_comments(page: Page, watch: PageWatch, 
     page.goto("/moderation/hidden")
     assert axe_violations(page) == []
     watch.assert_clean()
+
+
+def test_a_resident_reports_a_comment_in_place_and_can_step_back(
+    page: Page, watch: PageWatch, live_app
+) -> None:
+    with live_app.app_context():
+        wish = factories.make_wish(factories.make_premises(), comment="Des mots limites")
+        resident = factories.make_user()
+        db.session.commit()
+        wish_id, premises_id, email = wish.id, wish.premises_id, resident.email
+    sign_in(page, email, language="en")
+    page.goto(f"/premises/{premises_id}")
+    link = page.locator(f"a#report-{wish_id}")
+
+    link.click()
+    box = page.locator(f"div#report-{wish_id}.report-box")
+    expect(box.locator("select")).to_be_visible()
+    expect(box).to_be_focused()
+    assert axe_violations(page) == []
+    box.get_by_role("link", name="Cancel").click()
+    expect(link).to_have_text("Report this comment")
+    expect(link).to_be_focused()
+    expect(page).to_have_url(re.compile(rf"/premises/{premises_id}$"))
+
+    link.click()
+    box.locator("select").select_option("abusive")
+    box.get_by_role("button", name="Send the report").click()
+    expect(box.locator("[role=status]")).to_contain_text("A moderator will read your report.")
+    assert axe_violations(page) == []
+    box.get_by_role("link", name="Close").click()
+    expect(link).to_be_focused()
+    expect(page).to_have_url(re.compile(rf"/premises/{premises_id}$"))
+    with live_app.app_context():
+        assert moderation.flagged_count() == 1
+    watch.assert_clean()

@@ -99,6 +99,12 @@ def test_the_import_page_is_accessible_and_shows_problems(
     sign_in(page, moderator[0])
     page.goto("/moderation/premises/import")
     assert axe_violations(page) == []
+    # "Check only" and "Import" look different: an outlined button and a filled one.
+    check_colour, import_colour = (
+        page.locator(selector).evaluate("button => getComputedStyle(button).backgroundColor")
+        for selector in ("#check", "#run")
+    )
+    assert check_colour != import_colour
 
     bad = tmp_path / "bad.csv"
     bad.write_text(

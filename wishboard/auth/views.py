@@ -8,7 +8,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 
 from .. import limits
-from ..redirects import local_path
+from ..redirects import after_sign_in, local_path
 from ..security import renew_session
 from ..services import accounts
 from .forms import LoginForm, RegisterForm, ResetPasswordForm, ResetRequestForm
@@ -96,7 +96,7 @@ def login() -> ResponseReturnValue:
         user = accounts.authenticate(form.email.data, form.password.data, locale=str(get_locale()))
         if user is not None:
             limits.signin_succeeded(form.email.data)
-            target = local_path(form.next.data) or url_for("public.index")
+            target = after_sign_in(user, form.next.data)
             # Nothing from the visitor's session before signing in carries over.
             renew_session()
             login_user(user, remember=form.remember.data)

@@ -118,8 +118,16 @@ class Flag(db.Model):
 
     __tablename__ = "flags"
     __table_args__ = (
-        # One report per person and wish: three people, not three clicks, hide a comment.
-        UniqueConstraint("wish_id", "reporter_id"),
+        # One open report per person and wish: three people, not three clicks, hide a comment.
+        # Once a moderator has decided, the same person may report the comment again.
+        Index(
+            "uq_flags_open_report",
+            "wish_id",
+            "reporter_id",
+            unique=True,
+            sqlite_where=text("resolved_at IS NULL"),
+            postgresql_where=text("resolved_at IS NULL"),
+        ),
         Index("ix_flags_open", "resolved_at", "wish_id"),
     )
 

@@ -87,8 +87,8 @@ class AuditFilterForm(Form):
         default="",
         invalid_choice_message=_l("Choose a kind of action from the list."),
     )
-    date_from = DateField(_l("From (UTC day)"), id="filter-from")
-    date_to = DateField(_l("To (UTC day, included)"), id="filter-to")
+    date_from = DateField(_l("From (day)"), id="filter-from")
+    date_to = DateField(_l("To (day, included)"), id="filter-to")
 
     def __init__(self, args: MultiDict, **kwargs) -> None:
         super().__init__(formdata=args, **kwargs)
@@ -111,10 +111,11 @@ class AuditFilterForm(Form):
             return False
         return True
 
-    def filters(self) -> audit.AuditFilter:
-        """The validated choices as a filter for the audit service."""
+    def filters(self, timezone: str) -> audit.AuditFilter:
+        """The validated choices as a filter for the audit service; days are `timezone`'s."""
         actor = self.actor.data
         return audit.AuditFilter(
+            timezone=timezone,
             actor_id=int(actor) if actor and actor != AUTOMATIC else None,
             automatic=actor == AUTOMATIC,
             action=self.action.data or None,

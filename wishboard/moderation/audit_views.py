@@ -31,7 +31,10 @@ def audit_log() -> ResponseReturnValue:
     form = AuditFilterForm(request.args)
     if not form.validate():
         return _refused(form)
-    page = audit.events(form.filters(), page_number(), current_app.config["WISHBOARD_PAGE_SIZE"])
+    config = current_app.config
+    page = audit.events(
+        form.filters(config["WISHBOARD_TIMEZONE"]), page_number(), config["WISHBOARD_PAGE_SIZE"]
+    )
     return render(
         "moderation/audit.html",
         form=form,
@@ -49,8 +52,8 @@ def audit_csv() -> ResponseReturnValue:
     form = AuditFilterForm(request.args)
     if not form.validate():
         return _refused(form)
-    rows = audit.event_rows(form.filters())
-    body = csv_bytes(audit.CSV_HEADER, rows, variant, str(get_locale()))
+    selected = form.filters(current_app.config["WISHBOARD_TIMEZONE"])
+    body = csv_bytes(audit.CSV_HEADER, audit.event_rows(selected), variant, str(get_locale()))
     filename = csv_filename("audit-log", variant)
     return Response(
         body,

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 from wtforms import SelectChoice, SelectField
 
+from ..collation import dictionary_order
 from ..extensions import db
 from ..forms import Form
 from ..models import District
@@ -65,7 +66,7 @@ class MapFilterForm(Form):
         self.district.choices = [SelectChoice("", _l("All districts"))] + [
             SelectChoice(str(district_id), name)
             for district_id, name in db.session.execute(
-                select(District.id, District.name).order_by(District.name)
+                select(District.id, District.name).order_by(dictionary_order(District.name))
             )
         ]
 

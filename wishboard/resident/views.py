@@ -22,7 +22,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
 from ..extensions import db
-from ..htmx import after_change, render
+from ..htmx import after_change, fragment_or_page, render
 from ..models import Premises, ShopType, Wish, WishStatus
 from ..moderation.forms import OTHER
 from ..public.pages import load_premises, max_types, premises_page, viewer, wish_form
@@ -291,18 +291,37 @@ def my_wishes() -> ResponseReturnValue:
 # Reports of abuse
 
 
-def _reported_wish(wish_id: int) -> Wish:
-    """A published wish someone may report, or a 404 (hidden and pending ones are not shown)."""
+def _reported_wish(wish_id: int, closing: bool = False) -> Wish:
+    """A published wish someone may report, or a 404 (hidden and pending ones are not shown).
+
+    `closing` the report box also finds a comment that reports have just hidden, to say so.
+    """
     wish = db.session.get(Wish, wish_id)
-    if wish is None or wish.status is not WishStatus.PUBLISHED or not wish.comment:
+    shown = (WishStatus.PUBLISHED, WishStatus.HIDDEN) if closing else (WishStatus.PUBLISHED,)
+    if wish is None or wish.status not in shown or not wish.comment:
         abort(404)
     return wish
 
 
-def _report_page(wish: Wish, form: FlagForm, status: int = 200, done: str | None = None):
+def _report_page(
+    wish: Wish,
+    form: FlagForm,
+    status: int = 200,
+    done: str | None = None,
+    closed: bool = False,
+):
+    """The report page, or in place its box: the form, the person's earlier report, or a notice."""
     back = local_path(form.next.data) or _wish_place(wish)
     return render(
-        "resident/report.html", "report", status=status, wish=wish, form=form, done=done, back=back
+        "resident/report.html",
+        "report",
+        status=status,
+        wish=wish,
+        form=form,
+        done=done,
+        closed=closed,
+        back=back,
+        earlier=moderation.earlier_report(current_user, wish),
     )
 
 
@@ -316,27 +335,44 @@ def _wish_place(wish: Wish) -> str:
 @bp.route(f"/wishes/<int(max={LARGEST_ID}):wish_id>/report", methods=["GET", "POST"])
 @login_required
 def report(wish_id: int) -> ResponseReturnValue:
-    """Report a published comment as abusive; enough reports hide it until a moderator decides."""
-    wish = _reported_wish(wish_id)
+    """Report a published comment as abusive; enough reports hide it until a moderator decides.
+
+    In place (htmx), `?closed=1` gives back the "Report this comment" link (Cancel, Close).
+    """
+    closing = request.method == "GET" and bool(request.args.get("closed"))
+    wish = _reported_wish(wish_id, closing)
     form = FlagForm(prefix=f"report-{wish.id}")
     if request.method == "GET":
         form.next.data = local_path(request.args.get("next")) or ""
     if not current_user.is_verified:
         flash(_("Confirm your e-mail address before reporting a comment."), "error")
         return redirect(url_for("auth.check_email"), 303)
+    back = local_path(form.next.data) or _wish_place(wish)
+    if closing:
+        return fragment_or_page(
+            lambda: _report_page(wish, form, closed=True), lambda: redirect(back, 303)
+        )
     if not form.validate_on_submit():
         return _report_page(wish, form, 422 if request.method == "POST" else 200)
     try:
         reason = moderation.clean_reason(
             None if form.reason.data == OTHER else form.reason.data, form.reason_text.data
         )
-        moderation.flag(current_user, wish, reason, current_app.config["WISHBOARD_FLAGS_TO_HIDE"])
+        recorded = moderation.flag(
+            current_user, wish, reason, current_app.config["WISHBOARD_FLAGS_TO_HIDE"]
+        )
     except moderation.ModerationError as error:
         form.reason.errors = [*form.reason.errors, error.message]
         return _report_page(wish, form, 422)
-    done = _("Thank you. A moderator will read your report.")
-    back = local_path(form.next.data) or _wish_place(wish)
-    return after_change(back, done, lambda: _report_page(wish, form, done=done))
+    if recorded and wish.status is WishStatus.HIDDEN:
+        done = _("Thank you. The comment is hidden until a moderator reads the reports.")
+        category = "success"
+    elif recorded:
+        done, category = _("Thank you. A moderator will read your report."), "success"
+    else:
+        done = _("You had already reported this comment. A moderator will read your report.")
+        category = "info"
+    return after_change(back, done, lambda: _report_page(wish, form, done=done), category)
 
 
 # Account

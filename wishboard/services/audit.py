@@ -1,17 +1,20 @@
 """The audit log: who did what to which object, and when, with the values before and after."""
 
 import json
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from ..collation import dictionary_order
 from ..extensions import db
 from ..models import AuditEvent, Premises, Shop, ShopType, User, Wish
+from .csv_export import iso_utc
 
 # What an event is about (its `object_type`).
 USER = "user"
@@ -116,7 +119,8 @@ CSV_HEADER = (
 class AuditFilter:
     """Which events to read: by one actor (or the automatic ones), one action, a range of days.
 
-    The days are UTC days, both included. `object_type` and `object_id` narrow to one object.
+    The days are those of `timezone` (the site's), both included. `object_type` and `object_id`
+    narrow to one object.
     """
 
     actor_id: int | None = None
@@ -126,6 +130,8 @@ class AuditFilter:
     date_to: date | None = None
     object_type: str | None = None
     object_id: int | None = None
+    # What a day is, not which events: a filter in another zone narrows nothing more.
+    timezone: str = field(default="UTC", compare=False)
 
     @property
     def narrows(self) -> bool:
@@ -152,14 +158,21 @@ def _conditions(selected: AuditFilter) -> list:
     if selected.action:
         conditions.append(AuditEvent.action == selected.action)
     if selected.date_from is not None:
-        conditions.append(AuditEvent.created_at >= datetime.combine(selected.date_from, time()))
+        start = _day_start(selected.date_from, selected.timezone)
+        conditions.append(AuditEvent.created_at >= start)
     if selected.date_to is not None:
-        day_after = datetime.combine(selected.date_to + timedelta(days=1), time())
+        day_after = _day_start(selected.date_to + timedelta(days=1), selected.timezone)
         conditions.append(AuditEvent.created_at < day_after)
     if selected.object_type is not None:
         conditions.append(AuditEvent.object_type == selected.object_type)
         conditions.append(AuditEvent.object_id == selected.object_id)
     return conditions
+
+
+def _day_start(day: date, timezone: str) -> datetime:
+    """When `day` begins in `timezone`, as a stored (naive UTC) time."""
+    local = datetime.combine(day, time(), tzinfo=ZoneInfo(timezone))
+    return local.astimezone(UTC).replace(tzinfo=None)
 
 
 NEWEST_FIRST = (AuditEvent.created_at.desc(), AuditEvent.id.desc())
@@ -197,7 +210,7 @@ def event_rows(selected: AuditFilter) -> list[tuple]:
     return [
         (
             event.id,
-            event.created_at.isoformat(timespec="seconds"),
+            iso_utc(event.created_at),
             event.actor_id,
             actor_label(event, actor_name),
             event.action,
@@ -219,7 +232,9 @@ def actors() -> list[User]:
     acted = select(AuditEvent.actor_id).where(AuditEvent.actor_id.is_not(None))
     return list(
         db.session.scalars(
-            select(User).where(User.id.in_(acted)).order_by(func.lower(User.display_name), User.id)
+            select(User)
+            .where(User.id.in_(acted))
+            .order_by(dictionary_order(User.display_name), User.id)
         )
     )
 

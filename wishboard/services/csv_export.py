@@ -13,6 +13,8 @@ opens files with a double click: they split columns on the separator of the syst
 starts with a byte-order mark (without one, "é" shows as "Ã©"). So: semicolons, a byte-order
 mark, and decimal numbers written with the decimal separator of the visitor's language ("2,38"
 in French, "2.38" in English), so that they stay numbers; whole numbers are the same everywhere.
+A moment is written in ISO 8601 in UTC with its offset (`iso_utc`): unambiguous whatever the
+reader's zone, and in order when sorted as text.
 """
 
 import csv
@@ -20,6 +22,7 @@ import enum
 import io
 import math
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from babel.numbers import get_decimal_symbol
@@ -55,6 +58,11 @@ DEMAND_HEADER = (
     "shop_type_label_en",
     "supports",
 )
+
+
+def iso_utc(moment: datetime) -> str:
+    """A stored (naive UTC) moment as ISO 8601 with its offset: 2026-05-04T22:30:00+00:00."""
+    return moment.replace(tzinfo=UTC).isoformat(timespec="seconds")
 
 
 def neutralise(value: object) -> object:

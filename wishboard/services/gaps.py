@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from flask import current_app
 from sqlalchemy import func, select
 
+from ..collation import sort_key
 from ..extensions import db
 from ..models import DemandCount, District, Premises, PremisesStatus, Shop, ShopType
 from .area import EARTH_RADIUS_M, distance_m
@@ -128,7 +129,7 @@ def shops_near(
         if metres <= radius:
             near[type_id].append(NearShop(shop_id, type_id, name, address, metres))
     for shops in near.values():
-        shops.sort(key=lambda shop: (shop.distance_m, shop.name))
+        shops.sort(key=lambda shop: (shop.distance_m, sort_key(shop.name)))
     return dict(near)
 
 
@@ -201,7 +202,7 @@ def district_gaps(district_id: int | None = None) -> tuple[DistrictGaps, ...]:
             key=lambda row: (-row.score, -row.wished, row.shop_type.position, row.shop_type.id)
         )
         result.append(DistrictGaps(where, names[where], tuple(rows)))
-    result.sort(key=lambda district: district.district)
+    result.sort(key=lambda district: sort_key(district.district))
     return tuple(result)
 
 

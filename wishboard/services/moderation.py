@@ -311,11 +311,25 @@ def may_flag(person: User | None, wish: Wish) -> bool:
     )
 
 
+def earlier_report(reporter: User, wish: Wish) -> Flag | None:
+    """This person's latest report of `wish`, open or decided (`resolved_at` set), or None."""
+    return db.session.scalars(
+        select(Flag)
+        .where(Flag.wish_id == wish.id, Flag.reporter_id == reporter.id)
+        .order_by(Flag.created_at.desc(), Flag.id.desc())
+        .limit(1)
+    ).first()
+
+
 def flag(reporter: User, wish: Wish, reason: str, flags_to_hide: int) -> bool:
     """Report `wish`; at `flags_to_hide` open flags it is hidden. Commits.
 
-    Returns False when this person had already reported it (nothing changes). The wish's row is
-    locked first, so that reports arriving together are counted one after the other.
+    Returns False when this person's earlier report still waits for a moderator (nothing
+    changes): one person counts once. Once a moderator has decided (kept the comment shown), the
+    same person may report it again: its author may have rewritten it since (a trusted
+    resident's new comment is published at once), or the person sees a reason the moderator
+    missed; the earlier report stays as history. The wish's row is locked first, so that reports
+    arriving together are counted one after the other.
     """
     if wish.author_id == reporter.id:
         raise ModerationError(_("You cannot report your own wish."))

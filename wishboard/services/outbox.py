@@ -1,10 +1,14 @@
 """The mail outbox: every e-mail is stored in the caller's transaction first, then delivered.
 
-`queue` only adds a row; `deliver` sends the rows that are due, by SMTP when `MAIL_SERVER` is set
-and to the application log otherwise. A failed send is retried later with exponential back-off and
+`queue` only adds a row; `deliver` sends the rows that are due, by SMTP when `MAIL_SERVER` is set,
+and otherwise (in development) writes them as readable text, links listed, to the `wishboard.mail`
+logger: standard error. A failed send is retried later with exponential back-off and
 given up after `MAX_ATTEMPTS`; nothing is ever raised to the person who caused the e-mail.
 """
 
+import html
+import logging
+import re
 import smtplib
 import ssl
 from collections.abc import Iterable
@@ -17,6 +21,7 @@ from sqlalchemy import Select, func, select, update
 
 from ..extensions import db
 from ..models import OutboxMessage, OutboxStatus, utcnow
+from ..request_log import MAIL_LOGGER_NAME
 
 MAX_ATTEMPTS = 8
 FIRST_RETRY = timedelta(minutes=1)
@@ -24,6 +29,9 @@ FIRST_RETRY = timedelta(minutes=1)
 # The default of the setting WISHBOARD_OUTBOX_LEASE_S.
 CLAIM_LEASE = timedelta(minutes=10)
 SMTP_TIMEOUT_S = 10
+CONSOLE_RULE = "-" * 72
+_TEXT_LINK = re.compile(r"https?://[^\s<>\"]+")
+_HTML_LINK = re.compile(r"""href\s*=\s*["'](https?://[^"']+)["']""", re.IGNORECASE)
 
 
 def queue(
@@ -203,9 +211,7 @@ def _send(message: OutboxMessage) -> None:
     """Hand one message to the SMTP server, or write it to the log when none is configured."""
     config = current_app.config
     if not config.get("MAIL_SERVER"):
-        current_app.logger.info(
-            "E-mail to %s\nSubject: %s\n\n%s", message.recipient, message.subject, message.body_text
-        )
+        logging.getLogger(MAIL_LOGGER_NAME).info(console_text(message))
         return
     email = build_email(message, config["MAIL_DEFAULT_SENDER"])
     with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=SMTP_TIMEOUT_S) as smtp:
@@ -214,6 +220,30 @@ def _send(message: OutboxMessage) -> None:
         if config.get("MAIL_USERNAME"):
             smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD", ""))
         smtp.send_message(email)
+
+
+def links(message: OutboxMessage) -> list[str]:
+    """The web links of a message, text version first, each once, in reading order."""
+    found = [link.rstrip(".,;:!?)") for link in _TEXT_LINK.findall(message.body_text)]
+    found += [html.unescape(link) for link in _HTML_LINK.findall(message.body_html or "")]
+    return list(dict.fromkeys(found))
+
+
+def console_text(message: OutboxMessage) -> str:
+    """A message as a developer reads it in a terminal: recipient, subject, text, its links."""
+    lines = [
+        CONSOLE_RULE,
+        "E-mail not sent (no MAIL_SERVER): here is what it says.",
+        f"To: {message.recipient}",
+        f"Subject: {message.subject}",
+        CONSOLE_RULE,
+        message.body_text.strip(),
+    ]
+    found = links(message)
+    if found:
+        lines += ["", "Links:", *(f"  {link}" for link in found)]
+    lines.append(CONSOLE_RULE)
+    return "\n".join(lines)
 
 
 def message_id(message: OutboxMessage, domain: str | None) -> str:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import Row, Select, func, select
 from sqlalchemy.orm import contains_eager, joinedload
 
+from ..collation import dictionary_order
 from ..extensions import db
 from ..models import (
     DemandCount,
@@ -121,6 +122,6 @@ def landlord_premises(landlord: User) -> list[Premises]:
             select(Premises)
             .options(joinedload(Premises.district))
             .where(Premises.landlord_id == landlord.id)
-            .order_by(Premises.address, Premises.id)
+            .order_by(dictionary_order(Premises.address), Premises.id)
         )
     )

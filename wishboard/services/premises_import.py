@@ -414,9 +414,9 @@ def _whole(value: Any) -> int:
     return int(number)
 
 
-def _label(name: str) -> str:
-    """A column's name as shown in messages."""
-    return f"“{name}”"
+def column_label(name: str) -> str:
+    """A column's name as shown in messages, between the quotation marks of the language."""
+    return _("“%(name)s”", name=name)
 
 
 def to_values(row: RawRow, existing: Premises | None) -> tuple[PremisesValues, dict[str, str]]:
@@ -446,20 +446,20 @@ def to_values(row: RawRow, existing: Premises | None) -> tuple[PremisesValues, d
             if name in ("latitude", "longitude"):
                 found[name] = _(
                     "%(column)s: “%(value)s” is not a decimal number.",
-                    column=_label(name),
+                    column=column_label(name),
                     value=raw,
                 )
             elif name == "surface_m2":
                 found[name] = _(
                     "%(column)s: “%(value)s” is not a whole number of square metres.",
-                    column=_label(name),
+                    column=column_label(name),
                     value=raw,
                 )
             else:
-                found[name] = _("%(column)s must be text.", column=_label(name))
+                found[name] = _("%(column)s must be text.", column=column_label(name))
         else:
             if value is None and name in REQUIRED:
-                found[name] = _("%(column)s is empty.", column=_label(name))
+                found[name] = _("%(column)s is empty.", column=column_label(name))
         if value is None and name in ("latitude", "longitude"):
             value = math.nan
         values[name] = value
@@ -586,7 +586,11 @@ def import_premises(
             seen[reference] = row.number
         messages.extend(unreadable.values())
         messages.extend(
-            _("%(column)s: %(message)s", column=_label(problem.field), message=problem.message)
+            _(
+                "%(column)s: %(message)s",
+                column=column_label(problem.field),
+                message=problem.message,
+            )
             if problem.field
             else problem.message
             for problem in management.problems(values, current, lookups, bounds)

@@ -25,6 +25,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import contains_eager
 
+from ..collation import dictionary_order
 from ..extensions import db
 from ..models import District, Premises, PremisesStatus, Role, ShopType, User, utcnow
 from . import accounts, audit
@@ -578,9 +579,13 @@ def staff_premises(filters: StaffFilter) -> Select[tuple[Premises]]:
     if filters.district_id is not None:
         query = query.where(Premises.district_id == filters.district_id)
     orders = {
-        StaffSort.ADDRESS: (Premises.address, Premises.id),
+        StaffSort.ADDRESS: (dictionary_order(Premises.address), Premises.id),
         StaffSort.REFERENCE: (Premises.reference.is_(None), Premises.reference, Premises.id),
-        StaffSort.DISTRICT: (District.name, Premises.address, Premises.id),
+        StaffSort.DISTRICT: (
+            dictionary_order(District.name),
+            dictionary_order(Premises.address),
+            Premises.id,
+        ),
         StaffSort.UPDATED: (Premises.updated_at.desc(), Premises.id.desc()),
     }
     return query.order_by(*orders[filters.sort])
@@ -588,4 +593,4 @@ def staff_premises(filters: StaffFilter) -> Select[tuple[Premises]]:
 
 def districts() -> list[District]:
     """Every district, by name."""
-    return list(db.session.scalars(select(District).order_by(District.name)))
+    return list(db.session.scalars(select(District).order_by(dictionary_order(District.name))))

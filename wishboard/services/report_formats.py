@@ -10,7 +10,7 @@ from pathlib import Path
 
 from flask import current_app
 
-from .csv_export import CsvVariant, csv_bytes
+from .csv_export import CsvVariant, csv_bytes, iso_utc
 from .reports import DemandReport
 
 CSV_HEADER = (
@@ -53,7 +53,7 @@ def report_rows(report: DemandReport, locale: str) -> list[tuple]:
         _row("premises", "address", text=premises.address),
         _row("premises", "district", text=report.district),
         _row("premises", "status", text=premises.status.value),
-        _row("premises", "generated_at", date=report.generated_at.isoformat(timespec="minutes")),
+        _row("premises", "generated_at", date=iso_utc(report.generated_at)),
         _row("premises", "radius_m", count=report.radius_m),
         _row("total", "supports", count=report.total_supports),
         _row("total", "supporters", count=report.supporters),

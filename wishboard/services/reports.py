@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 from flask import current_app
 from sqlalchemy import Date, and_, case, func, or_, select
 
+from ..collation import sort_key
 from ..extensions import db
 from ..models import (
     DemandCount,
@@ -311,7 +312,7 @@ def _competition(
                 NearbyShop(shop.name, shop.address, round(shop.distance_m))
                 for shop in sorted(
                     near.get(item.shop_type.id, ()),
-                    key=lambda shop: (round(shop.distance_m), shop.name),
+                    key=lambda shop: (round(shop.distance_m), sort_key(shop.name)),
                 )
             ),
         )

@@ -20,6 +20,7 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload
 
+from ..collation import dictionary_order
 from ..extensions import db
 from ..models import (
     CorrectionStatus,
@@ -286,7 +287,7 @@ def staff_shops(selected: ShopFilter):
         query = query.where(Shop.district_id == selected.district_id)
     if selected.level is not None:
         query = query.where(level_expression() == selected.level)
-    return query.order_by(func.lower(Shop.name), Shop.id)
+    return query.order_by(dictionary_order(Shop.name), Shop.id)
 
 
 def _escape_like(text: str) -> str:

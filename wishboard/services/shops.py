@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import Row, Select, func, select
 from sqlalchemy.orm import contains_eager, joinedload
 
+from ..collation import dictionary_order
 from ..extensions import db
 from ..models import CorrectionStatus, District, Shop, ShopCorrection, ShopType, ShopTypeGroup
 
@@ -68,7 +69,7 @@ def directory(filters: ShopFilter = NO_FILTER) -> Select[tuple[Shop]]:
         .join(Shop.shop_type)
         .options(contains_eager(Shop.shop_type), joinedload(Shop.district))
     )
-    return _filtered(query, filters).order_by(func.lower(Shop.name), Shop.id)
+    return _filtered(query, filters).order_by(dictionary_order(Shop.name), Shop.id)
 
 
 def map_shops(filters: ShopFilter = NO_FILTER) -> list[Row]:

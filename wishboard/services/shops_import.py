@@ -61,7 +61,7 @@ from ..extensions import db
 from ..models import District, Premises, Presence, Shop, ShopType, User
 from . import audit
 from .area import METRES_PER_DEGREE, distance_m
-from .premises_import import Place, Problem, document_type, geojson_features
+from .premises_import import Place, Problem, column_label, document_type, geojson_features
 from .premises_management import map_bounds
 from .progress import Progress, track
 from .shops import web_address
@@ -567,10 +567,6 @@ def _email(value: str) -> str | None:
     return text
 
 
-def _label(name: str) -> str:
-    return f"“{name}”"
-
-
 @dataclass
 class _Checked:
     """A row's values ready to write, or its problems; and what is worth a note."""
@@ -702,7 +698,7 @@ def _checked_texts(raw: RawShop, problems: list[str]) -> dict[str, str | None]:
         try:
             text = _text(raw.cells[name])
         except ValueError:
-            problems.append(_("%(column)s must be text.", column=_label(name)))
+            problems.append(_("%(column)s must be text.", column=column_label(name)))
             unreadable.add(name)
             continue
         texts[name] = text
@@ -714,7 +710,7 @@ def _checked_texts(raw: RawShop, problems: list[str]) -> dict[str, str | None]:
             elif raw.place is Place.FEATURE:
                 problems.append(_("it has no name."))
             else:
-                problems.append(_("%(column)s is empty.", column=_label(name)))
+                problems.append(_("%(column)s is empty.", column=column_label(name)))
 
     for name in ("website", "social_url"):
         if texts.get(name) is not None:
@@ -723,7 +719,7 @@ def _checked_texts(raw: RawShop, problems: list[str]) -> dict[str, str | None]:
                 problems.append(
                     _(
                         "%(column)s: “%(value)s” is not a web address (http or https).",
-                        column=_label(name),
+                        column=column_label(name),
                         value=texts[name],
                     )
                 )
@@ -734,7 +730,7 @@ def _checked_texts(raw: RawShop, problems: list[str]) -> dict[str, str | None]:
             problems.append(
                 _(
                     "%(column)s: “%(value)s” is not an e-mail address.",
-                    column=_label("email"),
+                    column=column_label("email"),
                     value=texts["email"],
                 )
             )
@@ -745,7 +741,7 @@ def _checked_texts(raw: RawShop, problems: list[str]) -> dict[str, str | None]:
             problems.append(
                 _(
                     "%(column)s is too long (%(length)d characters, at most %(limit)d).",
-                    column=_label(name),
+                    column=column_label(name),
                     length=len(text),
                     limit=LIMITS[name],
                 )
@@ -804,13 +800,13 @@ def _checked_position(raw: RawShop, problems: list[str]) -> tuple[float, float] 
             problems.append(
                 _(
                     "%(column)s: “%(value)s” is not a decimal number.",
-                    column=_label(name),
+                    column=column_label(name),
                     value=raw.cells.get(name),
                 )
             )
             continue
         if number is None:
-            problems.append(_("%(column)s is empty.", column=_label(name)))
+            problems.append(_("%(column)s is empty.", column=column_label(name)))
             continue
         position.append(number)
     return (position[0], position[1]) if len(position) == 2 else None
@@ -840,7 +836,7 @@ def _place(
                 )
             )
     elif named is not None and not isinstance(named, str):
-        checked.notes.append(_("%(column)s must be text.", column=_label("district")))
+        checked.notes.append(_("%(column)s must be text.", column=column_label("district")))
     if district is None and existing is not None and existing.district_id is not None:
         district = town.districts.get(existing.district_id)
     near_district, near_city = None, None
@@ -929,7 +925,9 @@ def import_shops(
         if row.place is Place.LINE and not row.tags:
             report.problems.append(
                 Problem(
-                    _("%(column)s is empty.", column=_label("shop_type")), row.place, row.number
+                    _("%(column)s is empty.", column=column_label("shop_type")),
+                    row.place,
+                    row.number,
                 )
             )
             invalid.add(row.number)

@@ -21,6 +21,7 @@ from datetime import date, datetime
 from sqlalchemy import Date, and_, func, select
 from sqlalchemy.orm import joinedload
 
+from ..collation import sort_key
 from ..extensions import db
 from ..models import (
     DemandCount,
@@ -213,7 +214,7 @@ def _by_district() -> tuple[DistrictStat, ...]:
             .group_by(District.name)
         ).all()
     )
-    names = sorted({name for name, _ in premises})
+    names = sorted({name for name, _ in premises}, key=sort_key)
     return tuple(
         DistrictStat(
             name=name,

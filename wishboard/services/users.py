@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 from sqlalchemy import Select, func, or_, select
 
+from ..collation import dictionary_order
 from ..extensions import db
 from ..models import Role, User
 from . import audit
@@ -60,7 +61,7 @@ def search_users(search: UserSearch = UserSearch()) -> Select[tuple[User]]:
         query = query.where(User.role == search.role)
     if search.active is not None:
         query = query.where(User.active.is_(search.active))
-    return query.order_by(func.lower(User.display_name), User.id)
+    return query.order_by(dictionary_order(User.display_name), User.id)
 
 
 def change_role(actor: User, user: User, role: Role) -> bool:

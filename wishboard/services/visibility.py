@@ -26,6 +26,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.orm import contains_eager
 
+from ..collation import dictionary_order, sort_key
 from ..extensions import db
 from ..models import (
     ContactOutcome,
@@ -168,8 +169,8 @@ def shops_to_contact(selected: VisibilityFilter) -> Select:
         .where(*_conditions(selected))
         .order_by(
             District.name.is_(None),
-            func.lower(District.name),
-            func.lower(Shop.name),
+            dictionary_order(District.name),
+            dictionary_order(Shop.name),
             Shop.id,
         )
     )
@@ -206,7 +207,7 @@ def levels_by_district() -> list[DistrictLevels]:
         entry.counts[Level(value)] += count
     return sorted(
         found.values(),
-        key=lambda entry: (entry.district_name is None, (entry.district_name or "").lower()),
+        key=lambda entry: (entry.district_name is None, sort_key(entry.district_name or "")),
     )
 
 
@@ -362,4 +363,4 @@ def csv_rows(selected: VisibilityFilter) -> list[tuple]:
 
 def districts() -> list[District]:
     """Every district, by name (for the filters)."""
-    return list(db.session.scalars(select(District).order_by(func.lower(District.name))))
+    return list(db.session.scalars(select(District).order_by(dictionary_order(District.name))))
