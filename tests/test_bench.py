@@ -68,7 +68,8 @@ def test_the_benchmark_measures_every_route_and_the_map(tools: str, tmp_path: Pa
         assert row["non_2xx_3xx"] == 0 and row["socket_errors"] == 0, key
         assert row["p99_ms"] >= row["p50_ms"] > 0, key
     assert routes["baseline"]["ratio"] == 1
-    assert routes["geojson_304"]["bytes_per_response"] < 400  # headers only: a 304
+    # Headers only (a 304): its CORS and licence headers, never the data.
+    assert routes["geojson_304"]["bytes_per_response"] < 1000
     check = run["support_check"]
     assert check["exact"], check
     assert check["after"]["bench_residents"] <= bench.BENCH_RESIDENTS
