@@ -9,6 +9,7 @@ from contextlib import AbstractContextManager, contextmanager
 import pytest
 from flask import Flask, g, has_app_context
 from flask.testing import FlaskClient, FlaskCliRunner
+from hypothesis import settings
 from jinja2 import BytecodeCache
 from jinja2.bccache import Bucket
 from sqlalchemy import create_engine, event, make_url, text
@@ -24,6 +25,18 @@ from wishboard.services import taxonomy
 
 POSTGRES_URL_VARIABLE = "WISHBOARD_TEST_POSTGRES_URL"
 REDIS_URL_VARIABLE = "WISHBOARD_TEST_REDIS_URL"
+
+
+# Property tests (hypothesis) try a fifth of their examples in `make test`; CI runs them all with
+# HYPOTHESIS_PROFILE=ci (.ci/run sets it). A test states its full count through `examples()`.
+settings.register_profile("ci", max_examples=100)  # hypothesis's own default
+settings.register_profile("dev", max_examples=20)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+def examples(full: int) -> int:
+    """How many examples a property test tries: `full` in CI, a fifth of them (at least 5) else."""
+    return max(min(full, 5), full * settings.default.max_examples // 100)
 
 
 def skip_or_fail(reason: str) -> None:
