@@ -21,6 +21,11 @@ from wishboard.models import PremisesStatus
 BROWSER_TESTS = Path(__file__).parent
 AXE_SCRIPT = BROWSER_TESTS / "vendor" / "axe.min.js"
 CHROMIUM = "/usr/bin/chromium"
+# How long an `expect(...)` waits for the page to get there. Playwright's 5 s default was too
+# short on a busy 2-core machine (the live server shares its process with the test, and the tests
+# run two at a time): a link's page arrived after it now and then. The same checks, more patient.
+expect.set_options(timeout=15_000)
+
 # A premises whose address looks like markup: it must reach the page as text, never as HTML.
 MARKUP_ADDRESS = '<b class="injected">12</b> rue des Essais'
 
