@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint fmt translations messages clean bench screenshots
+.PHONY: run test test-fast lint fmt translations messages clean bench screenshots
 
 $(BIN)/activate:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -46,8 +46,17 @@ run: $(VENV)/.installed translations instance/secret_key
 	@SECRET_KEY=$$(cat instance/secret_key) WISHBOARD_LOG_FORMAT=$${WISHBOARD_LOG_FORMAT:-text} \
 		$(BIN)/gunicorn --workers 2 --log-level warning --bind $(HOST):$(PORT) wsgi:app
 
+# One pytest process per core (pytest-xdist); TEST_WORKERS=0 runs everything in this process.
+# Tests that must not run at the same time share an xdist_group, kept on one worker (loadgroup).
+TEST_WORKERS ?= auto
+PYTEST := $(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
+
 test: $(VENV)/.test-installed translations
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(PYTEST) $(PYTEST_ARGS)
+
+# The edit-run loop: everything but the tests that drive Chromium (and a short hypothesis run).
+test-fast: $(VENV)/.test-installed translations
+	$(PYTEST) -m "not browser" $(PYTEST_ARGS)
 
 # City-scale data served by gunicorn, measured by wrk and Chromium; see "Benchmark" in README.md.
 bench: $(VENV)/.test-installed translations

@@ -636,8 +636,11 @@ def _visit(context, base: str) -> dict[str, Any]:
     page = context.new_page()
     page.add_init_script(PIN_WATCH)
     page.goto(f"{base}/", wait_until="load")
+    # A function, not an expression: Playwright evaluates an expression again at every poll, and
+    # the page's policy refuses that eval once the first look (which may eval) came too early.
     page.wait_for_function(
-        "window.__wishboardPins.first > 0 && window.__wishboardPins.loaded > 0", timeout=60_000
+        "() => window.__wishboardPins.first > 0 && window.__wishboardPins.loaded > 0",
+        timeout=60_000,
     )
     page.wait_for_load_state("networkidle")
     timings = page.evaluate("window.__wishboardPins")

@@ -13,6 +13,11 @@ export DEBIAN_FRONTEND=noninteractive
   runuser -u postgres -- psql -qtA -v ON_ERROR_STOP=1 <<'SQL'
 SELECT 'CREATE ROLE wishboard LOGIN PASSWORD ''wishboard''' WHERE NOT EXISTS
   (SELECT 1 FROM pg_roles WHERE rolname = 'wishboard')\gexec
+-- Each pytest-xdist worker creates a database of its own beside wishboard_test (tests/conftest.py):
+-- wishboard_test_gw0, wishboard_test_gw1... Those of an earlier run go with wishboard_test.
+ALTER ROLE wishboard CREATEDB;
+SELECT format('DROP DATABASE %I', datname) FROM pg_database
+  WHERE datname LIKE 'wishboard\_test\_gw%'\gexec
 DROP DATABASE IF EXISTS wishboard_test;
 CREATE DATABASE wishboard_test OWNER wishboard;
 SQL

@@ -1,15 +1,20 @@
 """Fixtures shared by the whole suite: an app with a fresh database per test, clients, logins."""
 
+import functools
 import os
+import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 
 import pytest
 from flask import Flask, g, has_app_context
 from flask.testing import FlaskClient, FlaskCliRunner
+from hypothesis import settings
 from jinja2 import BytecodeCache
 from jinja2.bccache import Bucket
-from sqlalchemy import event, text
+from sqlalchemy import create_engine, event, make_url, text
+from sqlalchemy.pool import StaticPool
+from werkzeug.routing import Rule
 
 from tests import factories
 from wishboard import create_app
@@ -22,6 +27,18 @@ POSTGRES_URL_VARIABLE = "WISHBOARD_TEST_POSTGRES_URL"
 REDIS_URL_VARIABLE = "WISHBOARD_TEST_REDIS_URL"
 
 
+# Property tests (hypothesis) try a fifth of their examples in `make test`; CI runs them all with
+# HYPOTHESIS_PROFILE=ci (.ci/run sets it). A test states its full count through `examples()`.
+settings.register_profile("ci", max_examples=100)  # hypothesis's own default
+settings.register_profile("dev", max_examples=20)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+def examples(full: int) -> int:
+    """How many examples a property test tries: `full` in CI, a fifth of them (at least 5) else."""
+    return max(min(full, 5), full * settings.default.max_examples // 100)
+
+
 def skip_or_fail(reason: str) -> None:
     """Skip a test whose tool is missing, unless WISHBOARD_REQUIRE_ALL=1 asks for everything."""
     if os.environ.get("WISHBOARD_REQUIRE_ALL") == "1":
@@ -30,11 +47,37 @@ def skip_or_fail(reason: str) -> None:
 
 
 def postgres_url() -> str:
-    """The test PostgreSQL database, or a skip when none is configured."""
+    """The test PostgreSQL database (this xdist worker's own), or a skip when none is configured."""
     url = os.environ.get(POSTGRES_URL_VARIABLE)
     if not url:
         skip_or_fail(f"PostgreSQL tests need {POSTGRES_URL_VARIABLE}")
-    return url
+    return worker_database(url, os.environ.get("PYTEST_XDIST_WORKER", ""))
+
+
+@functools.cache
+def worker_database(url: str, worker: str) -> str:
+    """`url`, or for xdist worker `worker` ("gw0") a database of its own beside it.
+
+    Every PostgreSQL test wipes its database: two workers on one database would wipe each other's.
+    The worker's database (`wishboard_test_gw0`) is created the first time, which needs the role's
+    CREATEDB (scripts/test-postgres.sh grants it).
+    """
+    if not worker:
+        return url
+    given = make_url(url)
+    own = given.set(database=f"{given.database}_{worker}")
+    engine = create_engine(given, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            exists = connection.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": own.database}
+            )
+            if not exists:
+                name = connection.dialect.identifier_preparer.quote(own.database)
+                connection.execute(text(f"CREATE DATABASE {name}"))
+    finally:
+        engine.dispose()
+    return own.render_as_string(hide_password=False)
 
 
 def redis_url() -> str:
@@ -81,6 +124,77 @@ class SharedTemplates(BytecodeCache):
 TEMPLATES = SharedTemplates()
 
 
+def shared_url_builders(compile_builder: Callable) -> Callable:
+    """Werkzeug's `Rule._compile_builder`, compiling each route's URL builders once per run.
+
+    Werkzeug compiles two Python functions per route each time an app registers its routes: half
+    the cost of `create_app()`, paid again by every test. A builder depends only on the route's
+    parsed parts and defaults (the rule itself is an argument when it builds), so the one compiled
+    for an earlier app builds the same URLs for the next. Should Werkzeug's internals change,
+    routes are compiled as before.
+    """
+    compiled: dict[tuple, Callable] = {}
+
+    def compile_once(rule: Rule, append_unknown: bool = True) -> Callable:
+        try:
+            defaults = rule.defaults or {}
+            key = (
+                rule.rule,
+                append_unknown,
+                tuple(rule._trace),
+                tuple(defaults),
+                tuple(
+                    (name, rule._converters[name].to_url(value))
+                    for name, value in defaults.items()
+                    if name in rule._converters
+                ),
+            )
+        except AttributeError:
+            return compile_builder(rule, append_unknown)
+        if key not in compiled:
+            compiled[key] = compile_builder(rule, append_unknown)
+        return compiled[key]
+
+    return compile_once
+
+
+if hasattr(Rule, "_compile_builder"):
+    Rule._compile_builder = shared_url_builders(Rule._compile_builder)
+
+
+class EmptyDatabase:
+    """An empty in-memory database (schema, triggers, shop types) made once, copied for each test.
+
+    `create_all()` with its triggers and loading the hundred shop types cost each test's app more
+    than everything else it does before the test starts; SQLite's backup API copies the finished
+    database, page by page, into the new app's connection in a fraction of that.
+    """
+
+    def __init__(self) -> None:
+        self.template: sqlite3.Connection | None = None
+
+    def fill(self, engine) -> None:
+        """Give the in-memory database of `engine` the schema, triggers and shop types."""
+        # One connection is the whole database: Flask-SQLAlchemy gives `sqlite://` a StaticPool.
+        assert isinstance(engine.pool, StaticPool), engine.pool
+        if self.template is None:  # the first app of this process builds it
+            db.create_all()
+            taxonomy.load_shop_types()
+        connection = engine.raw_connection()
+        try:
+            if self.template is None:
+                template = sqlite3.connect(":memory:", check_same_thread=False)
+                connection.driver_connection.backup(template)
+                self.template = template
+            else:
+                self.template.backup(connection.driver_connection)
+        finally:
+            connection.close()
+
+
+EMPTY_DATABASE = EmptyDatabase()
+
+
 def make_app(database_url: str = "sqlite://", **overrides) -> Flask:
     """A testing app on `database_url`, with an empty schema and the shop-type taxonomy."""
     app = create_app(
@@ -89,6 +203,9 @@ def make_app(database_url: str = "sqlite://", **overrides) -> Flask:
     app.test_client_class = FreshGlobalsClient
     app.jinja_env.bytecode_cache = TEMPLATES
     with app.app_context():
+        if database_url == "sqlite://":
+            EMPTY_DATABASE.fill(db.engine)
+            return app
         if database_url.startswith("postgresql"):
             # A clean slate on the shared test database: drop whatever a previous run left.
             with db.engine.begin() as connection:

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from tests import factories
+from tests.conftest import examples
 from tests.test_hostile_input import HOSTILE, csrf, signed_in
 from wishboard.extensions import db
 from wishboard.models import (
@@ -48,7 +49,7 @@ NUMBERISH = st.one_of(
 )
 # Each example is a few requests on a shared in-memory database: few examples, no deadline.
 PROPERTY = settings(
-    max_examples=25,
+    max_examples=examples(25),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -7,15 +7,16 @@ answer 500. The browser part (the map popup) is tests/browser/test_hostile_input
 
 One test per surface, one app and database for it: the test sends every string of HOSTILE in turn
 (`each_hostile`), puts the rows it made back as they were after each one, and fails at the end
-naming every string that broke the surface and why. To cover a new form, add one line to SURFACES
-(or to QUERY_URLS for a GET filter).
+naming every string that broke the surface and why. Each such test runs as two cases, one per half
+of the strings (the `hostile` fixture), and the GET filters as one case per URL, so that
+pytest-xdist spreads them over the cores. To cover a new form, add one line to SURFACES (or to
+QUERY_URLS for a GET filter).
 """
 
 import csv
+import functools
 import io
 import json
-import os
-import threading
 import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -28,8 +29,6 @@ from bs4 import BeautifulSoup
 from bs4.builder._htmlparser import HTMLParserTreeBuilder
 from flask import Flask
 from flask.testing import FlaskClient
-from jinja2 import BytecodeCache
-from jinja2.bccache import Bucket
 from sqlalchemy import delete, func, select
 
 from tests import factories
@@ -83,40 +82,15 @@ HOSTILE: dict[str, str] = {
 HOSTILE_IDS = list(HOSTILE)
 
 
-# One app per test, as conftest's, but Jinja compiles each template once for the whole run
-
-
-class _CompiledTemplates(BytecodeCache):
-    """Compiled templates kept in memory, so that each test's new app skips compiling them again.
-
-    Every app of this module is made by the same `make_app`, with the same Jinja settings; a
-    template whose source changed is compiled again (the bucket checks the source's checksum).
-    """
-
-    def __init__(self) -> None:
-        self._code: dict[str, bytes] = {}
-
-    def load_bytecode(self, bucket: Bucket) -> None:
-        if bucket.key in self._code:
-            bucket.bytecode_from_string(self._code[bucket.key])
-
-    def dump_bytecode(self, bucket: Bucket) -> None:
-        self._code[bucket.key] = bucket.bytecode_to_string()
-
-
-_TEMPLATES = _CompiledTemplates()
-
-
 @pytest.fixture
 def app() -> Iterator[Flask]:
-    """conftest's `app` (a fresh in-memory database), with templates compiled once per run.
+    """conftest's `app` (a fresh in-memory database), with fewer shop types.
 
     Of the taxonomy's hundred shop types it keeps the bakery and the first type of each group:
     most pages list every type (in filters and forms), trusted text that costs this module's
     thousands of pages a third of their time and tests nothing here.
     """
     app = make_app()
-    app.jinja_env.bytecode_cache = _TEMPLATES
     with app.app_context():
         first = select(func.min(ShopType.position)).group_by(ShopType.group_id)
         db.session.execute(
@@ -136,17 +110,35 @@ def _max_id(model) -> int:
 
 
 def _failure(name: str, value: str | None, error: Exception) -> str:
-    """A few lines: the string, the line of this module where it broke, and what went wrong."""
+    """A few lines: the string, the lines of this module where it broke, and what went wrong."""
+    frames = traceback.extract_tb(error.__traceback__)
     here = [
-        frame for frame in traceback.extract_tb(error.__traceback__) if frame.filename == __file__
+        frame for frame in frames if frame.filename == __file__ and frame.name != "each_hostile"
     ]
-    where = f"line {here[-1].lineno}: {here[-1].line}\n" if here else ""
+    where = "".join(f"line {frame.lineno} ({frame.name}): {frame.line}\n" for frame in here)
     reason = f"{where}{type(error).__name__}: {error}".strip().replace("\n", "\n      ")
     if len(reason) > 1500:
         reason = reason[:1500] + " [...]"
     if value is not None:
         name = f"{name} ({value[:40]!r}{'...' if len(value) > 40 else ''})"
     return f"  - {name}:\n      {reason}"
+
+
+def halves(values: dict[str, str]) -> list[dict[str, str]]:
+    """`values` in two halves, in their order."""
+    names = list(values)
+    middle = len(names) // 2
+    return [{name: values[name] for name in part} for part in (names[:middle], names[middle:])]
+
+
+@pytest.fixture(params=halves(HOSTILE), ids=lambda part: f"{next(iter(part))}..{[*part][-1]}")
+def hostile(request: pytest.FixtureRequest) -> dict[str, str]:
+    """Half of the hostile strings: each test of them all runs as two cases, side by side.
+
+    This module sends some seven thousand requests; in halves, pytest-xdist gives them both cores.
+    Each case sets up its own world, as a test of its own, so both halves start from the same one.
+    """
+    return request.param
 
 
 def each_hostile(
@@ -163,77 +155,29 @@ def each_hostile(
     up, as it would in a test of its own. `finish()`, when given, runs once after them all: for the
     pages that list what every string left.
     """
-
-    def run(part: dict[str, str]) -> list[str]:
-        failures = []
-        for name, value in part.items():
-            marks = [(model, _max_id(model)) for model in tidy]
-            try:
-                check(value)
-            except Exception as error:  # noqa: BLE001  (one broken string must not hide the others)
-                failures.append(_failure(name, value, error))
-            finally:
-                db.session.rollback()
-                for model, mark in marks:
-                    db.session.execute(delete(model).where(model.id > mark))
-                db.session.commit()
-        if finish is not None:
-            try:
-                finish()
-            except Exception as error:  # noqa: BLE001
-                failures.append(_failure(f"the lists of {', '.join(part)}", None, error))
-        return failures
-
-    failures = in_two_processes(run, values)
+    failures = []
+    for name, value in values.items():
+        marks = [(model, _max_id(model)) for model in tidy]
+        try:
+            check(value)
+        except Exception as error:  # noqa: BLE001  (one broken string must not hide the others)
+            failures.append(_failure(name, value, error))
+        finally:
+            db.session.rollback()
+            for model, mark in marks:
+                db.session.execute(delete(model).where(model.id > mark))
+            db.session.commit()
+    if finish is not None:
+        try:
+            finish()
+        except Exception as error:  # noqa: BLE001
+            failures.append(_failure(f"the pages listing {', '.join(values)}", None, error))
     if failures:
         pytest.fail(
             f"{surface}: {len(failures)} failure(s) for {len(values)} hostile strings\n"
             + "\n".join(failures),
             pytrace=False,
         )
-
-
-def in_two_processes(
-    run: Callable[[dict[str, str]], list[str]], values: dict[str, str]
-) -> list[str]:
-    """`run(values)`: the first half of them here, the second half in a copy of this process.
-
-    This module sends some seven thousand requests, more than one core answers in the time CI
-    allows; a test can use the machine's second core. The copy (a fork) has its own copy of the
-    in-memory database, clients and rows, so both halves start from the world the test set up.
-    Where the system cannot fork, or another thread runs (a fork copies no thread, only its locks),
-    everything runs here.
-    """
-    names = list(values)
-    if not hasattr(os, "fork") or threading.active_count() > 1 or len(names) < 2:
-        return run(values)
-    here = {name: values[name] for name in names[: len(names) // 2]}
-    there = {name: values[name] for name in names[len(names) // 2 :]}
-    reader, writer = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the copy: its half, its failures to the pipe, then out without pytest's exit
-        status = 1
-        try:
-            os.close(reader)
-            try:
-                failures = run(there)
-            except BaseException as error:  # noqa: BLE001  (whatever it is, the test must hear it)
-                failures = [f"  - {list(there)}: {type(error).__name__}: {error}"]
-            with os.fdopen(writer, "w", encoding="utf-8") as pipe:
-                json.dump(failures, pipe)
-            status = 0
-        finally:
-            os._exit(status)
-    os.close(writer)
-    try:
-        failures = run(here)
-    finally:
-        with os.fdopen(reader, encoding="utf-8") as pipe:
-            answer = pipe.read()
-        _, status = os.waitpid(pid, 0)
-    if not answer:
-        return [*failures, f"  - {list(there)}: their process ended without an answer ({status})"]
-    return [*failures, *json.loads(answer)]
 
 
 # What "shown as text, never executed" means on an HTML answer
@@ -272,8 +216,6 @@ class PageReader(HTMLParser):
 
     def _end_data(self) -> None:
         # A text node ends where markup starts: it belongs to the innermost open element.
-        if not self._data:
-            return
         data, self._data = "".join(self._data), []
         container = next((name for name in reversed(self._open) if name in _NOT_TEXT), None)
         if container is None:
@@ -282,28 +224,30 @@ class PageReader(HTMLParser):
             self.found.append(f"a <script> holding {data[:80]!r}")
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self._end_data()
-        # As BeautifulSoup: a repeated attribute keeps its last value, a bare one is "".
-        values = {name: value or "" for name, value in attrs}
-        handlers = [name for name in values if name.lower().startswith("on")]
+        if self._data:
+            self._end_data()
+        values = dict(attrs)  # as BeautifulSoup: a repeated attribute keeps its last value
+        handlers = [name for name in values if name.startswith("on")]  # names come lower-cased
         if handlers:
             self.found.append(f"<{tag}> with the event handler(s) {handlers}")
         if tag == "iframe":
             self.found.append("an <iframe>")
-        if tag == "img" and values.get("src") == "x":
+        elif tag == "img" and values.get("src") == "x":
             self.found.append("an <img src=x>")
-        for name in ("href", "action", "src"):
-            if values.get(name, "").strip().lower().startswith("javascript:"):
-                self.found.append(f"<{tag} {name}={values[name][:60]!r}>")
-        if tag == "input" and "name" in values:
-            self.inputs.setdefault(values["name"], values.get("value", ""))
-        if tag == "a" and "next" in values.get("rel", "").split() and self.next_page is None:
+        elif tag == "input" and "name" in values:
+            self.inputs.setdefault(values["name"], values.get("value") or "")
+        elif tag == "a" and "next" in (values.get("rel") or "").split() and not self.next_page:
             self.next_page = values.get("href")
+        for name in ("href", "action", "src"):
+            link = values.get(name)
+            if link and link.strip().lower().startswith("javascript:"):
+                self.found.append(f"<{tag} {name}={link[:60]!r}>")
         if tag not in _EMPTY_TAGS:
             self._open.append(tag)
 
     def handle_endtag(self, tag: str) -> None:
-        self._end_data()
+        if self._data:
+            self._end_data()
         if tag in self._open:  # closes it and whatever it holds still open; else ignored
             while self._open.pop() != tag:
                 pass
@@ -312,28 +256,40 @@ class PageReader(HTMLParser):
         self._data.append(data)
 
     def handle_comment(self, data: str) -> None:
-        self._end_data()
+        if self._data:
+            self._end_data()
 
     def handle_decl(self, decl: str) -> None:
-        self._end_data()
+        if self._data:
+            self._end_data()
 
     def handle_pi(self, data: str) -> None:
-        self._end_data()
+        if self._data:
+            self._end_data()
 
     def unknown_decl(self, data: str) -> None:
-        self._end_data()
+        if self._data:
+            self._end_data()
         if data.upper().startswith("CDATA["):  # CDATA is text to BeautifulSoup
             self.strings.append(data[len("CDATA[") :])
 
     def close(self) -> None:
         super().close()
-        self._end_data()
+        if self._data:
+            self._end_data()
 
 
-def assert_inert(html: str) -> PageReader:
+@functools.lru_cache(maxsize=1024)
+def read_page(html: str) -> PageReader:
+    """`html` read once: two in five of the answers this module reads repeat one read before."""
+    return PageReader(html)
+
+
+def assert_inert(html: str, where: str = "the answer") -> PageReader:
     """No markup of the hostile strings made it into `html` as markup: handlers, frames, links."""
-    page = PageReader(html)
-    assert not page.found, f"markup that would run: {page.found}"
+    page = read_page(html)
+    if page.found:
+        raise AssertionError(f"{where}: markup that would run: {page.found}")
     return page
 
 
@@ -352,28 +308,34 @@ def shown(value: str) -> str:
     return " ".join(value.split())
 
 
+def csv_cell(value: str) -> str:
+    """`value` as a CSV export must write it: a would-be formula behind a quote."""
+    return f"'{value}" if value.startswith(FORMULA_STARTS) else value
+
+
 def assert_safe_csv(body: bytes, value: str | None = None) -> list[list[str]]:
     """Every cell of the CSV is safe in a spreadsheet; `value` appears (neutralised) in one."""
     rows = list(csv.reader(io.StringIO(body.decode("utf-8"), newline="")))
     cells = [cell for row in rows for cell in row]
     assert [cell for cell in cells if cell.startswith(FORMULA_STARTS)] == []
     if value is not None:
-        expected = f"'{value}" if value.startswith(FORMULA_STARTS) else value
-        assert expected in cells, f"{expected!r} in no cell of the CSV"
+        assert csv_cell(value) in cells, f"{csv_cell(value)!r} in no cell of the CSV"
     return rows
 
 
 def csrf(client: FlaskClient) -> str:
     """The CSRF token of the client's session, read from a form page."""
-    page = PageReader(client.get("/auth/login", headers=ENGLISH).get_data(as_text=True))
+    page = read_page(client.get("/auth/login", headers=ENGLISH).get_data(as_text=True))
     return page.inputs["csrf_token"]
 
 
 def count(model) -> int:
+    """How many rows `model` has."""
     return db.session.scalar(select(func.count()).select_from(model))
 
 
 def no_server_error(response) -> None:
+    """The answer is no 5xx (its start shown if it is)."""
     assert response.status_code < 500, response.get_data(as_text=True)[:500]
 
 
@@ -399,8 +361,8 @@ def _get_inert(client: FlaskClient, url: str, headers: dict | None, page) -> Pag
     assert page.status_code == 200, (url, page.status_code)
     fragment = client.get(url, headers={**(headers or ENGLISH), "HX-Request": "true"})
     assert fragment.status_code == 200, (url, fragment.status_code)
-    assert_inert(fragment.get_data(as_text=True))
-    return assert_inert(page.get_data(as_text=True))
+    assert_inert(fragment.get_data(as_text=True), f"{url} (htmx)")
+    return assert_inert(page.get_data(as_text=True), url)
 
 
 def get_inert(client: FlaskClient, url: str, headers: dict | None = None, page=None) -> str:
@@ -518,12 +480,13 @@ def test_the_page_reader_reads_as_beautiful_soup(app):
 
 
 def _landlords_premises() -> Premises:
+    """New premises with a landlord to report to."""
     place = factories.make_premises(landlord_email="owner@example.org", landlord_name="Owner")
     db.session.commit()
     return place
 
 
-def test_a_wish_comment_is_text_everywhere_it_shows(app):
+def test_a_wish_comment_is_text_everywhere_it_shows(app, hostile):
     moderator_client, _ = signed_in(app, Role.MODERATOR)
     moderator_token = csrf(moderator_client)
 
@@ -582,10 +545,10 @@ def test_a_wish_comment_is_text_everywhere_it_shows(app):
         assert_safe_csv(csv_response.data, comment)
         # The PDF: test_the_pdf_report_shows_every_hostile_text_as_text (one PDF for all strings).
 
-    each_hostile("a wish's comment", check, tidy=(Premises,))
+    each_hostile("a wish's comment", check, tidy=(Premises,), values=hostile)
 
 
-def test_an_area_wish_comment_and_position_are_text(app):
+def test_an_area_wish_comment_and_position_are_text(app, hostile):
     moderator_client, _ = signed_in(app, Role.MODERATOR)
 
     def check(value: str) -> None:
@@ -633,10 +596,10 @@ def test_an_area_wish_comment_and_position_are_text(app):
         assert shown(wish.comment) in get_inert(moderator_client, "/moderation/")
         assert shown(wish.comment) in get_inert(client, "/me/wishes")
 
-    each_hostile("an area wish's position and comment", check, tidy=(Wish,))
+    each_hostile("an area wish's position and comment", check, tidy=(Wish,), values=hostile)
 
 
-def test_a_flag_reason_is_text_for_moderators(app):
+def test_a_flag_reason_is_text_for_moderators(app, hostile):
     moderator_client, _ = signed_in(app, Role.MODERATOR)
 
     def check(value: str) -> None:
@@ -673,7 +636,7 @@ def test_a_flag_reason_is_text_for_moderators(app):
         assert_inert(odd.get_data(as_text=True))
 
     # Deleting the premises deletes its wish and the wish's flags.
-    each_hostile("a flag's reason", check, tidy=(Premises,))
+    each_hostile("a flag's reason", check, tidy=(Premises,), values=hostile)
 
 
 def test_the_pdf_report_shows_every_hostile_text_as_text(app):
@@ -712,7 +675,7 @@ def test_the_pdf_report_shows_every_hostile_text_as_text(app):
 STRONG_PASSWORD = "a long and unusual passphrase 42"
 
 
-def test_a_display_name_is_text_in_pages_and_e_mails(app):
+def test_a_display_name_is_text_in_pages_and_e_mails(app, hostile):
     admin_client, _ = signed_in(app, Role.ADMIN)
     moderator_client, _ = signed_in(app, Role.MODERATOR)
     accounts = numbers(1)
@@ -759,10 +722,10 @@ def test_a_display_name_is_text_in_pages_and_e_mails(app):
         assert shown(user.display_name) in get_inert(moderator_client, "/moderation/")
 
     # Deleting the premises of the pending wish takes it out of the moderators' queue.
-    each_hostile("a display name", check, tidy=(Premises,))
+    each_hostile("a display name", check, tidy=(Premises,), values=hostile)
 
 
-def test_hostile_e_mail_addresses_and_passwords_are_refused_as_text(app):
+def test_hostile_e_mail_addresses_and_passwords_are_refused_as_text(app, hostile):
     def check(value: str) -> None:
         client = app.test_client()
         users, messages = count(User), count(OutboxMessage)
@@ -798,10 +761,10 @@ def test_hostile_e_mail_addresses_and_passwords_are_refused_as_text(app):
                 assert page.inputs["email"] == value.strip()
         assert (count(User), count(OutboxMessage)) == (users, messages)
 
-    each_hostile("e-mail addresses and passwords", check)
+    each_hostile("e-mail addresses and passwords", check, values=hostile)
 
 
-def test_a_user_search_is_text(app):
+def test_a_user_search_is_text(app, hostile):
     client, _ = signed_in(app, Role.ADMIN)
 
     def check(value: str) -> None:
@@ -815,13 +778,14 @@ def test_a_user_search_is_text(app):
                 assert response.status_code in (200, 400, 422), (url, response.status_code)
                 assert_inert(response.get_data(as_text=True))
 
-    each_hostile("the user search", check)
+    each_hostile("the user search", check, values=hostile)
 
 
 # Staff: the premises form, the import file, shop-type labels
 
 
 def premises_form(client: FlaskClient, **overrides) -> dict[str, str]:
+    """A valid post of the new-premises form for `client`, with `overrides`."""
     return {
         "csrf_token": csrf(client),
         "address": "12 rue de Belleville",
@@ -840,10 +804,11 @@ def premises_form(client: FlaskClient, **overrides) -> dict[str, str]:
 
 
 def feature_of(collection: dict, premises_id: int) -> dict:
+    """The GeoJSON feature of premises `premises_id`."""
     return next(f for f in collection["features"] if f["properties"]["id"] == premises_id)
 
 
-def test_premises_texts_are_text_on_every_page_map_file_and_e_mail(app):
+def test_premises_texts_are_text_on_every_page_map_file_and_e_mail(app, hostile):
     factories.make_district("Belleville")
     db.session.commit()
     client, _ = signed_in(app, Role.MODERATOR)
@@ -923,7 +888,7 @@ def test_premises_texts_are_text_on_every_page_map_file_and_e_mail(app):
         assert_email_safe(message, address)
         assert shown(place.landlord_name) in PageReader(message.body_html).text
 
-    each_hostile("the premises form", check, tidy=(Premises, OutboxMessage))
+    each_hostile("the premises form", check, tidy=(Premises, OutboxMessage), values=hostile)
 
 
 def csv_file(cells: dict[str, str]) -> bytes:
@@ -936,6 +901,7 @@ def csv_file(cells: dict[str, str]) -> bytes:
 
 
 def upload(client: FlaskClient, data: bytes, filename: str, run: bool, token: str | None = None):
+    """Post `data` as a premises file to import (`run`) or only to check."""
     button = {"run": "Import"} if run else {"check": "Check only"}
     return client.post(
         "/moderation/premises/import",
@@ -949,7 +915,7 @@ def upload(client: FlaskClient, data: bytes, filename: str, run: bool, token: st
     )
 
 
-def test_an_import_file_of_hostile_texts_is_checked_as_text(app):
+def test_an_import_file_of_hostile_texts_is_checked_as_text(app, hostile):
     factories.make_district("Belleville")
     db.session.commit()
     client, _ = signed_in(app, Role.MODERATOR)
@@ -1020,14 +986,14 @@ def test_an_import_file_of_hostile_texts_is_checked_as_text(app):
         page = get_inert(app.test_client(), f"/premises/{place.id}")
         assert shown(place.address) in page
 
-    each_hostile("the premises import", check, tidy=(Premises,))
+    each_hostile("the premises import", check, tidy=(Premises,), values=hostile)
 
 
-def test_shop_type_labels_are_text_in_pages_map_and_files(app):
+def test_shop_type_labels_are_text_in_pages_map_and_files(app, hostile):
     client, _ = signed_in(app, Role.ADMIN)
     token = csrf(client)
     names = {value: name for name, value in HOSTILE.items()}
-    places: dict[str, int] = {}  # each label taken -> the premises supported for its type
+    places: dict[str, tuple[str, int]] = {}  # string taken -> (its label, premises of its type)
 
     def check(value: str) -> None:
         before = count(ShopType)
@@ -1080,7 +1046,7 @@ def test_shop_type_labels_are_text_in_pages_map_and_files(app):
         report = get_inert(client, f"/landlord/premises/{place.id}/report")
         assert shown(label) in report
         assert_safe_csv(client.get(f"/landlord/premises/{place.id}/report.csv").data, label)
-        places[label] = place.id
+        places[value] = (label, place.id)
 
     def finish() -> None:
         # The pages, map and file of every premises and type, once all the labels are there.
@@ -1090,22 +1056,27 @@ def test_shop_type_labels_are_text_in_pages_map_and_files(app):
         for url in ("/", "/premises", "/area-wishes/new"):
             get_pages(visitor, url)
         geojson = json.loads(visitor.get("/api/premises.geojson", headers=ENGLISH).data)
-        tops = {
-            label: feature_of(geojson, place)["properties"]["top"][0]["label"]
-            for label, place in places.items()
+        wrong = [
+            names[value]
+            for value, (label, place) in places.items()
+            if feature_of(geojson, place)["properties"]["top"][0]["label"] != label
+        ]
+        assert wrong == [], f"the map names another type for {wrong}"
+        cells = {
+            cell for row in assert_safe_csv(visitor.get("/api/demand.csv").data) for cell in row
         }
-        assert [label for label, top in tops.items() if top != label] == []
-        demand = visitor.get("/api/demand.csv").data
-        for label in places:
-            assert_safe_csv(demand, label)
+        missing = [
+            names[value] for value, (label, _) in places.items() if csv_cell(label) not in cells
+        ]
+        assert missing == [], f"no cell of the demand file holds {missing}"
 
-    each_hostile("shop-type labels", check, finish=finish)
+    each_hostile("shop-type labels", check, finish=finish, values=hostile)
 
 
 # Links and keys: the landlord's let form, the unsubscribe link, the report key
 
 
-def test_hostile_keys_and_let_forms_are_refused_without_a_change(app):
+def test_hostile_keys_and_let_forms_are_refused_without_a_change(app, hostile):
     landlords = numbers(1)
 
     def check(value: str) -> None:
@@ -1159,12 +1130,15 @@ def test_hostile_keys_and_let_forms_are_refused_without_a_change(app):
         assert response.status_code == 200
         assert_inert(response.get_data(as_text=True))
 
-    each_hostile("report keys, unsubscribe links and let forms", check, tidy=(Premises,))
+    each_hostile(
+        "report keys, unsubscribe links and let forms", check, tidy=(Premises,), values=hostile
+    )
 
 
 # Every filter in a query string, every header a browser or htmx sends, every path segment
 
-# (role, URL) with {v} standing for the hostile value, URL-encoded. One line per GET filter.
+# (role, URL) with {v} standing for the hostile value, URL-encoded. One line per GET filter, one
+# test case per line.
 QUERY_URLS: list[tuple[str, str]] = [
     ("visitor", "/?type={v}&group={v}&district={v}"),
     ("visitor", "/premises?type={v}&group={v}&district={v}&sort={v}&page={v}"),
@@ -1200,17 +1174,51 @@ def header_safe(value: str) -> str:
     return "".join(ch for ch in raw if ch not in "\r\n\x00")
 
 
-def test_hostile_query_strings_and_headers_never_break_a_page(app):
+@pytest.fixture
+def premises_and_wish(app) -> tuple[int, int]:
+    """The ids of a premises and of a published wish on it, for the URLs that name them."""
     place = factories.make_premises()
     wish = factories.make_wish(place, comment="Une boulangerie")
     db.session.commit()
+    return place.id, wish.id
+
+
+def client_of(app, role: str) -> FlaskClient:
+    """A new client: a visitor's, or signed in as a new user of `role`."""
+    return app.test_client() if role == "visitor" else signed_in(app, role)[0]
+
+
+@pytest.mark.parametrize(("role", "template"), QUERY_URLS, ids=[url for _, url in QUERY_URLS])
+def test_hostile_query_strings_never_break_a_page(app, premises_and_wish, role, template):
+    _, wish_id = premises_and_wish
 
     def check(value: str) -> None:
-        # New clients for each string: no language cookie nor message left by the one before.
-        clients = {"visitor": app.test_client()}
-        for role in ("resident", "moderator", "admin"):
-            clients[role] = signed_in(app, role)[0]
+        # A new client for each string: no language cookie nor message left by the one before.
+        client = client_of(app, role)
         v = quote(value, safe="")
+        url = template.replace("{v}", v).replace("/wishes/1/", f"/wishes/{wish_id}/")
+        for headers in (ENGLISH, HTMX, {**HTMX, "Accept-Language": header_safe(value)}):
+            response = client.get(url, headers=headers)
+            no_server_error(response)
+            if response.mimetype == "text/html":
+                assert_inert(response.get_data(as_text=True), url)
+            location = response.headers.get("Location", "")
+            assert not location.lower().startswith(("javascript:", "//", "http")), location
+
+    each_hostile(f"the query string of {template} ({role})", check)
+
+
+# The pages a resident reads with every header a browser or htmx sends set to a hostile value.
+HEADER_PAGES = ["/", "/premises/{premises}", "/premises", "/auth/login", "/me/wishes"]
+
+
+@pytest.mark.parametrize("page", HEADER_PAGES)
+def test_hostile_headers_never_break_a_page(app, premises_and_wish, page):
+    premises_id, _ = premises_and_wish
+    url = page.replace("{premises}", str(premises_id))
+
+    def check(value: str) -> None:
+        client = client_of(app, "resident")
         header = header_safe(value)
         hostile_headers = {
             "Accept-Language": header,
@@ -1226,28 +1234,25 @@ def test_hostile_query_strings_and_headers_never_break_a_page(app):
             "If-None-Match": header,
             "Referer": header,
         }
+        for headers in (hostile_headers, {**hostile_headers, "HX-Request": "true"}):
+            response = client.get(url, headers=headers)
+            no_server_error(response)
+            assert_inert(response.get_data(as_text=True), url)
 
-        for role, template in QUERY_URLS:
-            url = template.replace("{v}", v).replace("/wishes/1/", f"/wishes/{wish.id}/")
-            for headers in (ENGLISH, HTMX, {**HTMX, "Accept-Language": header}):
-                response = clients[role].get(url, headers=headers)
-                no_server_error(response)
-                if response.mimetype == "text/html":
-                    assert_inert(response.get_data(as_text=True))
-                location = response.headers.get("Location", "")
-                assert not location.lower().startswith(("javascript:", "//", "http")), location
-        for url in ("/", f"/premises/{place.id}", "/premises", "/auth/login", "/me/wishes"):
-            for headers in (hostile_headers, {**hostile_headers, "HX-Request": "true"}):
-                response = clients["resident"].get(url, headers=headers)
-                no_server_error(response)
-                assert_inert(response.get_data(as_text=True))
-        # Hostile codes in paths of actions: refused, nothing written.
-        resident = clients["resident"]
+    each_hostile(f"the headers of {page}", check)
+
+
+def test_hostile_codes_in_the_paths_of_actions_are_refused_without_a_change(app, premises_and_wish):
+    premises_id, _ = premises_and_wish
+
+    def check(value: str) -> None:
+        resident = client_of(app, "resident")
+        v = quote(value, safe="")
         token = csrf(resident)
         supports = count(Wish)
         for url in (
-            f"/premises/{place.id}/supports/{v}",
-            f"/premises/{place.id}/supports/{v}/withdraw",
+            f"/premises/{premises_id}/supports/{v}",
+            f"/premises/{premises_id}/supports/{v}/withdraw",
             f"/area-wishes/{v}/withdraw",
         ):
             for headers in (ENGLISH, HTMX):
@@ -1258,7 +1263,7 @@ def test_hostile_query_strings_and_headers_never_break_a_page(app):
                 assert response.status_code in (400, 404, 405), (url, response.status_code)
         assert count(Wish) == supports
 
-    each_hostile("query strings, headers and path segments", check)
+    each_hostile("path segments of actions", check)
 
 
 # Forms by the table: each line is one field of one form, and the pages that show what it got.
@@ -1370,7 +1375,7 @@ def shown_in(value: str, texts: list[str], others: list[str]) -> bool:
 
 
 @pytest.mark.parametrize("surface", SURFACES, ids=_surface_id)
-def test_every_field_of_the_table_takes_hostile_text_as_text(app, surface: Surface):
+def test_every_field_of_the_table_takes_hostile_text_as_text(app, surface: Surface, hostile):
     # Rows of their own for each string, so that the lists (readers without a row in their URL)
     # are read once, after all the strings, and show them all.
     factories.make_district("Belleville")
@@ -1436,7 +1441,9 @@ def test_every_field_of_the_table_takes_hostile_text_as_text(app, surface: Surfa
         ]
         assert missing == [], f"{surface.field}: taken, shown by no reader: {missing}"
 
-    each_hostile(f"the field {surface.field!r} of {surface.page}", check, finish=finish)
+    each_hostile(
+        f"the field {surface.field!r} of {surface.page}", check, finish=finish, values=hostile
+    )
 
 
 def test_a_summary_subject_stays_one_line_whatever_the_stored_address(app):
@@ -1472,7 +1479,7 @@ def test_a_premises_address_typed_on_several_lines_is_kept_on_one(app):
     assert place.notes == "Line 1\r\nLine 2"  # notes are several lines by nature
 
 
-def test_a_rejection_reason_is_text_in_the_queue_and_the_authors_e_mail(app):
+def test_a_rejection_reason_is_text_in_the_queue_and_the_authors_e_mail(app, hostile):
     client, _ = signed_in(app, Role.MODERATOR)
     token = csrf(client)
 
@@ -1506,4 +1513,4 @@ def test_a_rejection_reason_is_text_in_the_queue_and_the_authors_e_mail(app):
         assert_email_safe(message, value.strip())
 
     # Deleting the wish's premises takes a refused (still pending) wish out of the queue.
-    each_hostile("a rejection's reason", check, tidy=(Premises,))
+    each_hostile("a rejection's reason", check, tidy=(Premises,), values=hostile)

@@ -11,6 +11,7 @@ import asyncio
 import os
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -29,7 +30,8 @@ from wishboard.models import OutboxMessage, OutboxStatus, utcnow
 from wishboard.services import outbox
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-WISHBOARD = PROJECT_ROOT / ".venv" / "bin" / "wishboard"
+# The `wishboard` command installed beside the Python running the tests, whatever its environment.
+WISHBOARD = Path(sys.executable).parent / "wishboard"
 HELD = "held@example.org"
 LEASE_S = 3
 MESSAGES = 6

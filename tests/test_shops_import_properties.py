@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from tests.conftest import examples
 from wishboard.extensions import db
 from wishboard.models import Premises, Shop
 from wishboard.services import premises_import, shops_import
@@ -19,8 +20,8 @@ from wishboard.services.area import distance_m
 # The `app` fixture is one database for all examples: each example rolls back what it did. A
 # busy machine (CI) may be slow to generate nested JSON: that is no failure.
 HEALTH = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
-FIXTURE_SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=HEALTH)
-PARSER_SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=HEALTH)
+FIXTURE_SETTINGS = settings(max_examples=examples(40), deadline=None, suppress_health_check=HEALTH)
+PARSER_SETTINGS = settings(max_examples=examples(100), deadline=None, suppress_health_check=HEALTH)
 PARSERS = [shops_import.read, premises_import.read]
 FILENAMES = st.sampled_from(["shops.csv", "shops.geojson", "shops.json", "data", ""])
 
@@ -213,7 +214,7 @@ town_points = st.tuples(
 )
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(100), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(points=st.lists(town_points, max_size=40), point=town_points)
 def test_the_grid_finds_the_same_nearest_premises_as_measuring_them_all(points, point):
     grid = shops_import._Grid([(*premises, index) for index, premises in enumerate(points)])

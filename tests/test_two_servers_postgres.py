@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -52,6 +53,10 @@ class Gunicorn:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = log.open("ab")
+        # Its control socket in a directory of its own, not ~/.gunicorn/gunicorn.ctl, which the
+        # other server (or another gunicorn of the run) would take over; a short path, as a
+        # socket's must fit in 108 bytes.
+        self.runtime = tempfile.TemporaryDirectory(prefix="wishboard-gunicorn-")
         env = {
             **os.environ,
             "SECRET_KEY": SECRET_KEY,
@@ -59,6 +64,7 @@ class Gunicorn:
             "RATELIMIT_ENABLED": "0",
             "WISHBOARD_TILE_URL": "",
             "MAIL_SERVER": "",
+            "XDG_RUNTIME_DIR": self.runtime.name,
         }
         command = [sys.executable, "-m", "gunicorn", "--workers", "2"]
         command += ["--bind", f"127.0.0.1:{self.port}", "wsgi:app"]
@@ -103,6 +109,7 @@ class Gunicorn:
                 self.process.kill()
                 self.process.wait()
         self.log.close()
+        self.runtime.cleanup()
 
 
 @pytest.fixture

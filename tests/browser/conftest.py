@@ -19,11 +19,25 @@ from tests.conftest import make_app, skip_or_fail
 from wishboard.extensions import db
 from wishboard.models import PremisesStatus
 
-AXE_SCRIPT = Path(__file__).parent / "vendor" / "axe.min.js"
+BROWSER_TESTS = Path(__file__).parent
+AXE_SCRIPT = BROWSER_TESTS / "vendor" / "axe.min.js"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
+# How long an `expect(...)` waits for the page to get there. Playwright's 5 s default was too
+# short on a busy 2-core machine (the live server shares its process with the test, and the tests
+# run two at a time): a link's page arrived after it now and then. The same checks, more patient.
+expect.set_options(timeout=15_000)
+
 # A premises whose address looks like markup: it must reach the page as text, never as HTML.
 MARKUP_ADDRESS = '<b class="injected">12</b> rue des Essais'
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test of this directory drives Chromium: `-m "not browser"` leaves them all out."""
+    for item in items:
+        if item.path.is_relative_to(BROWSER_TESTS):
+            item.add_marker(pytest.mark.browser)
 
 
 def chromium_path() -> str | None:
@@ -206,8 +220,20 @@ def _axe_source() -> str:
     return AXE_SCRIPT.read_text()
 
 
+# Resolves once the page's transitions and animations have ended (endless ones aside): axe
+# measures contrast on what is drawn, and a popup fading in is not yet its own colour.
+ANIMATIONS_ENDED = """async () => {
+  await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+  const running = document.getAnimations().filter(
+    (animation) => animation.effect && animation.effect.getComputedTiming().endTime !== Infinity
+  );
+  await Promise.allSettled(running.map((animation) => animation.finished));
+}"""
+
+
 def axe_violations(page) -> list[dict]:
     """The serious and critical accessibility violations axe-core finds on the current page."""
+    page.evaluate(ANIMATIONS_ENDED)
     # Evaluated, not added as a <script>: the page's policy rightly refuses inline scripts. Once
     # per document: a page measured again after a resize still has it.
     if not page.evaluate("() => typeof axe !== 'undefined'"):
