@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="wishboard-screenshots-") as folder:
         app = make_app(f"sqlite:///{Path(folder) / 'wishboard.sqlite3'}")
         values = load_sweep_town(app)
-        pages = sweep_pages(app, roles)
+        pages = sweep_pages(app, roles, every_role=True)
         with serve(app) as base_url, sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
             for role in roles:

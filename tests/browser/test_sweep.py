@@ -20,7 +20,7 @@ def test_every_get_route_is_a_page_of_some_role_or_named_not_a_page(app):
 
 
 def test_every_role_has_pages_each_with_a_file_name_of_its_own(app):
-    pages = sweep_pages(app)
+    pages = sweep_pages(app, every_role=True)  # as the screenshots take them
 
     for role in ROLES:
         slugs = [page.slug for page in pages if page.role == role]
@@ -35,3 +35,14 @@ def test_a_url_variable_without_a_value_says_where_to_add_one():
     assert page.url({"example_id": 7}) == "/examples/7"
     with pytest.raises(LookupError, match="no value for <example_id>.*load_sweep_town"):
         page.url({})
+
+
+def test_the_guard_sweeps_a_page_open_to_all_once_per_kind_of_menu(app):
+    guarded = sweep_pages(app)
+    shown = sweep_pages(app, every_role=True)
+
+    open_roles = {page.role for page in guarded if page.endpoint == "public.stats"}
+    assert open_roles == {"visitor", "resident", "moderator"}
+    # The landlord's own pages stay in the guard, with the landlord's menu.
+    assert {page.endpoint for page in guarded if page.role == "landlord"} >= {"landlord.index"}
+    assert {page.role for page in shown if page.endpoint == "public.stats"} == set(ROLES)
