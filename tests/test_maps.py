@@ -11,16 +11,23 @@ BOUNDS = (48.845, 2.36, 48.903, 2.417)
 LABELS = {"map": "Map of <the> premises", "details": "See this premises"}
 
 
-def _town(tile_url: str = "") -> maps.MapParts:
+def _town(tile_url: str = "", geojson_url: str = "/api/premises.geojson") -> maps.MapParts:
     return maps.town_map(
         center=(48.876, 2.39),
         zoom=14,
         bounds=BOUNDS,
         tile_url=tile_url,
         tile_attribution="&copy; OpenStreetMap",
-        geojson_url="/api/premises.geojson",
+        geojson_url=geojson_url,
         labels=LABELS,
     )
+
+
+def test_a_map_of_overlays_frames_them_between_zoom_levels_and_clusters_keep_whole_ones() -> None:
+    # The shops' and the gaps' maps fill their box with their pins; the premises' clusters are
+    # built per whole zoom level, and their "zoom to show" never ends at a level between two.
+    assert '"zoomSnap": 0.25' in _town(geojson_url="").script
+    assert '"zoomSnap": 1' in _town().script
 
 
 def test_town_map_assets_are_all_vendored() -> None:

@@ -249,9 +249,10 @@ def town_map(
         maxZoom=MAX_ZOOM,
         minZoom=MIN_ZOOM,
         maxBoundsViscosity=0.8,
-        # Framing the pins (fitBounds) may stop between whole zoom levels: with whole levels
-        # only, a tall spread of pins on a wide map could fill a fraction of it.
-        zoomSnap=0.25,
+        # A map of overlays alone frames them (fitBounds) between whole zoom levels: with whole
+        # levels only, a tall spread of pins on a wide map fills a fraction of it. The premises'
+        # clusters need whole levels (markercluster builds one set of clusters per level).
+        zoomSnap=1 if geojson_url else 0.25,
     )
     return _parts(
         town,
