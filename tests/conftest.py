@@ -32,6 +32,9 @@ REDIS_URL_VARIABLE = "WISHBOARD_TEST_REDIS_URL"
 settings.register_profile("ci", max_examples=100)  # hypothesis's own default
 settings.register_profile("dev", max_examples=20)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+# The same switch makes the full run of CI: every example above, and every hostile string of
+# tests/test_hostile_input.py (`make test` sends one of each kind).
+FULL_RUN = os.environ.get("HYPOTHESIS_PROFILE", "dev") == "ci"
 
 
 def examples(full: int) -> int:
