@@ -86,16 +86,3 @@ def test_the_last_admin_is_told_in_place(page: Page, watch: PageWatch, live_app,
     # Chromium logs the 409 of the refused change as an error; nothing else may go wrong.
     assert [error for error in watch.console_errors if "409" not in error] == []
     assert watch.page_errors == []
-
-
-def test_the_taxonomy_pages_are_accessible(page: Page, watch: PageWatch, accounts) -> None:
-    sign_in(page, accounts["admin"][1], language="en")
-
-    page.goto("/admin/shop-types")
-    expect(page.locator("h1")).to_have_text("Shop types")
-    assert axe_violations(page) == []
-
-    page.locator("table a").first.click()
-    expect(page).to_have_url(re.compile(r"/admin/shop-types/\d+$"))
-    assert axe_violations(page) == []
-    watch.assert_clean()

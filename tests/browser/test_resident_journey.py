@@ -299,8 +299,10 @@ def test_resident_journey_with_javascript(
     page.locator(".leaflet-popup .map-popup-button").click()
     area = page.locator("#map-panel #area-wish-panel")
     expect(area.locator("#area-wish-form")).to_be_visible()
-    expect(area.locator("#latitude")).to_have_value(re.compile(rf"^{spot[0]:.4f}"))
-    expect(area.locator("#longitude")).to_have_value(re.compile(rf"^{spot[1]:.4f}"))
+    # The spot tapped, to a few metres: a tap lands on a whole pixel, the spot may lie between two.
+    expect(area.locator("#latitude")).not_to_have_value("")
+    tapped = [float(area.locator(f"#{name}").input_value()) for name in ("latitude", "longitude")]
+    assert tapped == pytest.approx(spot, abs=5e-5)
     assert axe_violations(page) == []
     area.locator("#shop_type-filter").fill("librai")
     expect(area.locator("#shop_type")).to_have_value("shop=books")
@@ -541,7 +543,9 @@ def test_a_failed_request_says_so_where_the_resident_acted(
     expect(page.locator("body")).not_to_contain_text("boom")
 
 
-@pytest.mark.parametrize("where", ["premises", "map_panel", "area_wish", "my_wishes"])
+# The pages themselves are the layout guard's (test_layout_guard.py, axe included); these are
+# the states only a journey reaches.
+@pytest.mark.parametrize("where", ["premises", "map_panel"])
 def test_new_pages_have_no_serious_accessibility_violation(
     page: Page, watch: PageWatch, live_app, place: Place, resident: str, where: str
 ) -> None:
@@ -558,15 +562,9 @@ def test_new_pages_have_no_serious_accessibility_violation(
     if where == "premises":
         page.goto(place.path)
         expect(page.locator(f"#wish-form-{place.id}")).to_be_visible()
-    elif where == "map_panel":
+    else:
         tap_pin(page, place)
         expect(page.locator(f"#map-panel #wish-form-{place.id}")).to_be_visible()
-    elif where == "area_wish":
-        page.goto("/area-wishes/new")
-        expect(page.locator("#area-wish-form")).to_be_visible()
-    else:
-        page.goto("/me/wishes")
-        expect(page.locator("li.my-wish")).to_have_count(2)
 
     assert axe_violations(page) == []
     watch.assert_clean()

@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
 
 from tests import factories
-from tests.browser.conftest import PageWatch, axe_violations
+from tests.browser.conftest import PageWatch
 from wishboard.extensions import db
 from wishboard.models import District, Shop
 
@@ -154,31 +154,3 @@ def test_a_correction_is_sent_in_place(page: Page, watch: PageWatch, markup_shop
     # The browser logs the 422 of the first try on its console; nothing of ours may throw.
     assert watch.page_errors == []
     assert watch.foreign_requests == []
-
-
-@pytest.mark.parametrize("path", ["/shops", "shop", "correction"])
-def test_phone_pages_do_not_scroll_sideways_and_pass_axe(
-    page: Page, watch: PageWatch, path: str, markup_shop: int
-) -> None:
-    page.set_viewport_size({"width": 360, "height": 740})
-    url = {"shop": f"/shops/{markup_shop}", "correction": f"/shops/{markup_shop}/correction"}
-    page.goto(url.get(path, path))
-    if path == "/shops":
-        expect(page.locator(SHOP_MARKERS).first).to_be_attached()
-
-    overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
-    assert overflow <= 0
-    assert axe_violations(page) == []
-    watch.assert_clean()
-
-
-@pytest.mark.parametrize("path", ["/shops", "shop"])
-def test_wide_pages_have_no_serious_accessibility_violation(
-    page: Page, watch: PageWatch, path: str, markup_shop: int
-) -> None:
-    page.goto(f"/shops/{markup_shop}" if path == "shop" else path)
-    if path == "/shops":
-        expect(page.locator(SHOP_MARKERS).first).to_be_attached()
-
-    assert axe_violations(page) == []
-    watch.assert_clean()

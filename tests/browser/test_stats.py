@@ -98,15 +98,6 @@ def test_phone_pages_do_not_scroll_sideways_and_pass_axe(
     watch.assert_clean()
 
 
-@pytest.mark.parametrize("path", ["/stats", "/gaps"])
-def test_wide_pages_pass_axe(page: Page, watch: PageWatch, path: str) -> None:
-    page.goto(path)
-
-    expect(page.locator("figure.chart svg").first).to_be_visible()
-    assert axe_violations(page) == []
-    watch.assert_clean()
-
-
 def test_the_stats_page_reads_without_javascript(browser, live_server: str) -> None:
     context = browser.new_context(java_script_enabled=False, base_url=live_server)
     page = context.new_page()
