@@ -64,7 +64,13 @@ def test_every_signed_in_role_sees_its_account_page(client, login_as, role):
     links = {a.get_text(strip=True): a["href"] for a in page.select("main a")}
     assert links["Download my data"] == "/me/data.json"
     assert links["Delete my account"] == "/me/delete"
-    assert links["See what I pinned and supported"] == "/me/wishes"
+    # Only residents wish: the others are not offered a list that would stay empty, nor the
+    # menu's link to it.
+    wishes = links.get("See what I pinned and supported")
+    assert wishes == ("/me/wishes" if role is Role.RESIDENT else None)
+    assert (page.select_one("header nav a[href='/me/wishes']") is not None) is (
+        role is Role.RESIDENT
+    )
     assert page.select_one("nav a[href='/me']").get_text(strip=True) == "My account"
 
 

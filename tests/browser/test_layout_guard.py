@@ -37,7 +37,9 @@ LONG_WORD = 16
 # At both sizes the sweep costs a quarter more: 115 instead of 91 CPU seconds, measured.
 AXE_SIZES = ("360",)
 
-# What the layout of the page shown gets wrong, as sentences; `longWord` is LONG_WORD.
+# What the layout of the page shown gets wrong, as sentences; `longWord` is LONG_WORD. Besides
+# a word broken letter by letter, a sentence of six words or more squeezed to about a word per
+# line (fewer than 1.5 words a line, in a box narrower than ten letters) is a box far too narrow.
 LAYOUT_PROBLEMS = r"""({ longWord, within }) => {
   const width = window.innerWidth;
   const range = document.createRange();
@@ -134,6 +136,8 @@ LAYOUT_PROBLEMS = r"""({ longWord, within }) => {
     if (!nodes.length || !shown(element)) continue;
     const words = nodes.map((node) => node.data).join(" ").trim()
       .split(/\s+|(?<=[-\u00ad\u2010\u2013\u2014])|\u200b/).filter(Boolean);
+    // Words between spaces: an address of hyphenated names is one word here.
+    const spaced = nodes.map((node) => node.data).join(" ").trim().split(/\s+/).length;
     const allowed = words.reduce(
       (sum, word) => sum + Math.max(1, Math.ceil(word.length / longWord)), 0);
     const rects = textRects(nodes).sort((p, q) => p.top - q.top);
@@ -142,11 +146,16 @@ LAYOUT_PROBLEMS = r"""({ longWord, within }) => {
     for (const rect of rects) {
       if (rect.top + rect.height / 2 > lineBottom) { lines += 1; lineBottom = rect.bottom; }
     }
+    const boxWidth = Math.round(element.getBoundingClientRect().width);
     if (lines > allowed) {
-      const boxWidth = Math.round(element.getBoundingClientRect().width);
       problems.push(`text broken letter by letter: ${describe(element)} ${quote(element)}: `
         + `${words.length} word${words.length > 1 ? "s" : ""} on ${lines} lines, `
         + `in a box ${boxWidth} px wide`);
+    } else if (spaced >= 6 && spaced < 1.5 * lines
+               && boxWidth < 10 * parseFloat(getComputedStyle(element).fontSize)) {
+      // A sentence squeezed to about a word per line, in a box narrower than ten letters.
+      problems.push(`text squeezed to a word per line: ${describe(element)} ${quote(element)}: `
+        + `${spaced} words on ${lines} lines, in a box ${boxWidth} px wide`);
     }
   }
 
