@@ -2,6 +2,7 @@
 
 import pytest
 from bs4 import BeautifulSoup
+from werkzeug.test import TestResponse
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -65,7 +66,7 @@ def test_every_colour_a_town_may_set_reads_at_aa(number):
     assert theme.contrast(accent.dark, "#ffffff") >= 4.5
 
 
-def _page(**settings) -> BeautifulSoup:
+def _page(**settings) -> tuple[BeautifulSoup, TestResponse]:
     app = make_app(**settings)
     response = app.test_client().get("/premises")
     assert response.status_code == 200
@@ -78,6 +79,22 @@ def test_the_default_theme_sets_nothing():
     assert page.html.get("style") is None
     assert page.select_one(".site-logo") is None
     assert page.select_one(".site-name").get_text() == "Wishboard"
+
+
+def test_a_darkened_accent_is_said_in_the_log(caplog):
+    make_app(WISHBOARD_ACCENT_COLOUR="#ffcc00")
+
+    said = [record.getMessage() for record in caplog.records if record.levelname == "WARNING"]
+    assert any("#ffcc00" in line and theme.accent("#ffcc00").colour in line for line in said)
+
+
+def test_a_readable_accent_is_used_as_it_is_without_a_word(caplog):
+    page, _ = _page(WISHBOARD_ACCENT_COLOUR="#1f5fa8")
+
+    assert page.html["style"].startswith("--accent: #1f5fa8;")
+    assert not [
+        record for record in caplog.records if "WISHBOARD_ACCENT_COLOUR" in record.getMessage()
+    ]
 
 
 def test_a_town_sets_its_name_logo_and_accent():
