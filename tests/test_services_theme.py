@@ -2,9 +2,9 @@
 
 import pytest
 from bs4 import BeautifulSoup
-from werkzeug.test import TestResponse
 from hypothesis import given
 from hypothesis import strategies as st
+from werkzeug.test import TestResponse
 
 from tests.conftest import make_app
 from wishboard.services import theme
