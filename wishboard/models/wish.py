@@ -141,3 +141,8 @@ class Flag(db.Model):
 
     wish: Mapped[Wish] = relationship()
     reporter: Mapped[User | None] = relationship()
+
+    @property
+    def is_open(self) -> bool:
+        """True while no moderator has decided about the wish since this report."""
+        return self.resolved_at is None
