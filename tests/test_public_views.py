@@ -332,3 +332,42 @@ def test_healthz_reports_a_database_that_does_not_answer(tmp_path) -> None:
     assert response.get_json() == {"status": "error", "database": "error"}
     with app.app_context():
         db.engine.dispose()
+
+
+# The header's menu
+
+
+@pytest.mark.parametrize(
+    ("role", "own_link"),
+    [
+        (None, None),
+        ("resident", ("/me/wishes", "My wishes")),
+        ("landlord", ("/landlord/", "My premises")),
+        ("moderator", ("/moderation/", "Moderation")),
+        ("admin", ("/moderation/", "Moderation")),
+    ],
+)
+def test_the_menu_offers_each_role_its_own_work_and_marks_the_page(
+    client, login_as, role, own_link
+):
+    if role:
+        login_as(role)
+
+    page = soup(client.get("/stats", headers=ENGLISH))
+
+    main = {link["href"]: link.get_text(strip=True) for link in page.select("nav.main-nav a")}
+    assert main == {
+        "/": "Map",
+        "/premises": "Empty premises",
+        "/shops": "Shops",
+        "/gaps": "Gaps",
+        "/stats": "Statistics",
+    }
+    assert [link["href"] for link in page.select("header a[aria-current=page]")] == ["/stats"]
+    account = {link["href"]: link.get_text(strip=True) for link in page.select("nav.account-nav a")}
+    if own_link is None:
+        assert set(account) == {"/auth/login", "/auth/register"}
+    else:
+        assert account == dict([own_link, ("/me", "My account")])
+    # The menu folds behind a button that needs no script: a <details> and its <summary>.
+    assert page.select_one("header details.site-menu > summary.menu-button")
