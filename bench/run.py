@@ -176,10 +176,10 @@ def build_data(database: str, url: str, scale: str, secret_key: str) -> Fixture:
     from sqlalchemy import func, select, text
     from werkzeug.security import generate_password_hash
 
+    from wishboard.data import demo
     from wishboard.extensions import db
     from wishboard.models import Premises, PremisesStatus, Role, ShopType, Support, User, utcnow
-    from wishboard.services import demo
-    from wishboard.services.report_links import report_key
+    from wishboard.services.reports.links import report_key
 
     app = _app(url, secret_key)
     with app.app_context():

@@ -43,7 +43,7 @@ State = tuple[str | None, bool]
 
 
 def after(action: str, state: State) -> State:
-    """The state after `action` succeeded, as wishboard/services/wishes.py rules it."""
+    """The state after `action` succeeded, as wishboard/services/demand/wishes.py rules it."""
     wish, supported = state
     if action == "support":
         return wish, True

@@ -13,7 +13,7 @@ from flask import Flask
 from tests import factories
 from wishboard.extensions import db
 from wishboard.models import OutboxMessage, OutboxStatus, Role
-from wishboard.services.report_links import unsubscribe_key
+from wishboard.services.reports.links import unsubscribe_key
 
 OK, LOGIN, VERIFY, FORBIDDEN, BACK = "ok", "login", "verify", "forbidden", "back"
 ROLES = ("visitor", "unverified", "resident", "landlord", "moderator", "admin")

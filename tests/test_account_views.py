@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from tests import factories
 from wishboard.extensions import db
 from wishboard.models import Role, Support, User, utcnow
-from wishboard.services.demand import demand_for
+from wishboard.services.demand.counts import demand_for
 
 
 @pytest.fixture(autouse=True)

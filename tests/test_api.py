@@ -8,7 +8,7 @@ from flask.testing import FlaskClient
 from tests import factories
 from wishboard.extensions import db
 from wishboard.models import PremisesStatus
-from wishboard.services.demand import demand_by_premises, total_support
+from wishboard.services.demand.counts import demand_by_premises, total_support
 
 URL = "/api/premises.geojson"
 

@@ -14,7 +14,7 @@ from tests import factories
 from wishboard.extensions import db
 from wishboard.maps import HEAT_GRADIENT, HEAT_LEGEND
 from wishboard.models import PremisesStatus, WishStatus
-from wishboard.services.demand import demand_by_premises
+from wishboard.services.demand.counts import demand_by_premises
 
 AREA_URL = "/api/area-wishes.geojson"
 CSV_URL = "/api/demand.csv"

@@ -13,7 +13,7 @@ from tests import factories
 from tests.mail_server import free_port
 from wishboard.extensions import db
 from wishboard.models import OutboxMessage, OutboxStatus, Role, User
-from wishboard.services import accounts
+from wishboard.services.people import accounts
 
 GOOD_PASSWORD = "lilac bakery window"
 GENERIC_LOGIN_ERROR = "E-mail or password incorrect."

@@ -12,9 +12,10 @@ from sqlalchemy import delete, func, select
 
 from tests import factories
 from wishboard import config, create_app
+from wishboard.data import demo
 from wishboard.extensions import db
 from wishboard.models import DataVersion, DemandCount, Support
-from wishboard.services import backup, demo
+from wishboard.services import backup
 
 
 @pytest.fixture

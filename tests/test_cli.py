@@ -4,9 +4,9 @@ import functools
 
 from sqlalchemy import func, select
 
+from wishboard.data import demo
 from wishboard.extensions import db
 from wishboard.models import Premises, Support
-from wishboard.services import demo
 
 
 def table_counts() -> dict[str, int]:

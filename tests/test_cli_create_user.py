@@ -6,7 +6,7 @@ from sqlalchemy import select
 from tests import factories
 from wishboard.extensions import db
 from wishboard.models import Role, User
-from wishboard.services import accounts
+from wishboard.services.people import accounts
 
 
 def error_lines(output: str) -> list[str]:

@@ -15,10 +15,15 @@ from tests.conftest import postgres_url
 from wishboard.collation import _LEVEL, _spelled_key, dictionary_order, sort_key
 from wishboard.extensions import db
 from wishboard.models import District, Role, User
-from wishboard.services import audit, premises_management, shop_management, shops, stats, visibility
-from wishboard.services.premises import landlord_premises
-from wishboard.services.premises_management import StaffFilter, StaffSort
-from wishboard.services.users import UserSearch, search_users
+from wishboard.services import audit
+from wishboard.services.demand import stats
+from wishboard.services.people.users import UserSearch, search_users
+from wishboard.services.premises import management as premises_management
+from wishboard.services.premises.listing import landlord_premises
+from wishboard.services.premises.management import StaffFilter, StaffSort
+from wishboard.services.shops import directory as shops
+from wishboard.services.shops import management as shop_management
+from wishboard.services.shops import visibility
 
 # The order a dictionary gives: a lower-case or accented first letter is no reason to come last.
 NAMES = [

@@ -22,8 +22,8 @@ from wishboard.models import (
     Wish,
     WishStatus,
 )
-from wishboard.services import moderation, wishes
-from wishboard.services.demand import demand_for
+from wishboard.services.demand import moderation, wishes
+from wishboard.services.demand.counts import demand_for
 
 pytestmark = pytest.mark.postgres
 CAP = 3

@@ -14,7 +14,7 @@ from tests import factories
 from wishboard.extensions import db
 from wishboard.models import Presence, Role, utcnow
 from wishboard.services import audit
-from wishboard.services.report_links import report_key
+from wishboard.services.reports.links import report_key
 
 BOM = b"\xef\xbb\xbf"
 FRENCH = {"Accept-Language": "fr"}

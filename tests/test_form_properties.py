@@ -34,7 +34,7 @@ from wishboard.models import (
     User,
     Wish,
 )
-from wishboard.services import premises_import
+from wishboard.services.imports import premises as premises_import
 
 # Any text a browser (or a script) can send in a form: every character but lone surrogates.
 TEXT = st.one_of(

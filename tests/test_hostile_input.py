@@ -45,10 +45,11 @@ from wishboard.models import (
     Wish,
     WishStatus,
 )
-from wishboard.services import outbox, report_mail
+from wishboard.services import outbox
 from wishboard.services.csv_export import FORMULA_STARTS
-from wishboard.services.report_formats import pdf_available
-from wishboard.services.report_links import report_key, unsubscribe_key
+from wishboard.services.reports import mail as report_mail
+from wishboard.services.reports.formats import pdf_available
+from wishboard.services.reports.links import report_key, unsubscribe_key
 
 ENGLISH = {"Accept-Language": "en"}
 HTMX = {**ENGLISH, "HX-Request": "true"}

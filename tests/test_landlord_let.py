@@ -15,7 +15,7 @@ from tests import factories
 from wishboard.extensions import db
 from wishboard.models import AuditEvent, PremisesStatus, Role, Wish
 from wishboard.services import audit
-from wishboard.services.report_links import report_key, revoke_report_links
+from wishboard.services.reports.links import report_key, revoke_report_links
 
 ENGLISH = {"Accept-Language": "en"}
 LET = {"shop_type": "shop=bakery", "let_on": "2026-03-02"}

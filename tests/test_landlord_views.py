@@ -16,8 +16,8 @@ from tests import factories
 from tests.conftest import skip_or_fail
 from wishboard.extensions import db
 from wishboard.models import Role, utcnow
-from wishboard.services import report_formats
-from wishboard.services.report_links import report_key, revoke_report_links
+from wishboard.services.reports import formats as report_formats
+from wishboard.services.reports.links import report_key, revoke_report_links
 
 
 @pytest.fixture(autouse=True)

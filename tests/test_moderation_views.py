@@ -11,7 +11,7 @@ from tests import factories
 from tests.test_resident_views import csrf_token, flashes, is_fragment, post, soup
 from wishboard.extensions import db
 from wishboard.models import Flag, OutboxMessage, Role, Support, Wish, WishStatus
-from wishboard.services import moderation
+from wishboard.services.demand import moderation
 
 
 @pytest.fixture(autouse=True)

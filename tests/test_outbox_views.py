@@ -18,8 +18,9 @@ from wishboard.models import (
     Support,
     utcnow,
 )
-from wishboard.services import outbox, report_mail
-from wishboard.services.report_links import (
+from wishboard.services import outbox
+from wishboard.services.reports import mail as report_mail
+from wishboard.services.reports.links import (
     KeyProblem,
     ReportKeyError,
     check_report_key,

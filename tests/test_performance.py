@@ -16,6 +16,7 @@ from sqlalchemy import delete, func, select, text, update
 from tests import factories
 from wishboard.assets import YEAR_S
 from wishboard.caching import data_version
+from wishboard.data import demo
 from wishboard.extensions import db
 from wishboard.models import (
     DemandCount,
@@ -26,7 +27,6 @@ from wishboard.models import (
     User,
     WishStatus,
 )
-from wishboard.services import demo
 
 TYPES = ("shop=bakery", "shop=cheese", "amenity=cafe", "shop=books", "shop=greengrocer")
 HTMX = {"HX-Request": "true"}

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from tests import factories
 from wishboard.extensions import db
 from wishboard.models import Premises, PremisesStatus
-from wishboard.services.premises import (
+from wishboard.services.premises.listing import (
     NO_FILTER,
     PremisesFilter,
     Sort,

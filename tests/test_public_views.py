@@ -12,7 +12,7 @@ from wishboard import config, create_app
 from wishboard.extensions import db
 from wishboard.i18n import LANGUAGE_COOKIE
 from wishboard.models import PremisesStatus
-from wishboard.services.demand import demand_by_premises, demand_for
+from wishboard.services.demand.counts import demand_by_premises, demand_for
 
 ENGLISH = {"Accept-Language": "en"}
 

@@ -12,8 +12,8 @@ from tests import factories
 from tests.conftest import make_app, redis_url
 from wishboard import limits
 from wishboard.extensions import db
-from wishboard.services import accounts
-from wishboard.services.report_links import report_key
+from wishboard.services.people import accounts
+from wishboard.services.reports.links import report_key
 
 # Small limits, so that a test reaches them in a few requests.
 TIGHT = {

@@ -15,8 +15,8 @@ from tests import factories
 from tests.conftest import skip_or_fail
 from wishboard.extensions import db
 from wishboard.models import PremisesStatus
-from wishboard.services import report_formats
-from wishboard.services.report_formats import (
+from wishboard.services.reports import formats as report_formats
+from wishboard.services.reports.formats import (
     CSV_HEADER,
     PdfUnavailable,
     pdf_available,
@@ -24,7 +24,7 @@ from wishboard.services.report_formats import (
     report_pdf,
     report_stylesheet,
 )
-from wishboard.services.reports import build_report
+from wishboard.services.reports.report import build_report
 
 NOW = datetime(2024, 3, 14, 12, 0)
 

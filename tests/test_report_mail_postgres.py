@@ -12,7 +12,7 @@ from tests.mail_server import free_port, smtp_server
 from tests.test_concurrency_postgres import run_together
 from wishboard.extensions import db
 from wishboard.models import OutboxMessage, OutboxStatus, Premises, utcnow
-from wishboard.services import report_mail
+from wishboard.services.reports import mail as report_mail
 
 pytestmark = pytest.mark.postgres
 

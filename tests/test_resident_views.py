@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 from tests import factories
 from wishboard.extensions import db
 from wishboard.models import Premises, PremisesStatus, Role, Support, Wish, WishStatus
-from wishboard.services import moderation
-from wishboard.services.demand import demand_for
+from wishboard.services.demand import moderation
+from wishboard.services.demand.counts import demand_for
 
 BAKERY = "shop=bakery"
 HTMX = {"HX-Request": "true"}

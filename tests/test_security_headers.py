@@ -17,7 +17,7 @@ from wishboard.security import (
     tile_origin,
     trust_inline_script,
 )
-from wishboard.services.report_links import report_key
+from wishboard.services.reports.links import report_key
 
 
 def policy(response) -> dict[str, list[str]]:

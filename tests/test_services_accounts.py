@@ -9,7 +9,8 @@ from werkzeug.security import check_password_hash
 from tests import factories
 from wishboard.extensions import db
 from wishboard.models import OutboxMessage, OutboxStatus, Role, User
-from wishboard.services import accounts, outbox
+from wishboard.services import outbox
+from wishboard.services.people import accounts
 
 GOOD_PASSWORD = "lilac bakery window"
 

@@ -19,8 +19,9 @@ from wishboard.models import (
     Wish,
     WishStatus,
 )
-from wishboard.services import accounts, outbox
-from wishboard.services.demand import demand_for
+from wishboard.services import outbox
+from wishboard.services.demand.counts import demand_for
+from wishboard.services.people import accounts
 
 CREATED = datetime(2024, 5, 2, 9, 30, 15)
 

@@ -7,7 +7,7 @@ import pytest
 from tests import factories
 from wishboard.extensions import db
 from wishboard.models import WishStatus
-from wishboard.services.area import (
+from wishboard.services.demand.area import (
     EARTH_RADIUS_M,
     METRES_PER_DEGREE,
     AreaCell,

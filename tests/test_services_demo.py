@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select, text
 from werkzeug.security import check_password_hash
 
-from wishboard.data import demo_town
+from wishboard.data import demo, demo_town
 from wishboard.extensions import db
 from wishboard.models import (
     District,
@@ -23,7 +23,6 @@ from wishboard.models import (
     WishStatus,
     utcnow,
 )
-from wishboard.services import demo
 
 SMALL_CITY = {"premises": 200, "residents": 500, "supports": 2000, "area_wishes": 100}
 

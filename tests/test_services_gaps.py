@@ -9,15 +9,15 @@ from flask import Flask
 from tests import factories
 from wishboard.extensions import db
 from wishboard.models import Premises, PremisesStatus
-from wishboard.services.area import EARTH_RADIUS_M, distance_m
-from wishboard.services.gaps import (
+from wishboard.services.demand.area import EARTH_RADIUS_M, distance_m
+from wishboard.services.demand.gaps import (
     coverage_for,
     district_gaps,
     gap_points,
     gaps_for,
     shops_near,
 )
-from wishboard.services.reports import build_report
+from wishboard.services.reports.report import build_report
 
 LAT, LON = 48.8700, 2.3800
 

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from tests import factories
 from wishboard.extensions import db
 from wishboard.models import AuditEvent, Flag, OutboxMessage, Role, Support, WishStatus
-from wishboard.services import moderation, wishes
-from wishboard.services.demand import demand_for
+from wishboard.services.demand import moderation, wishes
+from wishboard.services.demand.counts import demand_for
 
 K = 3  # flags that hide a wish
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from tests import factories
 from wishboard.extensions import db
 from wishboard.models import AuditEvent, District, Premises, PremisesStatus, Role
-from wishboard.services.premises_import import import_premises
+from wishboard.services.imports.premises import import_premises
 
 DATA = Path(__file__).parent / "data"
 

@@ -11,8 +11,8 @@ from tests import factories
 from wishboard.extensions import db
 from wishboard.models import AuditEvent, Premises, PremisesStatus, Role, utcnow
 from wishboard.services import audit
-from wishboard.services import premises_management as management
-from wishboard.services.premises_management import (
+from wishboard.services.premises import management
+from wishboard.services.premises.management import (
     PremisesError,
     PremisesValues,
     StaffFilter,

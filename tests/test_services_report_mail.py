@@ -15,8 +15,9 @@ from tests.conftest import make_app
 from tests.mail_server import free_port, smtp_server
 from wishboard.extensions import db
 from wishboard.models import OutboxMessage, OutboxStatus, Premises, Role, utcnow
-from wishboard.services import outbox, report_mail
-from wishboard.services.report_links import (
+from wishboard.services import outbox
+from wishboard.services.reports import mail as report_mail
+from wishboard.services.reports.links import (
     check_report_key,
     email_for_unsubscribe_key,
     unsubscribe_key,

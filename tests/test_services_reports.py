@@ -9,8 +9,8 @@ from sqlalchemy import select
 from tests import factories
 from wishboard.extensions import db
 from wishboard.models import DemandCount, Premises, PremisesStatus, WishStatus
-from wishboard.services.area import EARTH_RADIUS_M
-from wishboard.services.reports import TREND_WEEKS, build_report, week_start
+from wishboard.services.demand.area import EARTH_RADIUS_M
+from wishboard.services.reports.report import TREND_WEEKS, build_report, week_start
 
 # A Thursday: its ISO week is 2024-W11, which starts on Monday 11 March.
 NOW = datetime(2024, 3, 14, 12, 0)
@@ -157,7 +157,7 @@ def test_published_comments_newest_first(neighbourhood):
 
 
 def test_comments_are_limited_with_their_total(app, monkeypatch):
-    monkeypatch.setattr("wishboard.services.reports.COMMENT_LIMIT", 3)
+    monkeypatch.setattr("wishboard.services.reports.report.COMMENT_LIMIT", 3)
     premises = factories.make_premises()
     for day in range(1, 6):
         factories.make_wish(

@@ -8,8 +8,8 @@ from sqlalchemy import select
 from tests import factories
 from wishboard.extensions import db
 from wishboard.models import AuditEvent, CorrectionStatus, Presence, Role
-from wishboard.services import shop_management as management
-from wishboard.services.shop_management import CorrectionError, ShopError, ShopValues
+from wishboard.services.shops import management
+from wishboard.services.shops.management import CorrectionError, ShopError, ShopValues
 
 
 def _events(action: str) -> list[AuditEvent]:

@@ -5,8 +5,8 @@ import pytest
 from tests import factories
 from wishboard.extensions import db
 from wishboard.models import CorrectionStatus, ShopCorrection
-from wishboard.services import shops
-from wishboard.services.shops import ShopFilter
+from wishboard.services.shops import directory as shops
+from wishboard.services.shops.directory import ShopFilter
 
 
 def names(filters: ShopFilter = shops.NO_FILTER) -> list[str]:

@@ -10,8 +10,8 @@ from sqlalchemy import delete, func, select
 from tests import factories
 from wishboard.extensions import db
 from wishboard.models import AuditEvent, Premises, Presence, Shop, ShopType
-from wishboard.services.shops import web_address
-from wishboard.services.shops_import import import_shops, osm_aliases
+from wishboard.services.imports.shops import import_shops, osm_aliases
+from wishboard.services.shops.directory import web_address
 
 DATA = Path(__file__).parent / "data"
 OSM = "shops_osm.geojson"

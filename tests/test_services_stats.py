@@ -8,7 +8,7 @@ from flask import Flask
 from tests import factories
 from wishboard.extensions import db
 from wishboard.models import Premises, PremisesStatus, WishStatus
-from wishboard.services.stats import MONTHS_SHOWN, town_stats
+from wishboard.services.demand.stats import MONTHS_SHOWN, town_stats
 
 NOW = datetime(2024, 4, 15, 12, 0)
 

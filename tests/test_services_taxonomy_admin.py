@@ -23,8 +23,9 @@ from wishboard.models import (
     Wish,
     WishStatus,
 )
-from wishboard.services import taxonomy, wishes
-from wishboard.services.demand import demand_for
+from wishboard.services import taxonomy
+from wishboard.services.demand import wishes
+from wishboard.services.demand.counts import demand_for
 from wishboard.services.taxonomy import TaxonomyError
 
 

@@ -13,8 +13,8 @@ from tests import factories
 from tests.conftest import make_app, postgres_url
 from wishboard.extensions import db
 from wishboard.models import AuditEvent, Role, User
-from wishboard.services import accounts, users
-from wishboard.services.users import UserChangeRefused, UserSearch
+from wishboard.services.people import accounts, users
+from wishboard.services.people.users import UserChangeRefused, UserSearch
 
 
 @pytest.fixture(autouse=True)

@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy import select
 
 from tests import factories
+from wishboard.data.demo import load_demo_town
 from wishboard.extensions import db
 from wishboard.models import AuditEvent, ContactOutcome, Presence, Role, Shop, ShopContact, utcnow
-from wishboard.services import visibility
 from wishboard.services.csv_export import csv_bytes
-from wishboard.services.demo import load_demo_town
-from wishboard.services.visibility import (
+from wishboard.services.shops import visibility
+from wishboard.services.shops.visibility import (
     ContactError,
     Level,
     VisibilityFilter,

@@ -1,4 +1,4 @@
-"""The rules of wishing and supporting, without a request: services/wishes.py."""
+"""The rules of wishing and supporting, without a request: services/demand/wishes.py."""
 
 from datetime import date
 
@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from tests import factories
 from wishboard.extensions import db
 from wishboard.models import PremisesStatus, Role, Support, Wish, WishStatus
-from wishboard.services import moderation, wishes
-from wishboard.services.demand import demand_for
+from wishboard.services.demand import moderation, wishes
+from wishboard.services.demand.counts import demand_for
 
 CAP = 3
 # (south, west, north, east) of a small town around the test premises.

@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from tests import factories
 from tests.conftest import make_app
 from wishboard.extensions import db
-from wishboard.services import accounts
+from wishboard.services.people import accounts
 
 SESSION = "session"
 REMEMBER = "remember_token"

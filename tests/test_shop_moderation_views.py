@@ -20,7 +20,7 @@ from wishboard.models import (
     ShopContact,
     utcnow,
 )
-from wishboard.services import visibility
+from wishboard.services.shops import visibility
 
 HTMX = {"HX-Request": "true"}
 NO = Presence.NO

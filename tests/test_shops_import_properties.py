@@ -14,8 +14,9 @@ from sqlalchemy import func, select
 from tests.conftest import examples
 from wishboard.extensions import db
 from wishboard.models import Premises, Shop
-from wishboard.services import premises_import, shops_import
-from wishboard.services.area import distance_m
+from wishboard.services.demand.area import distance_m
+from wishboard.services.imports import premises as premises_import
+from wishboard.services.imports import shops as shops_import
 
 # The `app` fixture is one database for all examples: each example rolls back what it did. A
 # busy machine (CI) may be slow to generate nested JSON: that is no failure.

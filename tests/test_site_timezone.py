@@ -13,7 +13,8 @@ from flask.testing import FlaskClient
 from tests import factories
 from wishboard.extensions import db
 from wishboard.models import OutboxMessage, OutboxStatus, Role, WishStatus
-from wishboard.services import moderation, report_mail
+from wishboard.services.demand import moderation
+from wishboard.services.reports import mail as report_mail
 
 NEW_YEAR_UTC = datetime(2025, 12, 31, 23, 15)
 SUMMER_NIGHT_UTC = datetime(2025, 7, 5, 22, 30)

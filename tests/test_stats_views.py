@@ -14,8 +14,8 @@ from tests import factories, test_services_gaps, test_services_stats
 from tests.test_services_gaps import north
 from wishboard.extensions import db
 from wishboard.models import Premises
-from wishboard.services.gaps import district_gaps, gap_points
-from wishboard.services.stats import town_stats
+from wishboard.services.demand.gaps import district_gaps, gap_points
+from wishboard.services.demand.stats import town_stats
 
 EN = {"Accept-Language": "en"}
 

@@ -33,7 +33,7 @@ class CommandError(click.ClickException):
 @with_appcontext
 def demo_command(scale: str) -> None:
     """Load the demo town (running it again changes nothing)."""
-    from .services import demo
+    from .data import demo
 
     if scale == "city":
         counts = demo.load_city(progress=_progress)
@@ -73,7 +73,7 @@ def _progress(items, label: str):
 @with_appcontext
 def create_user_command(email: str, role: str, display_name: str | None, password: str | None):
     """Create a verified account with the given role."""
-    from .services import accounts
+    from .services.people import accounts
 
     if role not in {member.value for member in Role}:
         choices = ", ".join(member.value for member in Role)
@@ -128,7 +128,7 @@ def send_reports_command() -> None:
     outbox are then sent, older failures included. Running it twice at once, or again after a
     crash, sends no summary twice.
     """
-    from .services import report_mail
+    from .services.reports import mail as report_mail
 
     result = report_mail.send_reports()
     click.echo(ngettext("%(num)d summary queued.", "%(num)d summaries queued.", result.queued))
@@ -182,7 +182,7 @@ def import_premises_command(file: Path, dry_run: bool, create_districts: bool) -
     from sqlalchemy.exc import IntegrityError
 
     from .extensions import db
-    from .services import premises_import
+    from .services.imports import premises as premises_import
 
     report = premises_import.import_premises(
         None,
@@ -241,7 +241,7 @@ def import_shops_command(file: Path, dry_run: bool, skip_invalid: bool) -> None:
     from sqlalchemy.exc import IntegrityError
 
     from .extensions import db
-    from .services import shops_import
+    from .services.imports import shops as shops_import
 
     report = shops_import.import_shops(
         None,

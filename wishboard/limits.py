@@ -24,7 +24,7 @@ from flask_login import current_user
 from limits.storage import Storage
 from werkzeug.exceptions import TooManyRequests
 
-from .services.accounts import normalize_email
+from .services.people.accounts import normalize_email
 
 EXTENSION_KEY = "wishboard.limiter"
 # A sign-in failure count is forgotten a day after the first failure of the run.

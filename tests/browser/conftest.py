@@ -96,7 +96,7 @@ def _small_town() -> None:
 def _load_town() -> None:
     """The demo town when its loader exists, else a small town of our own; plus a tricky address."""
     try:
-        from wishboard.services.demo import load_demo_town
+        from wishboard.data.demo import load_demo_town
     except ImportError:
         _small_town()
     else:

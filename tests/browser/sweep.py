@@ -28,6 +28,7 @@ from tests import factories
 from tests.test_access import ACCESS, OK, ROLES, URL_VALUES
 from wishboard import create_app
 from wishboard.config import TestingConfig
+from wishboard.data.demo import DEMO_EMAIL_DOMAIN, DEMO_PREMISES_REFERENCE, load_demo_town
 from wishboard.extensions import db
 from wishboard.models import (
     OutboxMessage,
@@ -39,9 +40,9 @@ from wishboard.models import (
     WishStatus,
     utcnow,
 )
-from wishboard.services import moderation, users, wishes
-from wishboard.services.demo import DEMO_EMAIL_DOMAIN, DEMO_PREMISES_REFERENCE, load_demo_town
-from wishboard.services.report_links import unsubscribe_key
+from wishboard.services.demand import moderation, wishes
+from wishboard.services.people import users
+from wishboard.services.reports.links import unsubscribe_key
 
 # name -> (width, height): a common phone, and a laptop.
 SIZES: dict[str, tuple[int, int]] = {"360": (360, 740), "1280": (1280, 800)}

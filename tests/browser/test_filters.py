@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from tests.browser.conftest import PageWatch, axe_violations
 from wishboard.extensions import db
 from wishboard.models import District
-from wishboard.services.premises import PremisesFilter, map_premises, vacant_premises
+from wishboard.services.premises.listing import PremisesFilter, map_premises, vacant_premises
 
 pytestmark = pytest.mark.browser
 

@@ -11,8 +11,8 @@ from tests.browser.conftest import PageWatch, axe_violations, sign_in
 from tests.mail_server import free_port
 from wishboard.extensions import db
 from wishboard.models import OutboxMessage, OutboxStatus, Role
-from wishboard.services import report_mail
-from wishboard.services.report_links import unsubscribe_key
+from wishboard.services.reports import mail as report_mail
+from wishboard.services.reports.links import unsubscribe_key
 
 pytestmark = pytest.mark.browser
 

@@ -11,8 +11,8 @@ from tests.browser.conftest import PageWatch, axe_violations
 from tests.conftest import skip_or_fail
 from wishboard.extensions import db
 from wishboard.models import utcnow
-from wishboard.services import report_mail
-from wishboard.services.report_formats import pdf_available
+from wishboard.services.reports import mail as report_mail
+from wishboard.services.reports.formats import pdf_available
 
 pytestmark = pytest.mark.browser
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from tests.browser.conftest import MARKUP_ADDRESS, PageWatch
 from wishboard.extensions import db
 from wishboard.models import Premises, PremisesStatus
-from wishboard.services import demand
+from wishboard.services.demand import counts as demand
 
 pytestmark = pytest.mark.browser
 

@@ -10,7 +10,7 @@ from tests import factories
 from tests.browser.conftest import PageWatch, axe_violations, sign_in
 from wishboard.extensions import db
 from wishboard.models import Role, Wish, WishStatus
-from wishboard.services import moderation
+from wishboard.services.demand import moderation
 
 pytestmark = pytest.mark.browser
 

@@ -7,7 +7,7 @@ from flask import Flask
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import MARKUP_ADDRESS, PageWatch, axe_violations
-from wishboard.services.gaps import gap_points
+from wishboard.services.demand.gaps import gap_points
 
 pytestmark = pytest.mark.browser
 

@@ -7,13 +7,13 @@ from wtforms.validators import DataRequired, InputRequired, Length, ValidationEr
 
 from ..forms import Form
 from ..models import Role, ShopType
+from ..services.people.users import SEARCH_MAX_LENGTH, UserSearch
 from ..services.taxonomy import (
     LABEL_MAX_LENGTH,
     active_groups,
     all_groups,
     code_problem,
 )
-from ..services.users import SEARCH_MAX_LENGTH, UserSearch
 
 ROLE_LABELS = {
     Role.RESIDENT: _l("Resident"),

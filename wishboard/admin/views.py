@@ -15,7 +15,8 @@ from ..htmx import after_change, fragment_or_page, go_to, render
 from ..models import Role, ShopType, ShopTypeGroup, User
 from ..moderation.audit_forms import ACTION_LABELS
 from ..redirects import local_path
-from ..services import audit, taxonomy, users
+from ..services import audit, taxonomy
+from ..services.people import users
 from ..urls import LARGEST_ID, page_number
 from .forms import (
     ROLE_LABELS,

@@ -12,7 +12,6 @@ from flask_babel import get_locale, ngettext
 from ..caching import cached_data
 from ..public.forms import MapFilterForm
 from ..public.shop_forms import ShopFilterForm
-from ..services.area import AreaCell, area_cells
 from ..services.csv_export import (
     DEMAND_HEADER,
     CsvVariant,
@@ -20,7 +19,8 @@ from ..services.csv_export import (
     csv_filename,
     demand_rows,
 )
-from ..services.demand import (
+from ..services.demand.area import AreaCell, area_cells
+from ..services.demand.counts import (
     TOP_TYPES,
     Demand,
     asked_for,
@@ -28,10 +28,10 @@ from ..services.demand import (
     shop_types_by_id,
     total_support,
 )
-from ..services.gaps import GapPoint, gap_points
+from ..services.demand.gaps import GapPoint, gap_points
 from ..services.open_data import osm_id
-from ..services.premises import map_premises, map_premises_ids
-from ..services.shops import map_shops
+from ..services.premises.listing import map_premises, map_premises_ids
+from ..services.shops.directory import map_shops
 from ..urls import csv_variant
 
 bp = Blueprint("api", __name__)
@@ -215,8 +215,8 @@ def gaps_geojson() -> Response:
     """The vacant premises with a gap as GeoJSON, for the gap map layer and for anyone.
 
     A gap is a shop type supported at the premises with no open shop of that type within the
-    radius (services/gaps.py). Each feature has the map layer's `title`, `lines` and `url`, and
-    `gaps`: the gap types' codes, labels and supports, most supported first.
+    radius (services/demand/gaps.py). Each feature has the map layer's `title`, `lines` and
+    `url`, and `gaps`: the gap types' codes, labels and supports, most supported first.
     """
 
     def build() -> bytes:

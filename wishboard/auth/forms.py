@@ -6,7 +6,7 @@ from wtforms import BooleanField, EmailField, HiddenField, PasswordField, String
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from ..forms import Form
-from ..services import accounts
+from ..services.people import accounts
 
 
 def valid_email(form: FlaskForm, field: EmailField) -> None:

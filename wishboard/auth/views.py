@@ -10,7 +10,7 @@ from flask_wtf import FlaskForm
 from .. import limits
 from ..redirects import after_sign_in, local_path
 from ..security import renew_session
-from ..services import accounts
+from ..services.people import accounts
 from .forms import LoginForm, RegisterForm, ResetPasswordForm, ResetRequestForm
 
 bp = Blueprint("auth", __name__)

@@ -1,1 +1,1 @@
-"""Data files shipped with the package: the shop-type taxonomy and the demo town."""
+"""Data shipped with the package and their loaders: the shop-type taxonomy, the demo town."""

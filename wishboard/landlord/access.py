@@ -9,7 +9,7 @@ from sqlalchemy.orm import joinedload
 from ..extensions import db, login_manager
 from ..htmx import render
 from ..models import Premises, Role
-from ..services.report_links import KeyProblem, ReportKeyError, check_report_key
+from ..services.reports.links import KeyProblem, ReportKeyError, check_report_key
 from ..urls import LARGEST_ID
 
 

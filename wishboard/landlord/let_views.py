@@ -9,8 +9,8 @@ from ..extensions import db
 from ..htmx import render
 from ..models import utcnow
 from ..moderation.premises_forms import LetForm
-from ..services import premises_management as management
-from ..services.premises_management import PremisesError
+from ..services.premises import management
+from ..services.premises.management import PremisesError
 from .access import report_reader
 from .views import bp
 

@@ -6,8 +6,8 @@ from flask_babel import gettext as _
 
 from ..extensions import csrf
 from ..htmx import after_change, render
-from ..services import report_mail
-from ..services.report_links import email_for_unsubscribe_key
+from ..services.reports import mail as report_mail
+from ..services.reports.links import email_for_unsubscribe_key
 from .access import keep_private
 from .views import bp
 

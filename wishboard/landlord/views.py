@@ -12,10 +12,10 @@ from markupsafe import Markup
 from ..htmx import render
 from ..models import Role
 from ..services.csv_export import csv_filename
-from ..services.demand import TOP_TYPES, demand_by_premises, total_support
-from ..services.premises import landlord_premises
-from ..services.report_formats import PdfUnavailable, report_csv, report_pdf, report_stylesheet
-from ..services.reports import DemandReport, build_report
+from ..services.demand.counts import TOP_TYPES, demand_by_premises, total_support
+from ..services.premises.listing import landlord_premises
+from ..services.reports.formats import PdfUnavailable, report_csv, report_pdf, report_stylesheet
+from ..services.reports.report import DemandReport, build_report
 from ..urls import csv_variant
 from .access import Reader, keep_private, report_reader
 

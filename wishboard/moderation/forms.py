@@ -5,7 +5,7 @@ from wtforms import SelectChoice, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length
 
 from ..forms import Form
-from ..services.moderation import REASON_MAX_LENGTH, REASONS
+from ..services.demand.moderation import REASON_MAX_LENGTH, REASONS
 
 OTHER = "other"
 

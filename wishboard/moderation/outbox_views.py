@@ -13,7 +13,9 @@ from ..extensions import db
 from ..forms import Form
 from ..htmx import after_change, render
 from ..models import OutboxMessage, OutboxStatus, Premises
-from ..services import outbox, report_links, report_mail
+from ..services import outbox
+from ..services.reports import links as report_links
+from ..services.reports import mail as report_mail
 from ..urls import LARGEST_ID, page_number
 from .views import bp
 

@@ -23,9 +23,9 @@ from wtforms.widgets import TextInput
 from ..forms import Form
 from ..models import PremisesStatus
 from ..resident.forms import ShopTypeMixin, shop_type_choices
-from ..services import premises_management as management
-from ..services.premises_import import EXTENSIONS
-from ..services.premises_management import PremisesValues, StaffFilter, StaffSort
+from ..services.imports.premises import EXTENSIONS
+from ..services.premises import management
+from ..services.premises.management import PremisesValues, StaffFilter, StaffSort
 
 SURFACE_MAX = 2**31 - 1
 

@@ -14,9 +14,9 @@ from ..htmx import render
 from ..maps import picker_map
 from ..models import Premises, utcnow
 from ..public.pages import map_settings
-from ..services import premises_import
-from ..services import premises_management as management
-from ..services.premises_management import PremisesError, PremisesValues
+from ..services.imports import premises as premises_import
+from ..services.premises import management
+from ..services.premises.management import PremisesError, PremisesValues
 from ..urls import LARGEST_ID, page_number
 from .premises_forms import (
     ActionForm,

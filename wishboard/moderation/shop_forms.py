@@ -8,10 +8,9 @@ from wtforms.validators import InputRequired, Length
 
 from ..forms import Form
 from ..models import ContactOutcome, Presence, Shop
-from ..services import shop_management as management
-from ..services import visibility
-from ..services.shop_management import ShopFilter, ShopValues
-from ..services.visibility import LEVEL_LABELS, NO_DISTRICT, OUTCOME_LABELS, PRESENCE_LABELS
+from ..services.shops import management, visibility
+from ..services.shops.management import ShopFilter, ShopValues
+from ..services.shops.visibility import LEVEL_LABELS, NO_DISTRICT, OUTCOME_LABELS, PRESENCE_LABELS
 from .premises_forms import DecimalField, ServiceProblemsMixin
 
 

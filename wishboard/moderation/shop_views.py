@@ -11,11 +11,10 @@ from sqlalchemy.orm import joinedload
 from ..extensions import db
 from ..htmx import after_change, render
 from ..models import CorrectionStatus, Shop, ShopCorrection, utcnow
-from ..services import shop_management as management
-from ..services import visibility
 from ..services.csv_export import csv_bytes, csv_filename
-from ..services.shop_management import CorrectionError, ShopError
-from ..services.visibility import (
+from ..services.shops import management, visibility
+from ..services.shops.management import CorrectionError, ShopError
+from ..services.shops.visibility import (
     LEVEL_LABELS,
     OUTCOME_LABELS,
     PRESENCE_LABELS,

@@ -12,7 +12,8 @@ from ..htmx import after_change, render
 from ..models import Role, Wish
 from ..redirects import local_path
 from ..resident.forms import ActionForm
-from ..services import audit, moderation
+from ..services import audit
+from ..services.demand import moderation
 from ..urls import LARGEST_ID, page_number
 from .forms import OTHER, BulkDecisionForm, RejectForm
 

@@ -12,7 +12,7 @@ from ..collation import dictionary_order
 from ..extensions import db
 from ..forms import Form
 from ..models import District
-from ..services.premises import PremisesFilter, Sort
+from ..services.premises.listing import PremisesFilter, Sort
 from ..services.taxonomy import active_groups
 
 

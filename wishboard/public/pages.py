@@ -16,10 +16,10 @@ from ..htmx import render
 from ..maps import position_map
 from ..models import Premises, User
 from ..resident.forms import WishForm, shop_type_choices
-from ..services import moderation, wishes
-from ..services.area import area_demand_near
-from ..services.demand import asked_for, demand_for
-from ..services.gaps import coverage_for
+from ..services.demand import moderation, wishes
+from ..services.demand.area import area_demand_near
+from ..services.demand.counts import asked_for, demand_for
+from ..services.demand.gaps import coverage_for
 
 
 def viewer() -> User | None:

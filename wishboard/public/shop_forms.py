@@ -6,7 +6,12 @@ from wtforms.validators import DataRequired, Length
 
 from ..auth.forms import valid_email
 from ..forms import Form
-from ..services.shops import MESSAGE_MAX_LENGTH, NAME_MAX_LENGTH, SEARCH_MAX_LENGTH, ShopFilter
+from ..services.shops.directory import (
+    MESSAGE_MAX_LENGTH,
+    NAME_MAX_LENGTH,
+    SEARCH_MAX_LENGTH,
+    ShopFilter,
+)
 from .forms import MapFilterForm
 
 

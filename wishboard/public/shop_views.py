@@ -10,7 +10,7 @@ from ..extensions import db
 from ..htmx import after_change, render
 from ..maps import position_map, town_map
 from ..models import Shop
-from ..services import shops
+from ..services.shops import directory as shops
 from .layers import shops_layer
 from .pages import map_settings
 from .shop_forms import CorrectionForm, ShopFilterForm

@@ -8,8 +8,8 @@ from flask_babel import gettext as _
 from ..caching import cached_page
 from ..htmx import render
 from ..maps import MapLayer, town_map
-from ..services.gaps import district_gaps, radius_m
-from ..services.stats import town_stats
+from ..services.demand.gaps import district_gaps, radius_m
+from ..services.demand.stats import town_stats
 from .layers import shops_layer
 from .pages import map_settings
 from .views import bp

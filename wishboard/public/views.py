@@ -15,9 +15,9 @@ from ..htmx import render
 from ..i18n import LANGUAGE_COOKIE
 from ..maps import HEAT_LEGEND, SUPPORT_LEVELS, town_map
 from ..redirects import local_path
-from ..services import wishes
-from ..services.demand import TOP_TYPES, demand_by_premises
-from ..services.premises import vacant_premises
+from ..services.demand import wishes
+from ..services.demand.counts import TOP_TYPES, demand_by_premises
+from ..services.premises.listing import vacant_premises
 from .forms import MapFilterForm, PremisesFilterForm
 from .layers import shops_layer
 from .pages import load_premises, map_settings, max_types, premises_page, viewer

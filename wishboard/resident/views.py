@@ -27,8 +27,9 @@ from ..models import Premises, ShopType, Wish, WishStatus
 from ..moderation.forms import OTHER
 from ..public.pages import load_premises, max_types, premises_page, viewer, wish_form
 from ..redirects import local_path
-from ..services import accounts, moderation, wishes
-from ..services.demand import Demand, count_for
+from ..services.demand import moderation, wishes
+from ..services.demand.counts import Demand, count_for
+from ..services.people import accounts
 from ..services.taxonomy import shop_type_by_code
 from ..urls import LARGEST_ID
 from .forms import ActionForm, AreaWishForm, DeleteAccountForm, FlagForm, shop_type_choices

@@ -11,10 +11,10 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from ..collation import dictionary_order
-from ..extensions import db
-from ..models import AuditEvent, Premises, Shop, ShopType, User, Wish
-from .csv_export import iso_utc
+from wishboard.collation import dictionary_order
+from wishboard.extensions import db
+from wishboard.models import AuditEvent, Premises, Shop, ShopType, User, Wish
+from wishboard.services.csv_export import iso_utc
 
 # What an event is about (its `object_type`).
 USER = "user"

@@ -15,7 +15,7 @@ from alembic.script import ScriptDirectory
 from flask_babel import gettext as _
 from sqlalchemy.engine import Engine
 
-from ..config import PROJECT_ROOT
+from wishboard.config import PROJECT_ROOT
 
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 

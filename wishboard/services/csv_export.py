@@ -28,10 +28,10 @@ from decimal import Decimal
 from babel.numbers import get_decimal_symbol
 from sqlalchemy import select
 
-from ..extensions import db
-from ..models import District, Premises
-from .demand import demand_by_status
-from .premises import MAP_STATUSES
+from wishboard.extensions import db
+from wishboard.models import District, Premises
+from wishboard.services.demand.counts import demand_by_status
+from wishboard.services.premises.listing import MAP_STATUSES
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 BYTE_ORDER_MARK = "\ufeff"

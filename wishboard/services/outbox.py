@@ -19,9 +19,9 @@ from email.utils import format_datetime, parseaddr
 from flask import current_app, render_template
 from sqlalchemy import Select, func, select, update
 
-from ..extensions import db
-from ..models import OutboxMessage, OutboxStatus, utcnow
-from ..request_log import MAIL_LOGGER_NAME
+from wishboard.extensions import db
+from wishboard.models import OutboxMessage, OutboxStatus, utcnow
+from wishboard.request_log import MAIL_LOGGER_NAME
 
 MAX_ATTEMPTS = 8
 FIRST_RETRY = timedelta(minutes=1)

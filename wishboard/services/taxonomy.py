@@ -10,9 +10,9 @@ from sqlalchemy import delete, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, contains_eager, selectinload
 
-from ..extensions import db
-from ..models import Premises, Shop, ShopType, ShopTypeGroup, Support, User, Wish
-from . import audit
+from wishboard.extensions import db
+from wishboard.models import Premises, Shop, ShopType, ShopTypeGroup, Support, User, Wish
+from wishboard.services import audit
 
 
 def _rows(filename: str) -> list[dict[str, str]]:

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from sqlalchemy import Row, Select, func, select
 from sqlalchemy.orm import contains_eager, joinedload
 
-from ..collation import dictionary_order
-from ..extensions import db
-from ..models import (
+from wishboard.collation import dictionary_order
+from wishboard.extensions import db
+from wishboard.models import (
     DemandCount,
     District,
     Premises,

@@ -18,8 +18,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..extensions import db
-from ..models import (
+from wishboard.extensions import db
+from wishboard.models import (
     AuditEvent,
     OutboxMessage,
     Premises,
@@ -31,7 +31,8 @@ from ..models import (
     WishStatus,
     utcnow,
 )
-from . import audit, moderation, outbox
+from wishboard.services import audit, outbox
+from wishboard.services.demand import moderation
 
 DISPLAY_NAME_MAX_LENGTH = 60
 EMAIL_MAX_LENGTH = 254

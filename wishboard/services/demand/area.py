@@ -14,9 +14,9 @@ from sqlalchemy import Integer, func, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
-from ..extensions import db
-from ..models import ShopType, Wish, WishStatus
-from .demand import Demand
+from wishboard.extensions import db
+from wishboard.models import ShopType, Wish, WishStatus
+from wishboard.services.demand.counts import Demand
 
 # The mean radius of the Earth (IUGG), for haversine distances.
 EARTH_RADIUS_M = 6_371_008.8

@@ -21,9 +21,9 @@ from datetime import date, datetime
 from sqlalchemy import Date, and_, func, select
 from sqlalchemy.orm import joinedload
 
-from ..collation import sort_key
-from ..extensions import db
-from ..models import (
+from wishboard.collation import sort_key
+from wishboard.extensions import db
+from wishboard.models import (
     DemandCount,
     District,
     Premises,
@@ -35,7 +35,7 @@ from ..models import (
     WishStatus,
     utcnow,
 )
-from .premises import MAP_STATUSES
+from wishboard.services.premises.listing import MAP_STATUSES
 
 # The longest run of months the chart of wishes over time shows (the latest ones).
 MONTHS_SHOWN = 24

@@ -17,10 +17,10 @@ from flask import current_app
 from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
-from ..data import demo_town
-from ..data.demo_town import Street
-from ..extensions import db
-from ..models import (
+from wishboard.data import demo_town
+from wishboard.data.demo_town import Street
+from wishboard.extensions import db
+from wishboard.models import (
     District,
     Premises,
     PremisesStatus,
@@ -34,9 +34,9 @@ from ..models import (
     WishStatus,
     utcnow,
 )
-from ..models.demand import triggers_paused
-from . import taxonomy
-from .progress import Progress, track
+from wishboard.models.demand import triggers_paused
+from wishboard.services import taxonomy
+from wishboard.services.progress import Progress, track
 
 DEMO_PASSWORD = "demo-wishboard-2017"
 DEMO_EMAIL_DOMAIN = "demo.wishboard.test"

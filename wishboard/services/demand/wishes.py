@@ -17,8 +17,8 @@ from sqlalchemy import delete, func, select, union
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
 
-from ..extensions import db
-from ..models import (
+from wishboard.extensions import db
+from wishboard.models import (
     COMMENT_MAX_LENGTH,
     Premises,
     PremisesStatus,

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 from sqlalchemy import Select, func, or_, select
 
-from ..collation import dictionary_order
-from ..extensions import db
-from ..models import Role, User
-from . import audit
-from .accounts import other_active_admins
+from wishboard.collation import dictionary_order
+from wishboard.extensions import db
+from wishboard.models import Role, User
+from wishboard.services import audit
+from wishboard.services.people.accounts import other_active_admins
 
 SEARCH_MAX_LENGTH = 100
 

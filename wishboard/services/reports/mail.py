@@ -19,8 +19,8 @@ from sqlalchemy import and_, case, delete, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import contains_eager
 
-from ..extensions import db
-from ..models import (
+from wishboard.extensions import db
+from wishboard.models import (
     MailOptOut,
     OutboxMessage,
     OutboxStatus,
@@ -31,10 +31,10 @@ from ..models import (
     User,
     utcnow,
 )
-from ..urls import external_url
-from . import outbox
-from .demand import TOP_TYPES, demand_for
-from .report_links import link_lifetime, report_key, unsubscribe_key
+from wishboard.services import outbox
+from wishboard.services.demand.counts import TOP_TYPES, demand_for
+from wishboard.services.reports.links import link_lifetime, report_key, unsubscribe_key
+from wishboard.urls import external_url
 
 KIND = "report_summary"
 # "Send now" pressed twice, or just after the nightly run: the landlord gets one e-mail, not two.

@@ -1,7 +1,7 @@
 """The demand report of one premises: everything a landlord needs to choose a tenant.
 
 `build_report` computes the whole report once, as plain frozen data; the HTML page, the PDF and
-the CSV are three renderings of that one result (see services/report_formats.py), so they never
+the CSV are three renderings of that one result (see services/reports/formats.py), so they never
 disagree. It runs a fixed number of queries whatever the number of supports, comments, shops or
 premises in the district: every part is one query (or two), never one per row.
 """
@@ -13,9 +13,9 @@ from datetime import date, datetime, time, timedelta
 from flask import current_app
 from sqlalchemy import Date, and_, case, func, or_, select
 
-from ..collation import sort_key
-from ..extensions import db
-from ..models import (
+from wishboard.collation import sort_key
+from wishboard.extensions import db
+from wishboard.models import (
     DemandCount,
     Premises,
     PremisesStatus,
@@ -26,10 +26,10 @@ from ..models import (
     WishStatus,
     utcnow,
 )
-from .area import area_demand_near
-from .demand import TOP_TYPES, Demand, demand_for
-from .gaps import Coverage, shops_near
-from .premises import MAP_STATUSES
+from wishboard.services.demand.area import area_demand_near
+from wishboard.services.demand.counts import TOP_TYPES, Demand, demand_for
+from wishboard.services.demand.gaps import Coverage, shops_near
+from wishboard.services.premises.listing import MAP_STATUSES
 
 # How many comments a report shows (the newest); the report says how many there are in all.
 COMMENT_LIMIT = 50
@@ -161,7 +161,8 @@ class DemandReport:
     comparison: DistrictComparison
     let: LetOutcome | None
     # Every wished type, in the order of `demand`, with the open shops of its type nearby: those
-    # with none are the gaps (services/gaps.py), marked for all the types, not only the top ones.
+    # with none are the gaps (services/demand/gaps.py), marked for all the types, not only the
+    # top ones.
     coverage: tuple[Coverage, ...] = ()
 
     @property
@@ -297,7 +298,7 @@ def _competition(
     """The open shops of each top type within `radius_m`, nearest first; every type's coverage.
 
     One query for every wished type: the top ones list their shops, and every one is marked a
-    gap or not (services/gaps.py).
+    gap or not (services/demand/gaps.py).
     """
     if not demand:
         return (), ()

@@ -2,7 +2,7 @@
 
 A wished type is a *gap* at a premises when residents support it there and no open shop of
 that type (the directory, models/shop.py) stands within the radius (`WISHBOARD_AREA_RADIUS_M`).
-Distances are measured like everywhere else (services/area.py `distance_m`, haversine), and a
+Distances are measured like everywhere else (services/demand/area.py `distance_m`, haversine), and a
 shop exactly at the radius counts as near.
 
 Per district, each shop type's *wished count* is the number of supports for it on the
@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from flask import current_app
 from sqlalchemy import func, select
 
-from ..collation import sort_key
-from ..extensions import db
-from ..models import DemandCount, District, Premises, PremisesStatus, Shop, ShopType
-from .area import EARTH_RADIUS_M, distance_m
-from .demand import Demand, demand_by_status, demand_for, shop_types_by_id
+from wishboard.collation import sort_key
+from wishboard.extensions import db
+from wishboard.models import DemandCount, District, Premises, PremisesStatus, Shop, ShopType
+from wishboard.services.demand.area import EARTH_RADIUS_M, distance_m
+from wishboard.services.demand.counts import Demand, demand_by_status, demand_for, shop_types_by_id
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from ..models import Premises, User
-from . import audit
+from wishboard.models import Premises, User
+from wishboard.services import audit
 
 REPORT_SALT = "wishboard.report-link"
 UNSUBSCRIBE_SALT = "wishboard.unsubscribe"

@@ -12,9 +12,16 @@ from urllib.parse import urlsplit
 from sqlalchemy import Row, Select, func, select
 from sqlalchemy.orm import contains_eager, joinedload
 
-from ..collation import dictionary_order
-from ..extensions import db
-from ..models import CorrectionStatus, District, Shop, ShopCorrection, ShopType, ShopTypeGroup
+from wishboard.collation import dictionary_order
+from wishboard.extensions import db
+from wishboard.models import (
+    CorrectionStatus,
+    District,
+    Shop,
+    ShopCorrection,
+    ShopType,
+    ShopTypeGroup,
+)
 
 # Long enough for any real shop name; a longer search is refused by the form.
 SEARCH_MAX_LENGTH = 100

@@ -57,14 +57,20 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import select
 
-from ..extensions import db
-from ..models import District, Premises, Presence, Shop, ShopType, User
-from . import audit
-from .area import METRES_PER_DEGREE, distance_m
-from .premises_import import Place, Problem, column_label, document_type, geojson_features
-from .premises_management import map_bounds
-from .progress import Progress, track
-from .shops import web_address
+from wishboard.extensions import db
+from wishboard.models import District, Premises, Presence, Shop, ShopType, User
+from wishboard.services import audit
+from wishboard.services.demand.area import METRES_PER_DEGREE, distance_m
+from wishboard.services.imports.premises import (
+    Place,
+    Problem,
+    column_label,
+    document_type,
+    geojson_features,
+)
+from wishboard.services.premises.management import map_bounds
+from wishboard.services.progress import Progress, track
+from wishboard.services.shops.directory import web_address
 
 COLUMNS = (
     "reference",

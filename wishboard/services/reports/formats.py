@@ -1,6 +1,6 @@
 """The demand report as files to download: a CSV of its numbers, and a PDF of its page.
 
-Both come from the one `DemandReport` (services/reports.py). The PDF is the report's HTML
+Both come from the one `DemandReport` (services/reports/report.py). The PDF is the report's HTML
 rendered by WeasyPrint with the print stylesheet; WeasyPrint needs system libraries (Pango),
 so it is imported only when a PDF is asked for, and its absence is an answer (`PdfUnavailable`),
 not a crash.
@@ -10,8 +10,8 @@ from pathlib import Path
 
 from flask import current_app
 
-from .csv_export import CsvVariant, csv_bytes, iso_utc
-from .reports import DemandReport
+from wishboard.services.csv_export import CsvVariant, csv_bytes, iso_utc
+from wishboard.services.reports.report import DemandReport
 
 CSV_HEADER = (
     "section",

@@ -20,9 +20,9 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload
 
-from ..collation import dictionary_order
-from ..extensions import db
-from ..models import (
+from wishboard.collation import dictionary_order
+from wishboard.extensions import db
+from wishboard.models import (
     CorrectionStatus,
     District,
     Presence,
@@ -32,9 +32,11 @@ from ..models import (
     User,
     utcnow,
 )
-from . import accounts, audit, shops
-from .premises_management import COORDINATE_DIGITS, snapshot_value
-from .visibility import SHOP, level_expression
+from wishboard.services import audit
+from wishboard.services.people import accounts
+from wishboard.services.premises.management import COORDINATE_DIGITS, snapshot_value
+from wishboard.services.shops import directory as shops
+from wishboard.services.shops.visibility import SHOP, level_expression
 
 NAME_MAX_LENGTH = 160
 ADDRESS_MAX_LENGTH = 200

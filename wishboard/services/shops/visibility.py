@@ -26,9 +26,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.orm import contains_eager
 
-from ..collation import dictionary_order, sort_key
-from ..extensions import db
-from ..models import (
+from wishboard.collation import dictionary_order, sort_key
+from wishboard.extensions import db
+from wishboard.models import (
     ContactOutcome,
     District,
     Presence,
@@ -38,7 +38,7 @@ from ..models import (
     User,
     utcnow,
 )
-from . import audit
+from wishboard.services import audit
 
 NOTE_MAX_LENGTH = 2000
 SHOP = audit.SHOP

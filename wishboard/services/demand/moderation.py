@@ -18,9 +18,10 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import joinedload
 
-from ..extensions import db
-from ..models import FLAG_REASON_MAX_LENGTH, Flag, Role, User, Wish, WishStatus, utcnow
-from . import audit, outbox, wishes
+from wishboard.extensions import db
+from wishboard.models import FLAG_REASON_MAX_LENGTH, Flag, Role, User, Wish, WishStatus, utcnow
+from wishboard.services import audit, outbox
+from wishboard.services.demand import wishes
 
 # The reasons a moderator (or someone flagging) picks from; anything else is typed.
 REASONS = {

@@ -36,12 +36,12 @@ from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from ..extensions import db
-from ..models import District, Premises, Role, User
-from . import audit
-from . import premises_management as management
-from .premises_management import Lookups, PremisesValues
-from .progress import Progress, track
+from wishboard.extensions import db
+from wishboard.models import District, Premises, Role, User
+from wishboard.services import audit
+from wishboard.services.premises import management
+from wishboard.services.premises.management import Lookups, PremisesValues
+from wishboard.services.progress import Progress, track
 
 COLUMNS = (
     "reference",

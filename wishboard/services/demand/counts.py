@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import Select, select
 
-from ..extensions import db
-from ..models import DemandCount, Premises, PremisesStatus, ShopType
+from wishboard.extensions import db
+from wishboard.models import DemandCount, Premises, PremisesStatus, ShopType
 
 # How many shop types a summary of demand names (the list, the map's popups).
 TOP_TYPES = 3

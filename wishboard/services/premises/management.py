@@ -25,10 +25,11 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import contains_eager
 
-from ..collation import dictionary_order
-from ..extensions import db
-from ..models import District, Premises, PremisesStatus, Role, ShopType, User, utcnow
-from . import accounts, audit
+from wishboard.collation import dictionary_order
+from wishboard.extensions import db
+from wishboard.models import District, Premises, PremisesStatus, Role, ShopType, User, utcnow
+from wishboard.services import audit
+from wishboard.services.people import accounts
 
 REFERENCE_MAX_LENGTH = 64
 ADDRESS_MAX_LENGTH = 200

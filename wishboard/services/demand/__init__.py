@@ -1,0 +1,1 @@
+"""Demand: wishes and supports, their counts, area wishes, gaps, statistics and moderation."""

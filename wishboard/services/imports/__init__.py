@@ -1,0 +1,1 @@
+"""Importing premises and open shops from files: one reading pipeline, two column specs."""

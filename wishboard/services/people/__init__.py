@@ -1,0 +1,1 @@
+"""People: accounts (sign-up, passwords, signed links) and their administration by admins."""

@@ -1,0 +1,1 @@
+"""Premises: which ones the public sees, and their management by staff."""

@@ -1,0 +1,1 @@
+"""Open shops: the public directory, its management by staff, and shops' online visibility."""
