@@ -30,8 +30,8 @@ from wishboard.models import OutboxMessage, OutboxStatus, utcnow
 from wishboard.services import outbox
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-# The `wishboard` command installed beside the Python running the tests, whatever its environment.
-WISHBOARD = Path(sys.executable).parent / "wishboard"
+# The `wishboard` command, run by the Python running the tests: no installed script, no path.
+WISHBOARD = [sys.executable, "-m", "wishboard.cli"]
 HELD = "held@example.org"
 LEASE_S = 3
 MESSAGES = 6
@@ -94,7 +94,7 @@ def sender(url: str, port: int) -> subprocess.Popen:
         "WISHBOARD_OUTBOX_LEASE_S": str(LEASE_S),
     }
     return subprocess.Popen(
-        [str(WISHBOARD), "send-mail"],
+        [*WISHBOARD, "send-mail"],
         cwd=PROJECT_ROOT,
         env=env,
         stdout=subprocess.PIPE,

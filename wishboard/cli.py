@@ -384,3 +384,7 @@ def _create_app() -> Flask:
 @click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
 def main() -> None:
     """Wishboard: manage the database, the demo town and accounts."""
+
+
+if __name__ == "__main__":  # `python -m wishboard.cli …`, where the `wishboard` script is not installed
+    main()
