@@ -3,11 +3,11 @@
 import json
 
 import pytest
-from bs4 import BeautifulSoup
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from tests import factories
+from tests.helpers import soup
 from wishboard.extensions import db
 from wishboard.models import Role, Support, User, utcnow
 from wishboard.services.demand.counts import demand_for
@@ -16,10 +16,6 @@ from wishboard.services.demand.counts import demand_for
 @pytest.fixture(autouse=True)
 def english_visitor(client: FlaskClient) -> None:
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-
-
-def soup(response) -> BeautifulSoup:
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
 
 
 def delete_form(client: FlaskClient, **data):

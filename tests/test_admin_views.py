@@ -1,11 +1,11 @@
 """The administration pages through the test client: accounts and the shop-type taxonomy."""
 
 import pytest
-from bs4 import BeautifulSoup
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from tests import factories
+from tests.helpers import csrf_token, soup
 from wishboard.extensions import db
 from wishboard.models import AuditEvent, Role, ShopType, User
 
@@ -22,16 +22,10 @@ def admin(login_as) -> User:
     return login_as(Role.ADMIN, display_name="Adèle Admin")
 
 
-def soup(response) -> BeautifulSoup:
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
-
-
-def token(client: FlaskClient) -> str:
-    return soup(client.get("/auth/reset")).select_one("input[name=csrf_token]")["value"]
-
-
 def post(client: FlaskClient, url: str, headers=None, **data):
-    return client.post(url, data={"csrf_token": token(client), **data}, headers=headers or {})
+    return client.post(
+        url, data={"csrf_token": csrf_token(client, "/auth/reset"), **data}, headers=headers or {}
+    )
 
 
 def flashes(client: FlaskClient) -> list[tuple[str, str]]:

@@ -5,11 +5,11 @@ import io
 from datetime import datetime
 
 import pytest
-from bs4 import BeautifulSoup
 from flask.testing import FlaskClient
 
 from tests import factories
 from tests.conftest import make_app
+from tests.helpers import soup
 from wishboard.extensions import db
 from wishboard.models import Role, User
 from wishboard.services import audit
@@ -18,10 +18,6 @@ from wishboard.services import audit
 @pytest.fixture(autouse=True)
 def english_visitor(client: FlaskClient) -> None:
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-
-
-def soup(response) -> BeautifulSoup:
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
 
 
 def record(actor: User | None, action: str, when: datetime, object_type: str, object_id, **kw):

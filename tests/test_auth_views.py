@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from werkzeug.security import check_password_hash
 
 from tests import factories
+from tests.helpers import soup
 from tests.mail_server import free_port
 from wishboard.extensions import db
 from wishboard.models import OutboxMessage, OutboxStatus, Role, User
@@ -28,10 +29,6 @@ def english_visitor(client: FlaskClient) -> None:
 @pytest.fixture
 def closed_port() -> int:
     return free_port()
-
-
-def soup(response) -> BeautifulSoup:
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
 
 
 def csrf_token(client: FlaskClient, url: str) -> str:

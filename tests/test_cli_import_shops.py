@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 from flask_babel import force_locale
-from sqlalchemy import func, select
 
 from tests import factories
+from tests.helpers import count
 from wishboard.cli import PROGRESS_FROM_ROWS
 from wishboard.extensions import db
 from wishboard.models import AuditEvent, Shop
@@ -19,10 +19,6 @@ def town(app):
     factories.make_premises(district=factories.make_district("Belleville"))
     factories.make_district("Jourdain")
     db.session.commit()
-
-
-def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
 
 
 def invoke(runner, *args: str):

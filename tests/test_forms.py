@@ -2,9 +2,9 @@
 
 import pytest
 from bs4 import BeautifulSoup
-from sqlalchemy import func, select
 
 from tests import factories
+from tests.helpers import count
 from wishboard.extensions import db
 from wishboard.forms import CONTROL_CHARACTERS
 from wishboard.models import OutboxMessage, User
@@ -23,10 +23,6 @@ def post(client, url: str, **data):
 def field_error(response, field: str) -> str:
     page = BeautifulSoup(response.get_data(as_text=True), "html.parser")
     return page.select_one(f"#{field}-error").get_text(" ", strip=True)
-
-
-def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
 
 
 @pytest.fixture

@@ -34,6 +34,7 @@ from sqlalchemy import delete, func, select
 
 from tests import factories
 from tests.conftest import FULL_RUN, make_app
+from tests.helpers import count
 from wishboard.extensions import db
 from wishboard.models import (
     COMMENT_MAX_LENGTH,
@@ -347,11 +348,6 @@ def csrf(client: FlaskClient) -> str:
     """The CSRF token of the client's session, read from a form page."""
     page = read_page(client.get("/auth/login", headers=ENGLISH).get_data(as_text=True))
     return page.inputs["csrf_token"]
-
-
-def count(model) -> int:
-    """How many rows `model` has."""
-    return db.session.scalar(select(func.count()).select_from(model))
 
 
 def no_server_error(response) -> None:

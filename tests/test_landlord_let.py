@@ -7,11 +7,11 @@ no new wish.
 from datetime import date
 
 import pytest
-from bs4 import BeautifulSoup
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from tests import factories
+from tests.helpers import soup
 from wishboard.extensions import db
 from wishboard.models import AuditEvent, PremisesStatus, Role, Wish
 from wishboard.services import audit
@@ -19,10 +19,6 @@ from wishboard.services.reports.links import report_key, revoke_report_links
 
 ENGLISH = {"Accept-Language": "en"}
 LET = {"shop_type": "shop=bakery", "let_on": "2026-03-02"}
-
-
-def soup(response) -> BeautifulSoup:
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
 
 
 def let_url(premises, **args) -> str:

@@ -10,16 +10,13 @@ from flask import Flask, url_for
 from flask.testing import FlaskClient
 
 from tests import factories
+from tests.helpers import soup
 from wishboard.extensions import db
 from wishboard.services.open_data import EXPORTS, ODBL, export_for, osm_id
 
 ENGLISH = {"Accept-Language": "en"}
 FRENCH = {"Accept-Language": "fr"}
 HOSTILE = '"><script>alert(1)</script>'
-
-
-def soup(response) -> BeautifulSoup:
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
 
 
 @pytest.fixture

@@ -3,11 +3,11 @@
 from datetime import timedelta
 
 import pytest
-from bs4 import BeautifulSoup
 from flask import Flask
 from sqlalchemy import select
 
 from tests import factories
+from tests.helpers import soup
 from wishboard.extensions import db
 from wishboard.models import (
     AuditEvent,
@@ -34,10 +34,6 @@ HTMX = {"HX-Request": "true"}
 def english(app: Flask) -> None:
     """The assertions read the English texts; the French catalogue may change its words."""
     app.config["BABEL_DEFAULT_LOCALE"] = "en"
-
-
-def soup(response) -> BeautifulSoup:
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
 
 
 def post(client, url: str, **kwargs):

@@ -8,12 +8,12 @@ from datetime import date
 from pathlib import Path
 
 import brotli
-from bs4 import BeautifulSoup
 from flask import Flask, url_for
 from flask.testing import FlaskClient
 from sqlalchemy import delete, func, select, text, update
 
 from tests import factories
+from tests.helpers import soup
 from wishboard.assets import YEAR_S
 from wishboard.caching import data_version
 from wishboard.data import demo
@@ -30,10 +30,6 @@ from wishboard.models import (
 
 TYPES = ("shop=bakery", "shop=cheese", "amenity=cafe", "shop=books", "shop=greengrocer")
 HTMX = {"HX-Request": "true"}
-
-
-def soup(response) -> BeautifulSoup:
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
 
 
 def add_town(premises: int, residents: int, comments: int, first: Premises | None = None):

@@ -9,6 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests import factories
+from tests.helpers import soup
 from wishboard.extensions import db
 from wishboard.models import Premises, PremisesStatus
 from wishboard.services.premises.listing import (
@@ -21,10 +22,6 @@ from wishboard.services.premises.listing import (
 
 ENGLISH = {"Accept-Language": "en"}
 HTMX = {"HX-Request": "true", **ENGLISH}
-
-
-def soup(response) -> BeautifulSoup:
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
 
 
 def supported(premises: Premises, **counts: int) -> Premises:

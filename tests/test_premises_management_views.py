@@ -5,11 +5,11 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from bs4 import BeautifulSoup
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from tests import factories
+from tests.helpers import count, soup
 from wishboard.extensions import db
 from wishboard.models import AuditEvent, Premises, PremisesStatus, Role
 
@@ -27,10 +27,6 @@ def moderator(login_as):
     return user
 
 
-def soup(response) -> BeautifulSoup:
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
-
-
 def csrf(client, url: str = "/moderation/premises/new") -> str:
     return soup(client.get(url, headers=ENGLISH)).select_one("input[name=csrf_token]")["value"]
 
@@ -38,10 +34,6 @@ def csrf(client, url: str = "/moderation/premises/new") -> str:
 def flashes(client) -> list[tuple[str, str]]:
     with client.session_transaction() as session:
         return list(session.get("_flashes", []))
-
-
-def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
 
 
 def form_data(client, **overrides) -> dict[str, str]:

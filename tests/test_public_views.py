@@ -3,11 +3,11 @@
 from datetime import date
 
 import pytest
-from bs4 import BeautifulSoup
 from flask import Flask
 from flask.testing import FlaskClient
 
 from tests import factories
+from tests.helpers import soup
 from wishboard import config, create_app
 from wishboard.extensions import db
 from wishboard.i18n import LANGUAGE_COOKIE
@@ -15,10 +15,6 @@ from wishboard.models import PremisesStatus
 from wishboard.services.demand.counts import demand_by_premises, demand_for
 
 ENGLISH = {"Accept-Language": "en"}
-
-
-def soup(response) -> BeautifulSoup:
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
 
 
 def supported(premises, **counts: int) -> None:

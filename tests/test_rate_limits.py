@@ -1,15 +1,14 @@
 """Abuse limits: requests per address and per account, the 429 page, and the sign-in slowdown."""
 
-import json
 import time
 
 import pytest
-from bs4 import BeautifulSoup
 from flask import Flask
 from flask.testing import FlaskClient
 
 from tests import factories
 from tests.conftest import make_app, redis_url
+from tests.helpers import csrf_token, soup
 from wishboard import limits
 from wishboard.extensions import db
 from wishboard.services.people import accounts
@@ -54,18 +53,8 @@ def english_visitor(client: FlaskClient) -> None:
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
 
 
-def soup(response) -> BeautifulSoup:
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
-
-
-def token(client: FlaskClient, page: str = "/auth/login") -> str:
-    """The CSRF token the site gives this client's forms (and its htmx requests)."""
-    body = soup(client.get(page)).body
-    return json.loads(body["hx-headers"])["X-CSRFToken"]
-
-
 def post(client: FlaskClient, url: str, htmx: bool = False, **data):
-    value = token(client)
+    value = csrf_token(client)
     if htmx:
         return client.post(url, data=data, headers={**HTMX, "X-CSRFToken": value})
     return client.post(url, data={"csrf_token": value, **data})
@@ -108,7 +97,7 @@ def assert_too_many(response, fragment: bool = False) -> None:
 
 def test_sign_ups_are_limited_per_address(client):
     assert [register(client, n).status_code for n in range(2)] == [303, 303]
-    client.post("/auth/logout", data={"csrf_token": token(client, "/")})
+    client.post("/auth/logout", data={"csrf_token": csrf_token(client, "/")})
     refused = register(client, 3)
     assert_too_many(refused)
     assert soup(refused).html["lang"] == "en"
@@ -119,7 +108,7 @@ def test_sign_ups_are_limited_per_address(client):
 def test_the_429_page_speaks_the_visitors_language(client):
     for n in range(2):
         register(client, n)
-        client.post("/auth/logout", data={"csrf_token": token(client, "/")})
+        client.post("/auth/logout", data={"csrf_token": csrf_token(client, "/")})
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "fr"
     refused = register(client, 3)
     assert refused.status_code == 429
@@ -277,7 +266,7 @@ def test_a_pause_ends_and_a_success_clears_the_account(app, client):
     assert login(client, "ana@example.org").status_code == 429
     time.sleep(1.1)
     assert login(client, "ana@example.org").status_code == 303
-    client.post("/auth/logout", data={"csrf_token": token(client, "/")})
+    client.post("/auth/logout", data={"csrf_token": csrf_token(client, "/")})
     # The account starts afresh: a mistake now is one of its free failures again.
     assert login(client, "ana@example.org", "wrong password!").status_code == 422
     assert login(client, "ana@example.org").status_code == 303

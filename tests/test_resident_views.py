@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from tests import factories
+from tests.helpers import soup
 from wishboard.extensions import db
 from wishboard.models import Premises, PremisesStatus, Role, Support, Wish, WishStatus
 from wishboard.services.demand import moderation
@@ -38,10 +39,6 @@ def premises(app) -> Premises:
     premises = factories.make_premises(address="12 rue de Belleville")
     db.session.commit()
     return premises
-
-
-def soup(response) -> BeautifulSoup:
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
 
 
 def csrf_token(client: FlaskClient, page: str = "/auth/check-email") -> str:

@@ -3,10 +3,11 @@
 import pytest
 from flask import Flask
 from flask_babel import force_locale
-from sqlalchemy import func, select
+from sqlalchemy import select
 from werkzeug.security import check_password_hash
 
 from tests import factories
+from tests.helpers import count
 from wishboard.extensions import db
 from wishboard.models import OutboxMessage, OutboxStatus, Role, User
 from wishboard.services import outbox
@@ -20,10 +21,6 @@ def request_context(app: Flask):
     """Registration builds absolute links, as it does while answering an English visitor."""
     with app.test_request_context(headers={"Accept-Language": "en"}):
         yield
-
-
-def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
 
 
 @pytest.mark.parametrize(

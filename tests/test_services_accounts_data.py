@@ -5,9 +5,10 @@ from datetime import datetime
 
 import pytest
 from flask_babel import force_locale
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from tests import factories
+from tests.helpers import count
 from wishboard.extensions import db
 from wishboard.models import (
     AuditEvent,
@@ -69,10 +70,6 @@ def town(app):
         "rejected": rejected.id,
         "area": area.id,
     }
-
-
-def count(model, *where) -> int:
-    return db.session.scalar(select(func.count()).select_from(model).where(*where))
 
 
 def counts(premises) -> list[tuple[str, int]]:

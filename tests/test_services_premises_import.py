@@ -5,9 +5,10 @@ from pathlib import Path
 
 import pytest
 from flask_babel import force_locale
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from tests import factories
+from tests.helpers import count
 from wishboard.extensions import db
 from wishboard.models import AuditEvent, District, Premises, PremisesStatus, Role
 from wishboard.services.imports.premises import import_premises
@@ -48,10 +49,6 @@ def problems(report) -> list[str]:
 
 def premises_by_reference() -> dict[str, Premises]:
     return {premises.reference: premises for premises in db.session.scalars(select(Premises))}
-
-
-def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
 
 
 HEADER = "reference,address,city,district,latitude,longitude\n"

@@ -5,9 +5,10 @@ from pathlib import Path
 
 import pytest
 from flask_babel import force_locale
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 
 from tests import factories
+from tests.helpers import count
 from wishboard.extensions import db
 from wishboard.models import AuditEvent, Premises, Presence, Shop, ShopType
 from wishboard.services.imports.shops import import_shops, osm_aliases
@@ -73,10 +74,6 @@ def run_osm(document: dict, **options):
 
 def shops() -> dict[str, Shop]:
     return {shop.reference: shop for shop in db.session.scalars(select(Shop))}
-
-
-def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
 
 
 # The OpenStreetMap extract

@@ -1,14 +1,12 @@
 """Sessions: cookie flags, a fresh session at sign-in, and sessions ended by a new password."""
 
-import json
-
 import pytest
-from bs4 import BeautifulSoup
 from flask import Flask
 from flask.testing import FlaskClient
 
 from tests import factories
 from tests.conftest import make_app
+from tests.helpers import csrf_token
 from wishboard.extensions import db
 from wishboard.services.people import accounts
 
@@ -21,11 +19,6 @@ def english_visitor(client: FlaskClient) -> None:
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
 
 
-def token(client: FlaskClient, page: str = "/auth/login", **environ) -> str:
-    body = BeautifulSoup(client.get(page, **environ).get_data(as_text=True), "html.parser").body
-    return json.loads(body["hx-headers"])["X-CSRFToken"]
-
-
 def sign_in(
     client: FlaskClient, email: str, remember: bool = False, https: bool = False, **environ
 ):
@@ -34,7 +27,11 @@ def sign_in(
         environ["headers"] = {**environ.get("headers", {}), "Referer": "https://localhost/"}
         if "X-Forwarded-Proto" not in environ["headers"]:
             environ["base_url"] = "https://localhost"
-    data = {"csrf_token": token(client, **environ), "email": email, "password": factories.PASSWORD}
+    data = {
+        "csrf_token": csrf_token(client, **environ),
+        "email": email,
+        "password": factories.PASSWORD,
+    }
     if remember:
         data["remember"] = "y"
     return client.post("/auth/login", data=data, **environ)
@@ -113,7 +110,7 @@ def test_the_secure_cookies_setting_marks_them_secure_everywhere():
 
 
 def test_signing_in_starts_a_fresh_session(client, ana):
-    token(client)  # a visitor's session, with its CSRF token
+    csrf_token(client)  # a visitor's session, with its CSRF token
     with client.session_transaction() as session:
         session["planted"] = "by someone before sign-in"
         before_token = session["csrf_token"]
@@ -126,7 +123,7 @@ def test_signing_in_starts_a_fresh_session(client, ana):
 
 
 def test_a_cookie_captured_before_sign_in_is_not_signed_in(app, client, ana):
-    token(client)
+    csrf_token(client)
     captured = client.get_cookie(SESSION).value
     assert sign_in(client, "ana@example.org").status_code == 303
     assert signed_in(client)
@@ -156,7 +153,7 @@ def test_a_new_password_ends_every_session_and_remember_cookie(app, client, ana)
     again.post(
         "/auth/login",
         data={
-            "csrf_token": token(again),
+            "csrf_token": csrf_token(again),
             "email": "ana@example.org",
             "password": "a brand new password",
         },

@@ -8,6 +8,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests import factories
+from tests.helpers import soup
 from wishboard.extensions import db
 from wishboard.models import CorrectionStatus, ShopCorrection
 
@@ -18,10 +19,6 @@ HTMX = {"HX-Request": "true"}
 def english(client: FlaskClient) -> None:
     """English unless a test asks for another language (the default one is French)."""
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-
-
-def soup(response) -> BeautifulSoup:
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
 
 
 def csrf_token(client: FlaskClient, url: str) -> str:

@@ -9,9 +9,9 @@ import json
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select
 
 from tests.conftest import examples
+from tests.helpers import count
 from wishboard.extensions import db
 from wishboard.models import Premises, Shop
 from wishboard.services.demand.area import distance_m
@@ -132,10 +132,6 @@ def test_any_csv_gives_rows_or_problems(app, parser, text):
 def test_json_too_deep_or_with_too_many_digits_is_a_problem(app, parser):
     for data in (b"[" * 100_000, b"1" * 5_000, b'{"features": [' + b"9" * 5_000 + b"]}"):
         _outcome(parser, data, "file.json")
-
-
-def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
 
 
 def _bad_feature() -> dict:

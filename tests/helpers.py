@@ -1,0 +1,26 @@
+"""Small helpers the web tests share: a page's parsed HTML, its CSRF token, a table's row count."""
+
+import json
+
+from bs4 import BeautifulSoup
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from wishboard.extensions import db
+
+
+def soup(response) -> BeautifulSoup:
+    """The HTML of a test client's response, parsed."""
+    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
+
+
+def csrf_token(client: FlaskClient, page: str = "/auth/login", **environ) -> str:
+    """The CSRF token the site gives this client's forms and (`hx-headers`) htmx requests."""
+    response = client.get(page, **environ)
+    assert response.status_code == 200, page
+    return json.loads(soup(response).body["hx-headers"])["X-CSRFToken"]
+
+
+def count(model, *where) -> int:
+    """How many rows of `model` there are (that meet `where`)."""
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))
