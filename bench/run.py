@@ -414,6 +414,7 @@ class Settings:
     threads: int
     workers: int
     warmup: float
+    baseline_each: bool = True  # the baseline measured again before each route
 
 
 def run_wrk(
@@ -515,12 +516,17 @@ def measure_routes(
         if route.toggle:
             script_args = (sessions, fixture.busiest_id, fixture.busiest_code, settings.threads)
         url = f"{base}{route.path}"
-        if route.key != "baseline":
+        if route.key != "baseline" and settings.baseline_each:
             # The baseline again just before: on a shared machine the load drifts, and a ratio
             # to a baseline measured minutes earlier would measure the drift.
             baselines.append(_rps(run_wrk(baseline_url, settings, settings.duration, {})))
         if settings.warmup:
             run_wrk(url, settings, settings.warmup, route.headers, script_args)
+        elif not route.toggle:
+            # No warm-up asked: a few requests still compile the route's templates in each
+            # worker, so that the measured second counts answers, not compiling.
+            for _ in range(2 * settings.workers):
+                fetch(url, route.headers)
         summary = run_wrk(url, settings, settings.duration, route.headers, script_args)
         rps = _rps(summary)
         if route.key == "baseline":
@@ -782,6 +788,11 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
     parser.add_argument("--duration", type=float, default=10, help="seconds of wrk per route")
     parser.add_argument("--warmup", type=float, default=1, help="unrecorded seconds before each")
+    parser.add_argument(
+        "--baseline-once",
+        action="store_true",
+        help="measure the baseline once, not again before each route (a quick run)",
+    )
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
@@ -798,7 +809,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     check_wrk()
     free_port(args.port)
     chromium = None if args.no_browser else chromium_path()
-    settings = Settings(args.duration, args.connections, args.threads, args.workers, args.warmup)
+    settings = Settings(
+        args.duration,
+        args.connections,
+        args.threads,
+        args.workers,
+        args.warmup,
+        baseline_each=not args.baseline_once,
+    )
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="wishboard-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
     secret_key = secrets.token_hex(32)
