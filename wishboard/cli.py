@@ -386,5 +386,6 @@ def main() -> None:
     """Wishboard: manage the database, the demo town and accounts."""
 
 
-if __name__ == "__main__":  # `python -m wishboard.cli …`, where the `wishboard` script is not installed
+# `python -m wishboard.cli …`: the command where the `wishboard` script is not installed.
+if __name__ == "__main__":
     main()

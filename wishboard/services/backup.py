@@ -16,11 +16,12 @@ from flask_babel import gettext as _
 from sqlalchemy.engine import Engine
 
 from wishboard.config import PROJECT_ROOT
+from wishboard.services.errors import DomainError
 
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 
 
-class BackupError(Exception):
+class BackupError(DomainError):
     """A backup or restore that cannot be done; the message says why and what to do."""
 
 

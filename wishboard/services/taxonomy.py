@@ -13,6 +13,7 @@ from sqlalchemy.orm import aliased, contains_eager, selectinload
 from wishboard.extensions import db
 from wishboard.models import Premises, Shop, ShopType, ShopTypeGroup, Support, User, Wish
 from wishboard.services import audit
+from wishboard.services.errors import DomainError
 
 
 def _rows(filename: str) -> list[dict[str, str]]:
@@ -85,13 +86,8 @@ LABEL_MAX_LENGTH = 80
 OSM_TAG = re.compile(r"[a-z0-9_:]+=[a-z0-9_:;.-]+")
 
 
-class TaxonomyError(Exception):
+class TaxonomyError(DomainError):
     """A taxonomy change refused for a reason the administrator can fix; `field` names it."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 @dataclass(frozen=True)

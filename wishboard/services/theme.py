@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from wishboard.services.errors import DomainError
+
 AA_NORMAL_TEXT = 4.5
 WHITE = "#ffffff"
 # The light background of panels, filters and the header (static/css/site.css, --surface).
@@ -21,7 +23,7 @@ HOVER_DARKEN = 0.78
 _HEX = re.compile(r"#?([0-9a-fA-F]{6}|[0-9a-fA-F]{3})")
 
 
-class ThemeError(ValueError):
+class ThemeError(DomainError, ValueError):
     """A theme setting that cannot be used (the message says which and why)."""
 
 

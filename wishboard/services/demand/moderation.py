@@ -22,6 +22,7 @@ from wishboard.extensions import db
 from wishboard.models import FLAG_REASON_MAX_LENGTH, Flag, Role, User, Wish, WishStatus, utcnow
 from wishboard.services import audit, outbox
 from wishboard.services.demand import wishes
+from wishboard.services.errors import DomainError
 
 # The reasons a moderator (or someone flagging) picks from; anything else is typed.
 REASONS = {
@@ -33,12 +34,8 @@ REASONS = {
 REASON_MAX_LENGTH = FLAG_REASON_MAX_LENGTH
 
 
-class ModerationError(Exception):
+class ModerationError(DomainError):
     """A decision that cannot be taken; `message` says why, for the person who tried."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 def reason_label(reason: str | None) -> str:

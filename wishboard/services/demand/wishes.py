@@ -30,15 +30,11 @@ from wishboard.models import (
     WishStatus,
     utcnow,
 )
+from wishboard.services.errors import DomainError
 
 
-class WishError(Exception):
+class WishError(DomainError):
     """A wish or support refused for a reason the resident can fix; `field` names the culprit."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 class Barrier(enum.StrEnum):

@@ -33,6 +33,7 @@ from wishboard.models import (
 )
 from wishboard.services import audit, outbox
 from wishboard.services.demand import moderation
+from wishboard.services.errors import DomainError
 
 DISPLAY_NAME_MAX_LENGTH = 60
 EMAIL_MAX_LENGTH = 254
@@ -81,13 +82,8 @@ COMMON_PASSWORDS = frozenset(
 )
 
 
-class AccountError(Exception):
+class AccountError(DomainError):
     """An account action refused for a reason the person can fix; `field` names the culprit."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 class InvalidToken(AccountError):

@@ -15,17 +15,14 @@ from wishboard.collation import dictionary_order
 from wishboard.extensions import db
 from wishboard.models import Role, User
 from wishboard.services import audit
+from wishboard.services.errors import DomainError
 from wishboard.services.people.accounts import other_active_admins
 
 SEARCH_MAX_LENGTH = 100
 
 
-class UserChangeRefused(Exception):
+class UserChangeRefused(DomainError):
     """A change to an account that the rules forbid; `message` says why, for the administrator."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from wishboard.collation import dictionary_order
 from wishboard.extensions import db
 from wishboard.models import District, Premises, PremisesStatus, Role, ShopType, User, utcnow
 from wishboard.services import audit
+from wishboard.services.errors import DomainError
 from wishboard.services.people import accounts
 
 REFERENCE_MAX_LENGTH = 64
@@ -45,17 +46,11 @@ COORDINATE_DIGITS = 6
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-class PremisesError(Exception):
+class PremisesError(DomainError):
     """A premises change refused for a reason staff can fix; `field` names the culprit.
 
     `problems` lists every problem found at once (this one first), so that a form can show all.
     """
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
-        self.problems: list[PremisesError] = [self]
 
 
 def _refuse(problems: list[PremisesError]) -> None:

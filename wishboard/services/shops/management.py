@@ -33,6 +33,7 @@ from wishboard.models import (
     utcnow,
 )
 from wishboard.services import audit
+from wishboard.services.errors import DomainError
 from wishboard.services.people import accounts
 from wishboard.services.premises.management import COORDINATE_DIGITS, snapshot_value
 from wishboard.services.shops import directory as shops
@@ -48,17 +49,11 @@ URL_MAX_LENGTH = 500
 OPENING_HOURS_MAX_LENGTH = 255
 
 
-class ShopError(Exception):
+class ShopError(DomainError):
     """A shop change refused for a reason staff can fix; `field` names the culprit.
 
     `problems` lists every problem found at once (this one first), so that a form can show all.
     """
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
-        self.problems: list[ShopError] = [self]
 
 
 @dataclass(frozen=True)
@@ -311,12 +306,8 @@ def shop_types_for(shop: Shop | None) -> list[ShopType]:
 # Corrections people ask for
 
 
-class CorrectionError(Exception):
+class CorrectionError(DomainError):
     """A correction that cannot be handled (someone else already did)."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 HANDLED_ACTIONS = {

@@ -39,6 +39,7 @@ from wishboard.models import (
     utcnow,
 )
 from wishboard.services import audit
+from wishboard.services.errors import DomainError
 
 NOTE_MAX_LENGTH = 2000
 SHOP = audit.SHOP
@@ -250,14 +251,8 @@ def contact_history(shop: Shop) -> list[ShopContact]:
 # Recording a contact
 
 
-class ContactError(Exception):
+class ContactError(DomainError):
     """A contact refused for a reason staff can fix; `field` names the culprit."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
-        self.problems: list[ContactError] = [self]
 
 
 def record_contact(
