@@ -25,6 +25,7 @@ from sqlalchemy import select, update
 from werkzeug.serving import make_server
 
 from tests import factories
+from tests.conftest import FULL_RUN
 from tests.test_access import ACCESS, OK, ROLES, URL_VALUES
 from wishboard import create_app
 from wishboard.config import TestingConfig
@@ -167,8 +168,10 @@ def _outcome_is_page(endpoint: str, role: str) -> bool:
 # three; the landlord's menu is checked on the landlord's own pages, and the unverified
 # resident's on the pages only signed-in people open. A staff page differs between a moderator
 # and an admin by the staff menu alone, the admin's being the longer: the guard checks it as an
-# admin. The screenshots show every role.
-OPEN_PAGE_ROLES = ("visitor", "resident", "admin")
+# admin. The screenshots show every role. Staff's menu is the same on every page, and the staff
+# pages show it already: `make test` checks a page open to all for a visitor and a resident
+# only, the full run of CI (HYPOTHESIS_PROFILE=ci) for an admin too.
+OPEN_PAGE_ROLES = ("visitor", "resident", "admin") if FULL_RUN else ("visitor", "resident")
 
 
 def _open_to_all(endpoint: str) -> bool:
