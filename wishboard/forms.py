@@ -1,12 +1,9 @@
 """The base of every form: CSRF (through Flask-WTF) and no control characters in any text."""
 
-import re
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 
-# Line breaks and tabs are text; other control characters are not (PostgreSQL refuses NUL).
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+from .models.base import CONTROL_CHARACTERS
 
 
 class Form(FlaskForm):

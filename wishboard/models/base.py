@@ -1,9 +1,14 @@
 """Small helpers shared by the models."""
 
 import enum
+import re
 from datetime import UTC, datetime
 
 from sqlalchemy import Enum
+
+# The characters no stored text may hold (a form refuses them, so does an import): the C0 controls
+# but tab, line feed and carriage return, and DEL.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def utcnow() -> datetime:

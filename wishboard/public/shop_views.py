@@ -11,10 +11,11 @@ from ..htmx import after_change, render
 from ..maps import position_map, town_map
 from ..models import Shop
 from ..services.shops import directory as shops
+from ..urls import LARGEST_ID, page_number
 from .layers import shops_layer
 from .pages import map_settings
 from .shop_forms import CorrectionForm, ShopFilterForm
-from .views import LARGEST_ID, _page_number, bp
+from .views import bp
 
 
 def _load_shop(shop_id: int) -> Shop:
@@ -57,7 +58,7 @@ def shop_list() -> ResponseReturnValue:
     # error_out: a page after the last one is a 404, like a malformed one.
     page = db.paginate(
         shops.directory(filters),
-        page=_page_number(),
+        page=page_number(),
         per_page=config["WISHBOARD_PAGE_SIZE"],
         max_per_page=None,
         error_out=True,

@@ -18,6 +18,7 @@ from ..redirects import local_path
 from ..services.demand import wishes
 from ..services.demand.counts import TOP_TYPES, demand_by_premises
 from ..services.premises.listing import vacant_premises
+from ..urls import LARGEST_ID, page_number
 from .forms import MapFilterForm, PremisesFilterForm
 from .layers import shops_layer
 from .pages import load_premises, map_settings, max_types, premises_page, viewer
@@ -25,8 +26,6 @@ from .pages import load_premises, map_settings, max_types, premises_page, viewer
 bp = Blueprint("public", __name__)
 
 LANGUAGE_COOKIE_AGE = timedelta(days=365)
-# Ids and page numbers past a 32-bit integer exist nowhere; the database would refuse them.
-LARGEST_ID = 2**31 - 1
 # Any id works: the placeholder is swapped for each pin's id by map.js.
 _ID_PLACEHOLDER = 987654321
 
@@ -83,15 +82,6 @@ def index() -> ResponseReturnValue:
     )
 
 
-def _page_number() -> int:
-    """The `page` query argument; anything but a positive whole number does not exist."""
-    raw = request.args.get("page", "1")
-    # ASCII digits only ("²" and "١" are digits to Python too), and few enough for the database.
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= LARGEST_ID:
-        abort(404)
-    return int(raw)
-
-
 @bp.get("/premises")
 @cached_page
 def premises_list() -> ResponseReturnValue:
@@ -111,7 +101,7 @@ def premises_list() -> ResponseReturnValue:
     # error_out: a page after the last one is a 404, like a malformed one.
     page = db.paginate(
         vacant_premises(filters),
-        page=_page_number(),
+        page=page_number(),
         per_page=current_app.config["WISHBOARD_PAGE_SIZE"],
         max_per_page=None,
         error_out=True,

@@ -28,6 +28,7 @@ from sqlalchemy.orm import contains_eager
 from wishboard.collation import dictionary_order
 from wishboard.extensions import db
 from wishboard.models import District, Premises, PremisesStatus, Role, ShopType, User, utcnow
+from wishboard.models.base import CONTROL_CHARACTERS
 from wishboard.services import audit
 from wishboard.services.errors import DomainError
 from wishboard.services.people import accounts
@@ -42,8 +43,6 @@ EMAIL_MAX_LENGTH = accounts.EMAIL_MAX_LENGTH
 NOTES_MAX_LENGTH = 2000
 # About 10 cm: more digits are noise, and rounding makes a re-import compare equal.
 COORDINATE_DIGITS = 6
-# Line breaks and tabs are text; other control characters are not (PostgreSQL refuses NUL).
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class PremisesError(DomainError):
