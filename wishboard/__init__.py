@@ -19,6 +19,8 @@ from .config import INSTANCE_DIR, SECRET_KEY_MISSING, Config, check_timezone
 from .extensions import babel, compress, csrf, db, login_manager, migrate
 from .i18n import select_locale
 from .services import theme
+from .settings import EXTENSION_KEY as SETTINGS_KEY
+from .settings import Settings
 
 
 def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
@@ -40,6 +42,8 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
 
     # Refused at start rather than at the first page that shows a time.
     app.config["BABEL_DEFAULT_TIMEZONE"] = check_timezone(app.config["WISHBOARD_TIMEZONE"])
+    # The settings handed to services, built once from the finished config.
+    app.extensions[SETTINGS_KEY] = Settings.from_config(app.config)
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         INSTANCE_DIR.mkdir(exist_ok=True)

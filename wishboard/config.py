@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import get_timezone
 
+from .settings import DEFAULT_AREA_RADIUS_M
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = PROJECT_ROOT / "instance"
 SECRET_KEY_MISSING = (
@@ -124,7 +126,7 @@ class Config:
         self.WISHBOARD_TRUST_RESIDENTS = _env_bool("WISHBOARD_TRUST_RESIDENTS", True)
         # The largest premises file an upload may carry, in bytes (larger requests get a 413).
         self.MAX_CONTENT_LENGTH = _env_int("WISHBOARD_MAX_UPLOAD_BYTES", 5 * 1024 * 1024)
-        self.WISHBOARD_AREA_RADIUS_M = _env_int("WISHBOARD_AREA_RADIUS_M", 300)
+        self.WISHBOARD_AREA_RADIUS_M = _env_int("WISHBOARD_AREA_RADIUS_M", DEFAULT_AREA_RADIUS_M)
         # Area wishes are public only gathered in cells of this size, never at the pinned point.
         self.WISHBOARD_AREA_CELL_M = _env_int("WISHBOARD_AREA_CELL_M", 200)
         self.WISHBOARD_PAGE_SIZE = _env_int("WISHBOARD_PAGE_SIZE", 20)

@@ -32,6 +32,7 @@ from ..services.demand.gaps import GapPoint, gap_points
 from ..services.open_data import osm_id
 from ..services.premises.listing import map_premises, map_premises_ids
 from ..services.shops.directory import map_shops
+from ..settings import settings
 from ..urls import csv_variant
 
 bp = Blueprint("api", __name__)
@@ -221,7 +222,7 @@ def gaps_geojson() -> Response:
 
     def build() -> bytes:
         locale = str(get_locale())
-        radius = current_app.config["WISHBOARD_AREA_RADIUS_M"]
+        radius = settings().area_radius_m
         detail_url = url_for("public.premises_detail", premises_id=_ID_PLACEHOLDER)
         return _feature_collection(
             [_gap_feature(point, locale, radius, detail_url) for point in gap_points(radius)]

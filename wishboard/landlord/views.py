@@ -16,6 +16,7 @@ from ..services.demand.counts import TOP_TYPES, demand_by_premises, total_suppor
 from ..services.premises.listing import landlord_premises
 from ..services.reports.formats import PdfUnavailable, report_csv, report_pdf, report_stylesheet
 from ..services.reports.report import DemandReport, build_report
+from ..settings import settings
 from ..urls import csv_variant
 from .access import Reader, keep_private, report_reader
 
@@ -51,7 +52,7 @@ def index() -> ResponseReturnValue:
 
 
 def _report(reader: Reader) -> DemandReport:
-    return build_report(reader.premises)
+    return build_report(reader.premises, radius_m=settings().area_radius_m)
 
 
 def _download_stem(report: DemandReport) -> str:

@@ -20,6 +20,7 @@ from ..services.demand import moderation, wishes
 from ..services.demand.area import area_demand_near
 from ..services.demand.counts import asked_for, demand_for
 from ..services.demand.gaps import coverage_for
+from ..settings import settings
 
 
 def viewer() -> User | None:
@@ -71,7 +72,7 @@ def premises_page(
     locale = str(get_locale())
     demand = demand_for(premises)
     person = viewer()
-    radius = current_app.config["WISHBOARD_AREA_RADIUS_M"]
+    radius = settings().area_radius_m
     position = position_map(
         premises.latitude,
         premises.longitude,

@@ -8,8 +8,9 @@ from flask_babel import gettext as _
 from ..caching import cached_page
 from ..htmx import render
 from ..maps import MapLayer, town_map
-from ..services.demand.gaps import district_gaps, radius_m
+from ..services.demand.gaps import district_gaps
 from ..services.demand.stats import town_stats
+from ..settings import settings
 from .layers import shops_layer
 from .pages import map_settings
 from .views import bp
@@ -50,7 +51,7 @@ def gaps() -> ResponseReturnValue:
     return render(
         "public/gaps.html",
         districts=district_gaps(),
-        radius=radius_m(),
+        radius=settings().area_radius_m,
         chart_bars=CHART_BARS,
         map=town,
         layers=layers,

@@ -19,7 +19,6 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from flask import current_app
 from sqlalchemy import func, select
 
 from wishboard.collation import sort_key
@@ -27,6 +26,7 @@ from wishboard.extensions import db
 from wishboard.models import DemandCount, District, Premises, PremisesStatus, Shop, ShopType
 from wishboard.services.demand.area import EARTH_RADIUS_M, distance_m
 from wishboard.services.demand.counts import Demand, demand_by_status, demand_for, shop_types_by_id
+from wishboard.settings import DEFAULT_AREA_RADIUS_M
 
 
 @dataclass(frozen=True)
@@ -94,11 +94,6 @@ class GapPoint:
     gaps: tuple[Demand, ...]  # the gap types with their supports, most supported first
 
 
-def radius_m() -> int:
-    """The radius within which a shop counts as near, from the settings."""
-    return current_app.config["WISHBOARD_AREA_RADIUS_M"]
-
-
 def _box(latitude: float, radius: float) -> tuple[float, float]:
     """Half the height and width, in degrees, of a box a little larger than the circle."""
     box_lat = math.degrees(radius / EARTH_RADIUS_M) * 1.01
@@ -140,7 +135,7 @@ def coverage_for(
 
     Pass the premises' `demand` when the caller has it already (one query fewer).
     """
-    radius = radius if radius is not None else radius_m()
+    radius = radius if radius is not None else DEFAULT_AREA_RADIUS_M
     demand = demand if demand is not None else demand_for(premises)
     near = shops_near(
         premises.latitude, premises.longitude, [item.shop_type.id for item in demand], radius
@@ -212,7 +207,7 @@ def gap_points(radius: float | None = None) -> tuple[GapPoint, ...]:
     All shops of the wished types are read once and bucketed by type; each premises then
     measures only those of its own wished types inside a box around it.
     """
-    radius = radius if radius is not None else radius_m()
+    radius = radius if radius is not None else DEFAULT_AREA_RADIUS_M
     by_premises: dict[int, list[Demand]] = defaultdict(list)
     for premises_id, item in demand_by_status([PremisesStatus.VACANT]):
         by_premises[premises_id].append(item)

@@ -10,7 +10,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from flask import current_app
 from sqlalchemy import Date, and_, case, func, or_, select
 
 from wishboard.collation import sort_key
@@ -30,6 +29,7 @@ from wishboard.services.demand.area import area_demand_near
 from wishboard.services.demand.counts import TOP_TYPES, Demand, demand_for
 from wishboard.services.demand.gaps import Coverage, shops_near
 from wishboard.services.premises.listing import MAP_STATUSES
+from wishboard.settings import DEFAULT_AREA_RADIUS_M
 
 # How many comments a report shows (the newest); the report says how many there are in all.
 COMMENT_LIMIT = 50
@@ -181,7 +181,7 @@ def build_report(
 ) -> DemandReport:
     """Compute the demand report of `premises`; `now` (naive UTC) ends the trend's last week."""
     now = now or utcnow()
-    radius = radius_m if radius_m is not None else current_app.config["WISHBOARD_AREA_RADIUS_M"]
+    radius = radius_m if radius_m is not None else DEFAULT_AREA_RADIUS_M
     ranked = demand_for(premises)
     total = sum(item.count for item in ranked)
     demand = tuple(
