@@ -80,19 +80,15 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     api_headers.init_app(app)  # CORS and the licence on everything under /api/, errors too
 
     from . import models  # noqa: F401  (registers the models on the metadata)
-    from .admin.views import bp as admin_bp
-    from .api.views import bp as api_bp
-    from .auth.views import bp as auth_bp
+    from .admin import bp as admin_bp
+    from .api import bp as api_bp
+    from .auth import bp as auth_bp
     from .cli import register_commands
     from .errors import register_error_handlers
-    from .landlord import let_views, mail_views  # noqa: F401  (their routes join bp)
-    from .landlord.views import bp as landlord_bp
-    from .moderation import audit_views, outbox_views, premises_views  # noqa: F401  (their routes join bp)
-    from .moderation import shop_views as moderation_shop_views  # noqa: F401  (joins bp)
-    from .moderation.views import bp as moderation_bp
-    from .public import data_views, shop_views, stats_views  # noqa: F401  (their routes join bp)
-    from .public.views import bp as public_bp
-    from .resident.views import bp as resident_bp
+    from .landlord import bp as landlord_bp
+    from .moderation import bp as moderation_bp
+    from .public import bp as public_bp
+    from .resident import bp as resident_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(resident_bp)

@@ -2,7 +2,7 @@
 
 from collections.abc import Callable
 
-from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -11,13 +11,14 @@ from sqlalchemy import select
 
 from ..access import require_role
 from ..extensions import db
+from ..forms.audit import ACTION_LABELS
 from ..htmx import after_change, fragment_or_page, go_to, render
 from ..models import Role, ShopType, ShopTypeGroup, User
-from ..moderation.audit_forms import ACTION_LABELS
 from ..redirects import local_path
 from ..services import audit, taxonomy
 from ..services.people import users
 from ..urls import LARGEST_ID, page_number
+from . import bp
 from .forms import (
     ROLE_LABELS,
     ActionForm,
@@ -28,7 +29,6 @@ from .forms import (
     UserSearchForm,
 )
 
-bp = Blueprint("admin", __name__)
 bp.before_request(require_role(Role.ADMIN))
 
 # How many of the latest events about an account its page shows.

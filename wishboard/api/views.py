@@ -6,12 +6,12 @@ Each is built once per version of the data and then served from the cache with a
 
 import json
 
-from flask import Blueprint, Response, current_app, request, url_for
+from flask import Response, current_app, request, url_for
 from flask_babel import get_locale, ngettext
 
 from ..caching import cached_data
-from ..public.forms import MapFilterForm
-from ..public.shop_forms import ShopFilterForm
+from ..forms.filters import MapFilterForm
+from ..forms.shops import ShopFilterForm
 from ..services.csv_export import (
     DEMAND_HEADER,
     CsvVariant,
@@ -34,8 +34,8 @@ from ..services.premises.listing import map_premises, map_premises_ids
 from ..services.shops.directory import map_shops
 from ..settings import settings
 from ..urls import csv_variant
+from . import bp
 
-bp = Blueprint("api", __name__)
 GEOJSON = "application/geo+json"
 # Any id works: the placeholder is swapped for each shop's id (one url_for for them all).
 _ID_PLACEHOLDER = 987654321

@@ -1,1 +1,8 @@
 """The auth blueprint."""
+
+from flask import Blueprint
+
+bp = Blueprint("auth", __name__)
+
+# The view modules add their routes to bp (the Flask way): imported last, once bp exists.
+from . import views  # noqa: E402, F401

@@ -1,6 +1,6 @@
 """Accounts: register, verify, sign in and out, reset a password."""
 
-from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
+from flask import flash, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -8,12 +8,11 @@ from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 
 from .. import limits
+from ..forms.accounts import LoginForm, RegisterForm, ResetPasswordForm, ResetRequestForm
 from ..redirects import after_sign_in, local_path
 from ..security import renew_session
 from ..services.people import accounts
-from .forms import LoginForm, RegisterForm, ResetPasswordForm, ResetRequestForm
-
-bp = Blueprint("auth", __name__)
+from . import bp
 
 
 def _form_page(template: str, form: FlaskForm, **context) -> ResponseReturnValue:

@@ -6,13 +6,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..extensions import db
+from ..forms.premises import LetForm
 from ..htmx import render
 from ..models import utcnow
-from ..moderation.premises_forms import LetForm
 from ..services.premises import management
 from ..services.premises.management import PremisesError
+from . import bp
 from .access import report_reader
-from .views import bp
 
 
 @bp.route("/premises/<int:premises_id>/let", methods=["GET", "POST"])

@@ -2,7 +2,7 @@
 
 import re
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Response, abort, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -18,9 +18,8 @@ from ..services.reports.formats import PdfUnavailable, report_csv, report_pdf, r
 from ..services.reports.report import DemandReport, build_report
 from ..settings import settings
 from ..urls import csv_variant
+from . import bp
 from .access import Reader, keep_private, report_reader
-
-bp = Blueprint("landlord", __name__)
 
 
 @bp.after_request

@@ -4,12 +4,12 @@ from flask import Response, current_app, request
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 
+from ..forms.audit import ACTION_LABELS, AuditFilterForm
 from ..htmx import render
 from ..services import audit
 from ..services.csv_export import csv_bytes, csv_filename
 from ..urls import csv_variant, page_number
-from .audit_forms import ACTION_LABELS, AuditFilterForm
-from .views import bp
+from . import bp
 
 
 def _refused(form: AuditFilterForm) -> ResponseReturnValue:

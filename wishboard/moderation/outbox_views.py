@@ -17,7 +17,7 @@ from ..services import outbox
 from ..services.reports import links as report_links
 from ..services.reports import mail as report_mail
 from ..urls import LARGEST_ID, page_number
-from .views import bp
+from . import bp
 
 PREMISES_URL = f"/premises/<int(max={LARGEST_ID}):premises_id>"
 

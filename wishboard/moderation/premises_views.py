@@ -10,22 +10,16 @@ from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..extensions import db
+from ..forms.premises import ActionForm, ImportForm, LetForm, PremisesForm, StaffFilterForm
 from ..htmx import render
 from ..maps import picker_map
 from ..models import Premises, utcnow
-from ..public.pages import map_settings
+from ..premises_page import map_settings
 from ..services.imports import premises as premises_import
 from ..services.premises import management
 from ..services.premises.management import PremisesError, PremisesValues
 from ..urls import LARGEST_ID, page_number
-from .premises_forms import (
-    ActionForm,
-    ImportForm,
-    LetForm,
-    PremisesForm,
-    StaffFilterForm,
-)
-from .views import bp
+from . import bp
 
 PREMISES_URL = f"/premises/<int(max={LARGEST_ID}):premises_id>"
 

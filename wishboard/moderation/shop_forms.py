@@ -7,11 +7,11 @@ from wtforms import DateField, SelectChoice, SelectField, StringField, TextAreaF
 from wtforms.validators import InputRequired, Length
 
 from ..forms import Form
+from ..forms.premises import DecimalField, ServiceProblemsMixin
 from ..models import ContactOutcome, Presence, Shop
 from ..services.shops import management, visibility
 from ..services.shops.management import ShopFilter, ShopValues
 from ..services.shops.visibility import LEVEL_LABELS, NO_DISTRICT, OUTCOME_LABELS, PRESENCE_LABELS
-from .premises_forms import DecimalField, ServiceProblemsMixin
 
 
 def _max(maximum: int) -> Length:

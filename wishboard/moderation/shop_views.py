@@ -9,6 +9,7 @@ from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
+from ..forms.premises import ActionForm
 from ..htmx import after_change, render
 from ..models import CorrectionStatus, Shop, ShopCorrection, utcnow
 from ..services.csv_export import csv_bytes, csv_filename
@@ -22,9 +23,8 @@ from ..services.shops.visibility import (
     visibility_level,
 )
 from ..urls import LARGEST_ID, csv_variant, page_number
-from .premises_forms import ActionForm
+from . import bp
 from .shop_forms import ContactForm, ShopFilterForm, ShopForm, VisibilityFilterForm
-from .views import bp
 
 SHOP_URL = f"/shops/<int(max={LARGEST_ID}):shop_id>"
 CORRECTION_URL = f"/corrections/<int(max={LARGEST_ID}):correction_id>"

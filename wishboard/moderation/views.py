@@ -1,6 +1,6 @@
 """Moderators' pages: the review queue, flags and hidden items."""
 
-from flask import Blueprint, abort, current_app, url_for
+from flask import abort, current_app, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -8,16 +8,16 @@ from flask_login import current_user
 
 from ..access import require_role
 from ..extensions import db
+from ..forms.reasons import OTHER, BulkDecisionForm, RejectForm
+from ..forms.wishes import ActionForm
 from ..htmx import after_change, render
 from ..models import Role, Wish
 from ..redirects import local_path
-from ..resident.forms import ActionForm
 from ..services import audit
 from ..services.demand import moderation
 from ..urls import LARGEST_ID, page_number
-from .forms import OTHER, BulkDecisionForm, RejectForm
+from . import bp
 
-bp = Blueprint("moderation", __name__)
 bp.before_request(require_role(Role.MODERATOR))
 
 WISH_URL = f"/wishes/<int(max={LARGEST_ID}):wish_id>"

@@ -4,11 +4,11 @@ from flask import current_app, request, url_for
 from flask.typing import ResponseReturnValue
 
 from ..caching import cached_page
+from ..forms.shops import ShopFilterForm
 from ..htmx import render
 from ..services.csv_export import CsvVariant
 from ..services.open_data import EXPORTS, ODBL, OSM_COPYRIGHT_URL, licences_of, site_licence
-from .shop_forms import ShopFilterForm
-from .views import bp
+from . import bp
 
 
 @bp.get("/data")

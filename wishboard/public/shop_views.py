@@ -7,15 +7,15 @@ from flask_babel import gettext as _
 
 from ..caching import cached_page
 from ..extensions import db
+from ..forms.shops import CorrectionForm, ShopFilterForm
 from ..htmx import after_change, render
 from ..maps import position_map, town_map
 from ..models import Shop
+from ..premises_page import map_settings
 from ..services.shops import directory as shops
 from ..urls import LARGEST_ID, page_number
+from . import bp
 from .layers import shops_layer
-from .pages import map_settings
-from .shop_forms import CorrectionForm, ShopFilterForm
-from .views import bp
 
 
 def _load_shop(shop_id: int) -> Shop:

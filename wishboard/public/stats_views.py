@@ -8,12 +8,12 @@ from flask_babel import gettext as _
 from ..caching import cached_page
 from ..htmx import render
 from ..maps import MapLayer, town_map
+from ..premises_page import map_settings
 from ..services.demand.gaps import district_gaps
 from ..services.demand.stats import town_stats
 from ..settings import settings
+from . import bp
 from .layers import shops_layer
-from .pages import map_settings
-from .views import bp
 
 # Purple triangles with a dark outline: apart from the premises' circles and the shops' squares.
 GAPS_COLOUR = "#5e35b1"

@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from flask import Blueprint, abort, current_app, redirect, request, url_for
+from flask import abort, current_app, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -11,19 +11,18 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..caching import cached_page
 from ..extensions import db
+from ..forms.filters import MapFilterForm, PremisesFilterForm
 from ..htmx import render
 from ..i18n import LANGUAGE_COOKIE
 from ..maps import HEAT_LEGEND, SUPPORT_LEVELS, town_map
+from ..premises_page import load_premises, map_settings, max_types, premises_page, viewer
 from ..redirects import local_path
 from ..services.demand import wishes
 from ..services.demand.counts import TOP_TYPES, demand_by_premises
 from ..services.premises.listing import vacant_premises
 from ..urls import LARGEST_ID, page_number
-from .forms import MapFilterForm, PremisesFilterForm
+from . import bp
 from .layers import shops_layer
-from .pages import load_premises, map_settings, max_types, premises_page, viewer
-
-bp = Blueprint("public", __name__)
 
 LANGUAGE_COOKIE_AGE = timedelta(days=365)
 # Any id works: the placeholder is swapped for each pin's id by map.js.

@@ -5,7 +5,6 @@ import math
 from collections.abc import Callable
 
 from flask import (
-    Blueprint,
     Response,
     abort,
     current_app,
@@ -22,20 +21,18 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
 from ..extensions import db
+from ..forms.reasons import OTHER
+from ..forms.wishes import ActionForm, AreaWishForm, DeleteAccountForm, FlagForm, shop_type_choices
 from ..htmx import after_change, fragment_or_page, render
 from ..models import Premises, ShopType, Wish, WishStatus
-from ..moderation.forms import OTHER
-from ..public.pages import load_premises, max_types, premises_page, viewer, wish_form
+from ..premises_page import load_premises, max_types, premises_page, viewer, wish_form
 from ..redirects import local_path
 from ..services.demand import moderation, wishes
 from ..services.demand.counts import Demand, count_for
 from ..services.people import accounts
 from ..services.taxonomy import shop_type_by_code
 from ..urls import LARGEST_ID
-from .forms import ActionForm, AreaWishForm, DeleteAccountForm, FlagForm, shop_type_choices
-
-bp = Blueprint("resident", __name__)
-
+from . import bp
 
 # Wishes and supports
 

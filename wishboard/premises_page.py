@@ -11,16 +11,16 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
-from ..extensions import db
-from ..htmx import render
-from ..maps import position_map
-from ..models import Premises, User
-from ..resident.forms import WishForm, shop_type_choices
-from ..services.demand import moderation, wishes
-from ..services.demand.area import area_demand_near
-from ..services.demand.counts import asked_for, demand_for
-from ..services.demand.gaps import coverage_for
-from ..settings import settings
+from .extensions import db
+from .forms.wishes import WishForm, shop_type_choices
+from .htmx import render
+from .maps import position_map
+from .models import Premises, User
+from .services.demand import moderation, wishes
+from .services.demand.area import area_demand_near
+from .services.demand.counts import asked_for, demand_for
+from .services.demand.gaps import coverage_for
+from .settings import settings
 
 
 def viewer() -> User | None:

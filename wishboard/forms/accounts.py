@@ -5,8 +5,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
-from ..forms import Form
 from ..services.people import accounts
+from . import Form
 
 
 def valid_email(form: FlaskForm, field: EmailField) -> None:

@@ -10,10 +10,10 @@ from wtforms import SelectChoice, SelectField
 
 from ..collation import dictionary_order
 from ..extensions import db
-from ..forms import Form
 from ..models import District
 from ..services.premises.listing import PremisesFilter, Sort
 from ..services.taxonomy import active_groups
+from . import Form
 
 
 def _blank_is_default(value: str | None) -> str:

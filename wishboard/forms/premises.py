@@ -20,12 +20,12 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import TextInput
 
-from ..forms import Form
 from ..models import PremisesStatus
-from ..resident.forms import ShopTypeMixin, shop_type_choices
 from ..services.imports.premises import EXTENSIONS
 from ..services.premises import management
 from ..services.premises.management import PremisesValues, StaffFilter, StaffSort
+from . import Form
+from .wishes import ShopTypeMixin, shop_type_choices
 
 SURFACE_MAX = 2**31 - 1
 

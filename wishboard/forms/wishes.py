@@ -11,10 +11,10 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
-from ..forms import Form
 from ..models import COMMENT_MAX_LENGTH, ShopType
-from ..moderation.forms import ReasonMixin
 from ..services.taxonomy import active_groups, active_shop_type
+from . import Form
+from .reasons import ReasonMixin
 
 
 def shop_type_choices(locale: str) -> dict:

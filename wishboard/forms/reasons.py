@@ -4,8 +4,8 @@ from flask_babel import lazy_gettext as _l
 from wtforms import SelectChoice, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length
 
-from ..forms import Form
 from ..services.demand.moderation import REASON_MAX_LENGTH, REASONS
+from . import Form
 
 OTHER = "other"
 

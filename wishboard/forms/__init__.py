@@ -3,7 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 
-from .models.base import CONTROL_CHARACTERS
+from ..models.base import CONTROL_CHARACTERS
 
 
 class Form(FlaskForm):

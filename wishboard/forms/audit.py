@@ -8,8 +8,8 @@ from werkzeug.datastructures import MultiDict
 from wtforms import SelectChoice, SelectField, StringField
 from wtforms.widgets import DateInput
 
-from ..forms import Form
 from ..services import audit
+from . import Form
 
 AUTOMATIC = "automatic"
 ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")

@@ -4,15 +4,15 @@ from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, SearchField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from ..auth.forms import valid_email
-from ..forms import Form
 from ..services.shops.directory import (
     MESSAGE_MAX_LENGTH,
     NAME_MAX_LENGTH,
     SEARCH_MAX_LENGTH,
     ShopFilter,
 )
-from .forms import MapFilterForm
+from . import Form
+from .accounts import valid_email
+from .filters import MapFilterForm
 
 
 def _strip(value: str | None) -> str | None:

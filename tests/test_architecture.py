@@ -1,0 +1,133 @@
+"""The code's shape: blueprints wired the Flask way, no import cycles, no app state in services."""
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "wishboard"
+BLUEPRINTS = ("public", "auth", "resident", "landlord", "moderation", "admin", "api")
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imports_of(path: Path) -> set[str]:
+    """The wishboard modules `path` imports at its top level (a name imported from a package
+    counts as its module when there is one)."""
+    here = module_name(path)
+    package = here if path.name == "__init__.py" else here.rpartition(".")[0]
+    found = set()
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            for alias in node.names:
+                candidate = f"{target}.{alias.name}"
+                found.add(candidate if candidate in MODULES else target)
+    return {name for name in found if name == "wishboard" or name.startswith("wishboard.")}
+
+
+MODULES = {module_name(path): path for path in PACKAGE.rglob("*.py")}
+
+
+def test_no_module_imports_one_that_imports_it_back():
+    # A package importing its view modules, which take `bp` from it, is the Flask way: a module
+    # importing one of its own parent packages is left out of the graph.
+    graph = {
+        name: {
+            target
+            for target in imports_of(path)
+            if target in MODULES and not name.startswith(f"{target}.") and target != name
+        }
+        for name, path in MODULES.items()
+    }
+    cycles = []
+    state: dict[str, int] = {}
+
+    def visit(name: str, trail: list[str]) -> None:
+        state[name] = 1
+        for target in sorted(graph[name]):
+            if state.get(target) == 1:
+                cycles.append(trail[trail.index(target) :] + [target])
+            elif target not in state:
+                visit(target, [*trail, target])
+        state[name] = 2
+
+    for name in sorted(graph):
+        if name not in state:
+            visit(name, [name])
+    assert cycles == [], "import cycles:\n" + "\n".join(" -> ".join(cycle) for cycle in cycles)
+
+
+@pytest.mark.parametrize("blueprint", BLUEPRINTS)
+def test_a_blueprint_package_defines_bp_and_imports_no_other_blueprint(blueprint: str):
+    others = {f"wishboard.{other}" for other in BLUEPRINTS if other != blueprint}
+    package = PACKAGE / blueprint
+    crossing = {
+        f"{path.name} imports {target}"
+        for path in package.glob("*.py")
+        for target in imports_of(path)
+        if any(target == other or target.startswith(f"{other}.") for other in others)
+    }
+    assert crossing == set()
+    init = ast.parse((package / "__init__.py").read_text(encoding="utf-8"))
+    assigned = {
+        target.id
+        for node in init.body
+        if isinstance(node, ast.Assign)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+    assert "bp" in assigned, f"wishboard/{blueprint}/__init__.py defines no bp"
+
+
+ROUTES_OF = "import wishboard.{} as package; print(len(package.bp.deferred_functions))"
+
+
+@pytest.mark.parametrize("blueprint", BLUEPRINTS)
+def test_a_blueprint_package_imports_alone(blueprint: str):
+    finished = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"import wishboard.{blueprint} as p; print(len(p.bp.deferred_functions))",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=PACKAGE.parent,
+    )
+    assert finished.returncode == 0, finished.stderr
+    assert int(finished.stdout) > 0, f"wishboard.{blueprint} imported no routes into its bp"
+
+
+def test_no_service_reads_the_running_app():
+    # Services get their settings handed to them (wishboard/settings.py), never from the app.
+    # The modules that still do are named here until they are changed (CONTRIBUTING.md).
+    not_yet = {
+        "wishboard.services.outbox",
+        "wishboard.services.people.accounts",
+        "wishboard.services.premises.management",
+        "wishboard.services.shops.management",
+        "wishboard.services.reports.formats",
+        "wishboard.services.reports.links",
+        "wishboard.services.reports.mail",
+    }
+    reading = set()
+    for name, path in MODULES.items():
+        if not name.startswith("wishboard.services"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module == "flask":
+                if {alias.name for alias in node.names} & {"current_app", "request"}:
+                    reading.add(name)
+    assert reading == not_yet
