@@ -62,6 +62,11 @@ class User(UserMixin, db.Model):
         return self.has_role(Role.MODERATOR)
 
     @property
+    def is_admin(self) -> bool:
+        """True for an admin, who also manages accounts and the taxonomy."""
+        return self.role is Role.ADMIN
+
+    @property
     def is_landlord(self) -> bool:
         """True for an owner of premises, who reads their demand reports."""
         return self.role is Role.LANDLORD
