@@ -16,6 +16,7 @@ from wishboard.data import demo
 from wishboard.extensions import db
 from wishboard.models import DataVersion, DemandCount, Support
 from wishboard.services import backup
+from wishboard.settings import settings
 
 
 @pytest.fixture
@@ -32,7 +33,7 @@ def file_app(tmp_path: Path) -> Flask:
     )
     with app.app_context():
         upgrade()
-        demo.load_demo_town()
+        demo.load_demo_town(settings())
         yield app
         db.session.remove()
         db.engine.dispose()

@@ -27,6 +27,7 @@ from wishboard.models import (
     User,
     WishStatus,
 )
+from wishboard.settings import settings
 
 TYPES = ("shop=bakery", "shop=cheese", "amenity=cafe", "shop=books", "shop=greengrocer")
 HTMX = {"HX-Request": "true"}
@@ -320,7 +321,7 @@ def test_static_urls_carry_a_content_hash_and_are_kept_a_year(app: Flask, client
 
 
 def test_the_city_scale_seed_finishes_with_the_counts_asked(app: Flask) -> None:
-    counts = demo.load_city()
+    counts = demo.load_city(settings(), settings())
 
     assert counts["premises"] == 5000 and counts["supports"] == 200_000
     city = Premises.reference.like("CITY-%")

@@ -23,6 +23,7 @@ from wishboard.models import (
     WishStatus,
     utcnow,
 )
+from wishboard.settings import settings
 
 SMALL_CITY = {"premises": 200, "residents": 500, "supports": 2000, "area_wishes": 100}
 
@@ -97,7 +98,7 @@ def test_every_shop_type_the_demo_names_is_in_the_taxonomy(app):
 
 
 def test_the_demo_town_returns_logins_that_work(app):
-    logins = demo.load_demo_town()
+    logins = demo.load_demo_town(settings())
 
     assert [login.role for login in logins] == ["landlord", "moderator", "admin", "resident"]
     for login in logins:
@@ -110,7 +111,7 @@ def test_the_demo_town_returns_logins_that_work(app):
 
 
 def test_the_demo_town_has_premises_shops_and_residents(app):
-    demo.load_demo_town()
+    demo.load_demo_town(settings())
 
     statuses = Counter(db.session.scalars(select(Premises.status)))
     assert statuses == {
@@ -142,18 +143,18 @@ def test_the_demo_town_has_premises_shops_and_residents(app):
 
 
 def test_loading_the_demo_town_twice_changes_no_row_count(app):
-    demo.load_demo_town()
+    demo.load_demo_town(settings())
     db.session.commit()
     first = table_counts()
 
-    demo.load_demo_town()
+    demo.load_demo_town(settings())
 
     assert table_counts() == first
     assert first["premises"] == 43 and first["supports"] > 100
 
 
 def test_a_type_added_by_an_admin_does_not_change_the_demo_on_reload(app):
-    demo.load_demo_town()
+    demo.load_demo_town(settings())
     food = db.session.scalar(select(ShopTypeGroup).where(ShopTypeGroup.code == "food"))
     db.session.add(
         ShopType(code="shop=pasta", label_fr="Pâtes fraîches", label_en="Pasta", group=food)
@@ -161,13 +162,13 @@ def test_a_type_added_by_an_admin_does_not_change_the_demo_on_reload(app):
     db.session.commit()
     first = table_counts()
 
-    demo.load_demo_town()
+    demo.load_demo_town(settings())
 
     assert table_counts() == first
 
 
 def test_everything_in_the_demo_town_is_placed_in_bounds_and_districts(app):
-    demo.load_demo_town()
+    demo.load_demo_town(settings())
 
     premises = db.session.scalars(select(Premises)).all()
     assert {p.district.name for p in premises} <= set(demo_town.DISTRICTS)
@@ -181,7 +182,7 @@ def test_everything_in_the_demo_town_is_placed_in_bounds_and_districts(app):
 
 
 def test_demo_supports_respect_the_cap_and_each_has_its_wish(app):
-    demo.load_demo_town()
+    demo.load_demo_town(settings())
 
     cap = app.config["WISHBOARD_MAX_TYPES_PER_PREMISES"]
     assert max(supports_per_resident_and_premises().values()) <= cap
@@ -203,7 +204,7 @@ def test_demo_supports_respect_the_cap_and_each_has_its_wish(app):
 
 
 def test_the_demo_town_keeps_a_resident_under_the_cap_after_own_supports(app):
-    demo.load_demo_town()
+    demo.load_demo_town(settings())
     busiest_id, resident_id = db.session.execute(
         select(Support.premises_id, Support.resident_id)
         .group_by(Support.premises_id, Support.resident_id)
@@ -223,7 +224,7 @@ def test_the_demo_town_keeps_a_resident_under_the_cap_after_own_supports(app):
         )
     db.session.commit()
 
-    demo.load_demo_town()
+    demo.load_demo_town(settings())
 
     assert supports_per_resident_and_premises()[resident_id, busiest_id] == 3
 
@@ -232,7 +233,7 @@ def test_the_demo_town_keeps_a_resident_under_the_cap_after_own_supports(app):
 
 
 def test_load_city_writes_exactly_the_numbers_asked(app):
-    counts = demo.load_city(**SMALL_CITY)
+    counts = demo.load_city(settings(), **SMALL_CITY)
 
     assert {key: counts[key] for key in SMALL_CITY} == SMALL_CITY
     city_premises = Premises.reference.like("CITY-%")
@@ -246,7 +247,7 @@ def test_load_city_writes_exactly_the_numbers_asked(app):
 
 
 def test_city_supports_are_unique_capped_skewed_and_wished(app):
-    demo.load_city(**SMALL_CITY)
+    demo.load_city(settings(), **SMALL_CITY)
 
     triples = [
         tuple(row)
@@ -264,7 +265,7 @@ def test_city_supports_are_unique_capped_skewed_and_wished(app):
 
 
 def test_city_data_lies_in_the_map_bounds_and_districts(app):
-    demo.load_city(**SMALL_CITY)
+    demo.load_city(settings(), **SMALL_CITY)
 
     places = db.session.execute(select(Premises.latitude, Premises.longitude)).all()
     places += db.session.execute(
@@ -277,10 +278,10 @@ def test_city_data_lies_in_the_map_bounds_and_districts(app):
 
 
 def test_loading_the_city_twice_adds_nothing(app):
-    first_counts = demo.load_city(**SMALL_CITY)
+    first_counts = demo.load_city(settings(), **SMALL_CITY)
     tables = table_counts()
 
-    assert demo.load_city(**SMALL_CITY) == first_counts
+    assert demo.load_city(settings(), **SMALL_CITY) == first_counts
     assert table_counts() == tables
 
 
@@ -291,12 +292,14 @@ def test_load_city_reports_progress_per_table(app):
         labels.append(label)
         return list(items)
 
-    demo.load_city(progress=progress, premises=20, residents=30, supports=50, area_wishes=5)
+    demo.load_city(
+        settings(), progress=progress, premises=20, residents=30, supports=50, area_wishes=5
+    )
 
     assert labels == ["Premises", "Residents", "Supports", "Wishes"]
 
 
 def test_load_city_refuses_more_supports_than_can_fit(app):
     with pytest.raises(ValueError):
-        demo.load_city(premises=2, residents=2, supports=100, area_wishes=0)
+        demo.load_city(settings(), premises=2, residents=2, supports=100, area_wishes=0)
     assert db.session.scalar(select(func.count(Premises.id))) == 0

@@ -22,6 +22,7 @@ from wishboard.services.shops.visibility import (
     level_of,
     visibility_level,
 )
+from wishboard.settings import settings
 
 YES, NO, UNKNOWN = Presence.YES, Presence.NO, Presence.UNKNOWN
 
@@ -211,12 +212,12 @@ def test_the_csv_rows_carry_presence_level_and_last_contact(app):
 
 
 def test_the_demo_town_has_shops_at_every_level_in_each_district(app):
-    load_demo_town()
+    load_demo_town(settings())
     summary = visibility.levels_by_district()
     assert all(row.district_name is not None for row in summary)
     assert all(row.counts[Level.NONE] > 0 for row in summary)  # something to do everywhere
     totals = {level: sum(row.counts[level] for row in summary) for level in Level}
     assert all(count > 0 for count in totals.values())
     first = visibility.levels_by_district()
-    load_demo_town()  # loading it again gives the same presences
+    load_demo_town(settings())  # loading it again gives the same presences
     assert visibility.levels_by_district() == first

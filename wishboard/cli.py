@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from .models import Role
+from .settings import settings
 
 
 class CommandError(click.ClickException):
@@ -36,7 +37,7 @@ def demo_command(scale: str) -> None:
     from .data import demo
 
     if scale == "city":
-        counts = demo.load_city(progress=_progress)
+        counts = demo.load_city(settings(), progress=_progress)
         click.echo(
             _(
                 "City-scale data: %(premises)d premises, %(residents)d residents, "
@@ -45,7 +46,7 @@ def demo_command(scale: str) -> None:
             )
         )
         return
-    logins = demo.load_demo_town()
+    logins = demo.load_demo_town(settings())
     click.echo(_("Demo town loaded. Sign in with:"))
     for login in logins:
         click.echo(f"  {login.role:<10} {login.email:<32} {login.password}")

@@ -18,6 +18,7 @@ from tests import factories
 from tests.conftest import make_app, skip_or_fail
 from wishboard.extensions import db
 from wishboard.models import PremisesStatus
+from wishboard.settings import settings
 
 BROWSER_TESTS = Path(__file__).parent
 AXE_SCRIPT = BROWSER_TESTS / "vendor" / "axe.min.js"
@@ -100,7 +101,7 @@ def _load_town() -> None:
     except ImportError:
         _small_town()
     else:
-        load_demo_town()
+        load_demo_town(settings())
     premises = factories.make_premises(address=MARKUP_ADDRESS, latitude=48.8801, longitude=2.3921)
     factories.make_support(premises)
     db.session.commit()

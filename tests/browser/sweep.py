@@ -44,6 +44,7 @@ from wishboard.models import (
 from wishboard.services.demand import moderation, wishes
 from wishboard.services.people import users
 from wishboard.services.reports.links import unsubscribe_key
+from wishboard.settings import settings
 
 # name -> (width, height): a common phone, and a laptop.
 SIZES: dict[str, tuple[int, int]] = {"360": (360, 740), "1280": (1280, 800)}
@@ -243,7 +244,7 @@ def load_sweep_town(app: Flask) -> dict[str, object]:
     of each role's account (`emails`).
     """
     with app.app_context():
-        load_demo_town()
+        load_demo_town(settings())
         accounts = {
             role: factories.make_user(
                 email=account["email"],

@@ -9,11 +9,11 @@ import math
 import random
 import unicodedata
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
@@ -37,6 +37,7 @@ from wishboard.models import (
 from wishboard.models.demand import triggers_paused
 from wishboard.services import taxonomy
 from wishboard.services.progress import Progress, track
+from wishboard.settings import Settings
 
 DEMO_PASSWORD = "demo-wishboard-2017"
 DEMO_EMAIL_DOMAIN = "demo.wishboard.test"
@@ -418,11 +419,11 @@ def _ensure_districts() -> dict[str, District]:
     return existing
 
 
-def load_demo_town() -> list[DemoLogin]:
+def load_demo_town(settings: Settings) -> list[DemoLogin]:
     """Load (or refresh) the demo town and return the logins to print; running it twice is safe."""
     taxonomy.load_shop_types()
     types = {shop_type.code: shop_type for shop_type in db.session.scalars(select(ShopType))}
-    cap = current_app.config["WISHBOARD_MAX_TYPES_PER_PREMISES"]
+    cap = settings.max_types_per_premises
     plan = _plan_town({code: t.label_fr for code, t in types.items()}, cap)
     now = utcnow()
     districts = _ensure_districts()
@@ -629,6 +630,7 @@ def _nearest_street(latitude: float, longitude: float, middles) -> Street:
 
 
 def load_city(
+    settings: Settings,
     progress: Progress | None = None,
     premises: int = 5000,
     residents: int = 50000,
@@ -641,14 +643,15 @@ def load_city(
         select(func.count(Premises.id)).where(Premises.reference.like(f"{CITY_PREFIX}%"))
     ):
         return _city_counts()
-    cap = current_app.config["WISHBOARD_MAX_TYPES_PER_PREMISES"]
+    cap = settings.max_types_per_premises
     if min(premises, residents) < 1 or min(supports, area_wishes) < 0:
         raise ValueError("city-scale data needs at least one premises and one resident")
     # Drawing at random, supports would take ever longer to find a free place past half of them.
     if supports > premises * residents * min(cap, len(CITY_TYPE_MENU_WEIGHTS)) // 2:
         raise ValueError(f"{supports} supports do not fit: too few premises or residents")
     try:
-        return _write_city(progress, premises, residents, supports, area_wishes, seed, cap)
+        counts = (premises, residents, supports, area_wishes)
+        return _write_city(progress, *counts, seed, cap, settings.map_bounds)
     except Exception:
         db.session.rollback()  # half-written city data would pass for complete on the next run
         raise
@@ -662,6 +665,7 @@ def _write_city(
     area_wishes: int,
     seed: int,
     cap: int,
+    bounds: Sequence[float],
 ) -> dict[str, int]:
     """Draw the city's rows from `seed` and insert them in bulk, in one transaction."""
     taxonomy.load_shop_types()
@@ -670,7 +674,9 @@ def _write_city(
     db.session.flush()
     writer = _BulkWriter(progress)
     with triggers_paused(writer.connection):
-        counts = _write_city_rows(writer, rng, premises, residents, supports, area_wishes, cap)
+        counts = _write_city_rows(
+            writer, rng, premises, residents, supports, area_wishes, cap, bounds
+        )
     db.session.commit()
     return counts
 
@@ -683,10 +689,11 @@ def _write_city_rows(
     supports: int,
     area_wishes: int,
     cap: int,
+    bounds: Sequence[float],
 ) -> dict[str, int]:
     """The rows of `_write_city`, drawn and inserted."""
     now, today = utcnow(), date.today()
-    south, west, north, east = current_app.config["WISHBOARD_MAP_BOUNDS"]
+    south, west, north, east = bounds
     district_ids = {d.name: d.id for d in db.session.scalars(select(District))}
     types = {
         code: type_id
