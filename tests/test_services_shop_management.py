@@ -6,10 +6,13 @@ import pytest
 from sqlalchemy import select
 
 from tests import factories
+from wishboard.config import Config
 from wishboard.extensions import db
 from wishboard.models import AuditEvent, CorrectionStatus, Presence, Role
 from wishboard.services.shops import management
 from wishboard.services.shops.management import CorrectionError, ShopError, ShopValues
+
+BOUNDS = Config().WISHBOARD_MAP_BOUNDS  # the town the app under test covers
 
 
 def _events(action: str) -> list[AuditEvent]:
@@ -61,7 +64,7 @@ def test_an_edit_changes_the_shop_and_records_what_changed(app):
         has_social=Presence.NO,
         on_map_service=Presence.YES,
     )
-    changes = management.update_shop(staff, shop, values)
+    changes = management.update_shop(staff, shop, values, BOUNDS)
     db.session.commit()
 
     assert shop.name == "Boulangerie Dupont et fils"
@@ -93,7 +96,7 @@ def test_an_edit_changes_the_shop_and_records_what_changed(app):
 
 def test_an_edit_that_changes_nothing_records_nothing(app):
     shop = factories.make_shop(website="https://a.example.org")
-    assert management.update_shop(None, shop, ShopValues.of(shop)) == {}
+    assert management.update_shop(None, shop, ShopValues.of(shop), BOUNDS) == {}
     assert _events("shop.updated") == []
 
 
@@ -111,7 +114,7 @@ def test_an_edit_breaking_rules_reports_every_problem_and_changes_nothing(app):
         district_id=10**6,
     )
     with pytest.raises(ShopError) as refused:
-        management.update_shop(None, shop, values)
+        management.update_shop(None, shop, values, BOUNDS)
     fields = {problem.field for problem in refused.value.problems}
     assert fields == {
         "name",

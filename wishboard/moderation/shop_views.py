@@ -22,6 +22,7 @@ from ..services.shops.visibility import (
     ContactError,
     visibility_level,
 )
+from ..settings import settings
 from ..urls import LARGEST_ID, csv_variant, page_number
 from . import bp
 from .shop_forms import ContactForm, ShopFilterForm, ShopForm, VisibilityFilterForm
@@ -124,7 +125,9 @@ def shop_edit(shop_id: int) -> ResponseReturnValue:
     form = ShopForm(shop=shop)
     if form.validate_on_submit():
         try:
-            changes = management.update_shop(current_user, shop, form.values())
+            changes = management.update_shop(
+                current_user, shop, form.values(), settings().map_bounds
+            )
         except ShopError as error:
             db.session.rollback()
             form.add_problems(error)

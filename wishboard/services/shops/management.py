@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from flask import current_app
 from flask_babel import gettext as _
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import func, select, update
@@ -157,12 +156,8 @@ def clean(values: ShopValues) -> ShopValues:
     return replace(values, **changes)
 
 
-def _map_bounds() -> Sequence[float]:
-    return current_app.config["WISHBOARD_MAP_BOUNDS"]
-
-
-def problems(values: ShopValues) -> list[ShopError]:
-    """Every rule that (cleaned) `values` break: required fields, lengths, addresses, position."""
+def problems(values: ShopValues, bounds: Sequence[float]) -> list[ShopError]:
+    """Every rule that (cleaned) `values` break: fields, lengths, addresses, a place in `bounds`."""
     found: list[ShopError] = []
     required = {
         "name": _("Enter the shop's name."),
@@ -190,7 +185,7 @@ def problems(values: ShopValues) -> list[ShopError]:
                 found.append(ShopError(_("Enter a web address such as https://example.org."), name))
     if values.district_id is not None and db.session.get(District, values.district_id) is None:
         found.append(ShopError(_("Choose a district from the list."), "district"))
-    south, west, north, east = _map_bounds()
+    south, west, north, east = bounds
     for name, low, high in (("latitude", south, north), ("longitude", west, east)):
         number = getattr(values, name)
         if not (isinstance(number, float | int) and math.isfinite(number)):
@@ -230,14 +225,16 @@ def _label(name: str, value: Any) -> tuple[str, Any]:
     return name, snapshot_value(value)
 
 
-def update_shop(actor: User | None, shop: Shop, values: ShopValues) -> dict[str, tuple[Any, Any]]:
+def update_shop(
+    actor: User | None, shop: Shop, values: ShopValues, bounds: Sequence[float]
+) -> dict[str, tuple[Any, Any]]:
     """Change `shop` to `values`, with a "shop.updated" event; {column: (old, new)} changed.
 
     Nothing changes (and nothing is recorded) when the values are those the shop holds already.
     Raises ShopError (carrying every problem) when a rule is broken. The caller commits.
     """
     values = clean(values)
-    found = problems(values)
+    found = problems(values, bounds)
     if found:
         found[0].problems = found
         raise found[0]
