@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, func, or_, select, update
@@ -34,6 +34,7 @@ from wishboard.models import (
 from wishboard.services import audit, outbox
 from wishboard.services.demand import moderation
 from wishboard.services.errors import DomainError
+from wishboard.urls import external_url
 
 DISPLAY_NAME_MAX_LENGTH = 60
 EMAIL_MAX_LENGTH = 254
@@ -236,7 +237,7 @@ def request_password_reset(email: str) -> None:
     user = _find_by_email(email)
     if user is None or not user.active:
         return
-    link = url_for("auth.reset_password", token=make_reset_token(user), _external=True)
+    link = external_url("auth.reset_password", token=make_reset_token(user))
     message = outbox.queue_template(
         user.email,
         _("Choose a new password"),
@@ -309,7 +310,7 @@ def _commit_new_user() -> None:
 
 def _queue_verification(user: User) -> OutboxMessage:
     """Put the verification e-mail for `user` in the outbox (in the current transaction)."""
-    link = url_for("auth.verify", token=make_verify_token(user), _external=True)
+    link = external_url("auth.verify", token=make_verify_token(user))
     return outbox.queue_template(
         user.email,
         _("Confirm your e-mail address"),
