@@ -321,7 +321,7 @@ def test_static_urls_carry_a_content_hash_and_are_kept_a_year(app: Flask, client
 
 
 def test_the_city_scale_seed_finishes_with_the_counts_asked(app: Flask) -> None:
-    counts = demo.load_city(settings(), settings())
+    counts = demo.load_city(settings())
 
     assert counts["premises"] == 5000 and counts["supports"] == 200_000
     city = Premises.reference.like("CITY-%")
