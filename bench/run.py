@@ -180,6 +180,7 @@ def build_data(database: str, url: str, scale: str, secret_key: str) -> Fixture:
     from wishboard.extensions import db
     from wishboard.models import Premises, PremisesStatus, Role, ShopType, Support, User, utcnow
     from wishboard.services.reports.links import report_key
+    from wishboard.settings import settings
 
     app = _app(url, secret_key)
     with app.app_context():
@@ -188,7 +189,7 @@ def build_data(database: str, url: str, scale: str, secret_key: str) -> Fixture:
                 connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
         upgrade()
         started = time.perf_counter()
-        counts = demo.load_city(**SCALES[scale])
+        counts = demo.load_city(settings(), **SCALES[scale])
         seed_seconds = time.perf_counter() - started
         # Verified residents who sign in like anyone; one password hash for all (it is slow).
         password_hash = generate_password_hash(BENCH_PASSWORD)
