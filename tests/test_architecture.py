@@ -117,7 +117,6 @@ def test_no_service_reads_the_running_app():
         "wishboard.services.outbox",
         "wishboard.services.people.accounts",
         "wishboard.services.premises.management",
-        "wishboard.services.reports.formats",
         "wishboard.services.reports.links",
         "wishboard.services.reports.mail",
     }

@@ -135,7 +135,7 @@ def _pdf_text(app, premises, locale: str) -> str:
             "landlord/report_pdf.html",
             report=report,
             locale=locale,
-            stylesheet=Markup(report_stylesheet()),
+            stylesheet=Markup(report_stylesheet(app.static_folder)),
         )
         body = report_pdf(html, base_url="http://localhost/")
     assert body.startswith(b"%PDF-")

@@ -2,7 +2,7 @@
 
 import re
 
-from flask import Response, abort, render_template, request
+from flask import Response, abort, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -91,7 +91,8 @@ def report_pdf_download(premises_id: int) -> ResponseReturnValue:
         report=report,
         reader=reader,
         locale=str(get_locale()),
-        stylesheet=Markup(report_stylesheet()),  # our own file, not user text
+        # Our own file, not user text.
+        stylesheet=Markup(report_stylesheet(current_app.static_folder)),
     )
     try:
         body = report_pdf(html, base_url=request.url_root)

@@ -8,8 +8,6 @@ not a crash.
 
 from pathlib import Path
 
-from flask import current_app
-
 from wishboard.services.csv_export import CsvVariant, csv_bytes, iso_utc
 from wishboard.services.reports.report import DemandReport
 
@@ -142,9 +140,9 @@ def report_csv(
     return csv_bytes(CSV_HEADER, report_rows(report, locale), variant, locale)
 
 
-def report_stylesheet() -> str:
+def report_stylesheet(static_folder: str | Path) -> str:
     """The report's stylesheet (screen and print), to inline into the PDF's HTML."""
-    return (Path(current_app.static_folder) / STYLESHEET).read_text(encoding="utf-8")
+    return (Path(static_folder) / STYLESHEET).read_text(encoding="utf-8")
 
 
 def _weasyprint():
