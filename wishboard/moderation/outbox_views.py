@@ -173,7 +173,6 @@ def premises_revoke_links(premises_id: int) -> ResponseReturnValue:
     """Make every report link given out for this premises stop working."""
     premises = _load(premises_id)
     report_links.revoke_report_links(current_user, premises)
-    db.session.commit()
     return _box_answer(
         premises,
         _(

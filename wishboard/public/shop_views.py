@@ -95,7 +95,6 @@ def shop_correction(shop_id: int) -> ResponseReturnValue:
     form = CorrectionForm()
     if form.validate_on_submit():
         shops.request_correction(shop, form.name.data, form.email.data, form.message.data)
-        db.session.commit()
         return _after_correction(shop)
     status = 422 if form.is_submitted() else 200
     return render(

@@ -13,6 +13,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from wishboard.extensions import db
 from wishboard.models import Premises, User
 from wishboard.services import audit
 
@@ -80,7 +81,7 @@ def check_report_key(key: str, premises: Premises) -> None:
 
 
 def revoke_report_links(actor: User | None, premises: Premises) -> None:
-    """Make every report key of `premises` given out so far useless; the caller commits."""
+    """Make every report key of `premises` given out so far useless, audited, and commit."""
     before = premises.report_link_version
     premises.report_link_version = before + 1
     audit.record(
@@ -91,6 +92,7 @@ def revoke_report_links(actor: User | None, premises: Premises) -> None:
         {"report_link_version": before},
         {"report_link_version": before + 1},
     )
+    db.session.commit()
 
 
 def unsubscribe_key(email: str) -> str:

@@ -111,7 +111,7 @@ def get_shop(shop_id: int) -> Shop | None:
 
 
 def request_correction(shop: Shop, name: str, email: str, message: str) -> ShopCorrection:
-    """Store what `name` (at `email`) asks staff to correct in `shop`'s listing; not committed."""
+    """Store what `name` (at `email`) asks staff to correct in `shop`'s listing, and commit."""
     correction = ShopCorrection(
         shop=shop,
         requester_name=name.strip(),
@@ -120,7 +120,7 @@ def request_correction(shop: Shop, name: str, email: str, message: str) -> ShopC
         status=CorrectionStatus.OPEN,
     )
     db.session.add(correction)
-    db.session.flush()
+    db.session.commit()
     return correction
 
 
