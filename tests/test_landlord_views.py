@@ -374,3 +374,20 @@ def test_the_page_costs_the_same_queries_however_much_data(
         assert client.get(url).status_code == 200
 
     assert large.count == small.count
+
+
+def test_a_signed_in_landlord_finds_the_way_back_to_their_list_and_a_link_reader_does_not(
+    client, login_as, premises
+):
+    landlord = login_as(Role.LANDLORD)
+    own(premises, landlord)
+    db.session.commit()
+    back = "nav.breadcrumb a[href='/landlord/']"
+
+    assert page(client.get(report_url(premises))).select_one(back) is not None
+    let_url = f"/landlord/premises/{premises.id}/let"
+    assert page(client.get(let_url)).select_one(back) is not None
+    # Through the signed link the reader may have no account: no way to a list they lack.
+    key = report_key(premises)
+    assert page(client.get(report_url(premises, key=key))).select_one(back) is None
+    assert page(client.get(f"{let_url}?key={key}")).select_one(back) is None

@@ -437,3 +437,16 @@ def test_hostile_query_values_are_refused_or_searched_as_text(client, moderator,
             response = client.get(url, query_string={name: value})
             assert response.status_code in (200, 400, 404), (url, name)
             assert "<script>alert" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("role", "sees_admin_links"), [("moderator", False), ("admin", True)])
+def test_the_staff_menu_shows_the_admin_pages_to_admins_only(
+    client, login_as, role: str, sees_admin_links: bool
+):
+    login_as(Role(role))
+    nav = _soup(client.get("/moderation/shops")).select_one(".staff-nav")
+
+    links = {link["href"] for link in nav.select("a")}
+    assert "/moderation/shops" in links
+    admin_pages = {"/admin/users", "/admin/shop-types"}
+    assert links & admin_pages == (admin_pages if sees_admin_links else set())
