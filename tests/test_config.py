@@ -9,6 +9,7 @@ from sqlalchemy import text
 from wishboard import create_app
 from wishboard.config import Config
 from wishboard.extensions import db
+from wishboard.settings import Settings, settings
 
 
 def test_a_site_without_secret_key_refuses_to_start(monkeypatch):
@@ -38,6 +39,20 @@ def test_settings_are_read_from_the_environment(monkeypatch):
     assert settings.WISHBOARD_MAP_BOUNDS == (44.78, -0.70, 44.83, -0.60)
     assert settings.WISHBOARD_MAX_TYPES_PER_PREMISES == 5
     assert settings.MAIL_USE_TLS is True
+
+
+def test_the_services_settings_are_built_from_the_finished_config(monkeypatch):
+    # From the environment, then the overrides create_app is given: the last word wins.
+    monkeypatch.setenv("WISHBOARD_MAP_BOUNDS", "44.78,-0.70,44.83,-0.60")
+    monkeypatch.setenv("WISHBOARD_AREA_RADIUS_M", "450")
+    app = create_app({"SECRET_KEY": "x", "WISHBOARD_MAX_TYPES_PER_PREMISES": 5})
+
+    with app.app_context():
+        handed = settings()
+
+    assert handed == Settings(
+        area_radius_m=450, map_bounds=(44.78, -0.70, 44.83, -0.60), max_types_per_premises=5
+    )
 
 
 def test_the_data_licence_is_a_setting(monkeypatch):
