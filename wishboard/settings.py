@@ -1,7 +1,8 @@
 """The settings services are handed: one typed object built from the app's config in create_app.
 
-Services never read `current_app`; a view or a command passes them `settings()` (or the one value
-a function needs), and a test passes the values it wants.
+A service does not read `current_app`: a view or a command passes it `settings()` (or the one value
+a function needs), and a test passes the values it wants. The services that still read the app
+are listed in tests/test_architecture.py (and CONTRIBUTING.md) until they are changed.
 """
 
 from collections.abc import Mapping
