@@ -116,7 +116,6 @@ def test_no_service_reads_the_running_app():
     not_yet = {
         "wishboard.services.outbox",
         "wishboard.services.people.accounts",
-        "wishboard.services.premises.management",
         "wishboard.services.reports.links",
         "wishboard.services.reports.mail",
     }

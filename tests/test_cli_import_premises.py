@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 from flask_babel import force_locale
+from sqlalchemy.exc import IntegrityError
 
 from tests import factories
 from tests.helpers import count
@@ -130,3 +131,23 @@ def test_a_small_file_shows_no_progress_bar(runner):
     result = invoke(runner, str(DATA / "premises_good.csv"))
 
     assert "Checking" not in result.output
+
+
+def test_a_reference_taken_while_importing_writes_nothing(runner, monkeypatch):
+    real_commit = db.session.commit
+
+    def lost_race():
+        # What the database says when another writer committed one of the references first.
+        monkeypatch.setattr(db.session, "commit", real_commit)
+        raise IntegrityError("INSERT INTO premises", {}, Exception("UNIQUE constraint failed"))
+
+    monkeypatch.setattr(db.session, "commit", lost_race)
+
+    result = invoke(runner, str(DATA / "premises_good.csv"))
+
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        "Error: The premises changed while importing; nothing was imported. Run it again."
+    )
+    db.session.remove()
+    assert count(Premises) == 0 and count(AuditEvent) == 0

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 from flask_babel import force_locale
+from sqlalchemy.exc import IntegrityError
 
 from tests import factories
 from tests.helpers import count
@@ -124,3 +125,23 @@ def test_a_missing_file_is_refused_by_the_command(runner):
 
     assert result.exit_code == 2
     assert "does not exist" in result.stderr
+
+
+def test_a_reference_taken_while_importing_writes_nothing(runner, monkeypatch):
+    real_commit = db.session.commit
+
+    def lost_race():
+        # What the database says when another writer committed one of the references first.
+        monkeypatch.setattr(db.session, "commit", real_commit)
+        raise IntegrityError("INSERT INTO shops", {}, Exception("UNIQUE constraint failed"))
+
+    monkeypatch.setattr(db.session, "commit", lost_race)
+
+    result = invoke(runner, str(DATA / "shops.csv"))
+
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == (
+        "Error: The shops changed while importing; nothing was imported. Run it again."
+    )
+    db.session.remove()
+    assert count(Shop) == 0 and count(AuditEvent) == 0

@@ -414,6 +414,33 @@ def test_importing_a_good_file(client, moderator):
     assert summary.actor_id == moderator.id
 
 
+def test_an_import_that_loses_a_race_for_a_reference_writes_nothing(client, moderator, monkeypatch):
+    token = csrf(client, "/moderation/premises/import")
+    real_commit = db.session.commit
+
+    def lost_race():
+        monkeypatch.setattr(db.session, "commit", real_commit)
+        raise IntegrityError("INSERT INTO premises", {}, Exception("UNIQUE constraint failed"))
+
+    monkeypatch.setattr(db.session, "commit", lost_race)
+
+    response = client.post(
+        "/moderation/premises/import",
+        data={
+            "csrf_token": token,
+            "file": (io.BytesIO((DATA / "premises_good.csv").read_bytes()), "premises.csv"),
+            "run": "x",
+        },
+        content_type="multipart/form-data",
+        headers=ENGLISH,
+    )
+
+    assert response.status_code == 409
+    summary = soup(response).select_one(".error-summary").get_text(" ", strip=True)
+    assert "nothing was imported" in summary
+    assert count(Premises) == 0 and count(AuditEvent) == 0
+
+
 def test_checking_a_good_file_writes_nothing(client, moderator):
     response = upload(client, "premises_good.geojson", button="check")
 

@@ -7,14 +7,8 @@ import pytest
 from tests import factories
 from wishboard.extensions import db
 from wishboard.models import WishStatus
-from wishboard.services.demand.area import (
-    EARTH_RADIUS_M,
-    METRES_PER_DEGREE,
-    AreaCell,
-    area_cells,
-    area_demand_near,
-    distance_m,
-)
+from wishboard.services.demand.area import AreaCell, area_cells, area_demand_near
+from wishboard.services.geometry import EARTH_RADIUS_M, METRES_PER_DEGREE, distance_m
 
 BOUNDS = (48.845, 2.36, 48.903, 2.417)
 SOUTH, WEST, NORTH, _ = BOUNDS

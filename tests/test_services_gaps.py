@@ -9,7 +9,6 @@ from flask import Flask
 from tests import factories
 from wishboard.extensions import db
 from wishboard.models import Premises, PremisesStatus
-from wishboard.services.demand.area import EARTH_RADIUS_M, distance_m
 from wishboard.services.demand.gaps import (
     coverage_for,
     district_gaps,
@@ -17,6 +16,7 @@ from wishboard.services.demand.gaps import (
     gaps_for,
     shops_near,
 )
+from wishboard.services.geometry import EARTH_RADIUS_M, distance_m
 from wishboard.services.reports.report import build_report
 
 LAT, LON = 48.8700, 2.3800

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from tests import factories
 from wishboard.extensions import db
 from wishboard.models import DemandCount, Premises, PremisesStatus, WishStatus
-from wishboard.services.demand.area import EARTH_RADIUS_M
+from wishboard.services.geometry import EARTH_RADIUS_M
 from wishboard.services.reports.report import TREND_WEEKS, build_report, week_start
 
 # A Thursday: its ISO week is 2024-W11, which starts on Monday 11 March.

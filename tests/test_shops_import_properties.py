@@ -14,7 +14,7 @@ from tests.conftest import examples
 from tests.helpers import count
 from wishboard.extensions import db
 from wishboard.models import Premises, Shop
-from wishboard.services.demand.area import distance_m
+from wishboard.services.geometry import Grid, distance_m
 from wishboard.services.imports import premises as premises_import
 from wishboard.services.imports import shops as shops_import
 
@@ -214,7 +214,7 @@ town_points = st.tuples(
 @settings(max_examples=examples(100), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(points=st.lists(town_points, max_size=40), point=town_points)
 def test_the_grid_finds_the_same_nearest_premises_as_measuring_them_all(points, point):
-    grid = shops_import._Grid([(*premises, index) for index, premises in enumerate(points)])
+    grid = Grid([(*premises, index) for index, premises in enumerate(points)])
 
     found = grid.nearest(*point)
 

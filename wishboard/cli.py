@@ -180,44 +180,16 @@ def import_premises_command(file: Path, dry_run: bool, create_districts: bool) -
     Every row is checked first; with any problem, each is printed ("line N: …") and nothing is
     written. The README lists the columns.
     """
-    from sqlalchemy.exc import IntegrityError
-
-    from .extensions import db
     from .services.imports import premises as premises_import
 
-    report = premises_import.import_premises(
-        None,
-        file.read_bytes(),
-        file.name,
+    report = _run_import(
+        premises_import.import_premises,
+        file,
         dry_run=dry_run,
         create_districts=create_districts,
-        progress=_progress_for_large,
     )
-    if not report.ok:
-        db.session.rollback()
-        for problem in report.problems:
-            click.echo(str(problem), err=True)
-        raise CommandError(
-            ngettext(
-                "%(num)d problem in the file: nothing was imported.",
-                "%(num)d problems in the file: nothing was imported.",
-                len(report.problems),
-            )
-        )
-    if report.districts_created:
-        names = ", ".join(report.districts_created)
-        click.echo(_("New districts: %(names)s.", names=names))
-    if dry_run:
-        click.echo(_("Dry run, nothing written: %(summary)s", summary=report.summary()))
-        return
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()  # another import or edit gave the same reference meanwhile
-        raise CommandError(
-            _("The premises changed while importing; nothing was imported. Run it again.")
-        ) from None
-    click.echo(_("Premises imported: %(summary)s", summary=report.summary()))
+    if report is not None:
+        click.echo(_("Premises imported: %(summary)s", summary=report.summary()))
 
 
 @click.command("import-shops")
@@ -239,23 +211,38 @@ def import_shops_command(file: Path, dry_run: bool, skip_invalid: bool) -> None:
     Rows whose type is not one of ours are skipped and listed. Any other problem is printed
     ("feature N: …") and nothing is written, unless --skip-invalid. The README lists the columns.
     """
-    from sqlalchemy.exc import IntegrityError
-
-    from .extensions import db
     from .services.imports import shops as shops_import
 
-    report = shops_import.import_shops(
-        None,
-        file.read_bytes(),
-        file.name,
-        dry_run=dry_run,
-        skip_invalid=skip_invalid,
-        progress=_progress_for_large,
+    report = _run_import(
+        shops_import.import_shops, file, dry_run=dry_run, skip_invalid=skip_invalid
     )
-    for message in (*report.problems, *report.notes, *report.unmapped):
+    if report is not None:
+        click.echo(_("Shops imported: %(summary)s", summary=report.summary()))
+
+
+def _run_import(run, file: Path, *, dry_run: bool, **options):
+    """Run an import of `file` and print what it says; the report, or None for a dry run.
+
+    Problems, notes and skipped rows go to stderr; a problem that stops the import, or a race
+    lost to another change, ends the command with exit code 2 (nothing was written).
+    """
+    from .services.errors import DomainError
+
+    try:
+        report = run(
+            None,
+            file.read_bytes(),
+            file.name,
+            bounds=settings().map_bounds,
+            dry_run=dry_run,
+            progress=_progress_for_large,
+            **options,
+        )
+    except DomainError as error:
+        raise CommandError(error.message) from None
+    for message in report.messages():
         click.echo(str(message), err=True)
     if not report.ok:
-        db.session.rollback()
         raise CommandError(
             ngettext(
                 "%(num)d problem in the file: nothing was imported.",
@@ -263,33 +250,12 @@ def import_shops_command(file: Path, dry_run: bool, skip_invalid: bool) -> None:
                 len(report.problems),
             )
         )
-    if report.invalid_rows:
-        click.echo(
-            ngettext(
-                "%(num)d row with a problem was left out.",
-                "%(num)d rows with a problem were left out.",
-                report.invalid_rows,
-            )
-        )
-    if report.skipped:
-        click.echo(
-            ngettext(
-                "%(num)d row skipped: its type is not one of ours.",
-                "%(num)d rows skipped: their type is not one of ours.",
-                report.skipped,
-            )
-        )
+    for line in report.details():
+        click.echo(line)
     if dry_run:
         click.echo(_("Dry run, nothing written: %(summary)s", summary=report.summary()))
-        return
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()  # another import or edit gave the same reference meanwhile
-        raise CommandError(
-            _("The shops changed while importing; nothing was imported. Run it again.")
-        ) from None
-    click.echo(_("Shops imported: %(summary)s", summary=report.summary()))
+        return None
+    return report
 
 
 @click.command("backup")

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import get_timezone
 
-from .settings import DEFAULT_AREA_RADIUS_M
+from .settings import DEFAULT_AREA_RADIUS_M, DEFAULT_MAP_BOUNDS
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = PROJECT_ROOT / "instance"
@@ -107,9 +107,7 @@ class Config:
         self.WISHBOARD_ACCENT_COLOUR = os.environ.get("WISHBOARD_ACCENT_COLOUR", "").strip()
         # Paris 19th and 20th arrondissements, where the demo town lies.
         self.WISHBOARD_MAP_CENTER = _env_floats("WISHBOARD_MAP_CENTER", (48.8760, 2.3900), 2)
-        self.WISHBOARD_MAP_BOUNDS = _env_floats(
-            "WISHBOARD_MAP_BOUNDS", (48.8450, 2.3600, 48.9030, 2.4170), 4
-        )
+        self.WISHBOARD_MAP_BOUNDS = _env_floats("WISHBOARD_MAP_BOUNDS", DEFAULT_MAP_BOUNDS, 4)
         self.WISHBOARD_MAP_ZOOM = _env_int("WISHBOARD_MAP_ZOOM", 14)
         # An empty value draws the map without a tile layer (no request to a tile server).
         self.WISHBOARD_TILE_URL = os.environ.get(

@@ -16,6 +16,8 @@ EXTENSION_KEY = "wishboard.settings"
 # The defaults the config reads its environment variables against (config.py), which a service
 # function uses when its caller passes nothing (the tests, a shell).
 DEFAULT_AREA_RADIUS_M = 300
+# The demo town's (south, west, north, east), in Paris's 19th arrondissement.
+DEFAULT_MAP_BOUNDS = (48.8450, 2.3600, 48.9030, 2.4170)
 
 
 @dataclass(frozen=True)

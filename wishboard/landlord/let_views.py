@@ -5,7 +5,6 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..extensions import db
 from ..forms.premises import LetForm
 from ..htmx import render
 from ..models import utcnow
@@ -32,10 +31,8 @@ def mark_let(premises_id: int) -> ResponseReturnValue:
                 actor, premises, form.chosen_type, form.let_on.data, reader.through_link
             )
         except PremisesError as error:
-            db.session.rollback()
             form.add_problems(error)
         else:
-            db.session.commit()
             flash(
                 _("Thank you: the premises is shown as let, and takes no more wishes."), "success"
             )

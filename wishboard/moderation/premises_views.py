@@ -5,7 +5,6 @@ from flask.typing import ResponseReturnValue
 from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -16,8 +15,10 @@ from ..maps import picker_map
 from ..models import Premises, utcnow
 from ..premises_page import map_settings
 from ..services.imports import premises as premises_import
+from ..services.imports.reading import ImportConflict
 from ..services.premises import management
-from ..services.premises.management import PremisesError, PremisesValues
+from ..services.premises.management import PremisesConflict, PremisesError, PremisesValues
+from ..settings import settings
 from ..urls import LARGEST_ID, page_number
 from . import bp
 
@@ -35,20 +36,6 @@ def _load(premises_id: int) -> Premises:
             joinedload(Premises.let_shop_type),
         ],
     )
-
-
-def _committed() -> str | None:
-    """Commit; when another change won the race for a reference, roll back and say why."""
-    try:
-        db.session.commit()
-    except IntegrityError:
-        # Two people gave the same reference at the same moment: the database kept one.
-        db.session.rollback()
-        return _(
-            "Someone else saved a premises with the same reference at the same time."
-            " Nothing was saved: please try again."
-        )
-    return None
 
 
 # The list
@@ -141,17 +128,17 @@ def premises_create() -> ResponseReturnValue:
     form = PremisesForm()
     if form.validate_on_submit():
         try:
-            premises = management.create_premises(current_user, form.values())
+            premises = management.create_premises(
+                current_user, form.values(), settings().map_bounds
+            )
+        except PremisesConflict as error:
+            form.form_errors.append(error.message)
+            return _form_page(form, status=409)
         except PremisesError as error:
-            db.session.rollback()
             form.add_problems(error)
         else:
-            conflict = _committed()
-            if conflict is None:
-                flash(_("Premises %(address)s created.", address=premises.address), "success")
-                return redirect(url_for("moderation.premises_edit", premises_id=premises.id), 303)
-            form.form_errors.append(conflict)
-            return _form_page(form, status=409)
+            flash(_("Premises %(address)s created.", address=premises.address), "success")
+            return redirect(url_for("moderation.premises_edit", premises_id=premises.id), 303)
     return _form_page(form, status=422 if request.method == "POST" else 200)
 
 
@@ -166,15 +153,13 @@ def premises_edit(premises_id: int) -> ResponseReturnValue:
     if form.validate_on_submit():
         saved_at = premises.updated_at
         try:
-            management.update_premises(current_user, premises, form.values())
+            management.update_premises(current_user, premises, form.values(), settings().map_bounds)
+        except PremisesConflict as error:
+            form.form_errors.append(error.message)
+            return _form_page(form, _load(premises_id), status=409)
         except PremisesError as error:
-            db.session.rollback()
             form.add_problems(error)
         else:
-            conflict = _committed()
-            if conflict is not None:
-                form.form_errors.append(conflict)
-                return _form_page(form, _load(premises_id), status=409)
             if premises.updated_at != saved_at:  # only a real change touches the row
                 flash(_("Changes to %(address)s saved.", address=premises.address), "success")
             else:
@@ -195,10 +180,8 @@ def _status_action(premises_id: int, change, done: str) -> ResponseReturnValue:
     try:
         change(current_user, premises)
     except PremisesError as error:
-        db.session.rollback()
         flash(error.message, "error")
     else:
-        db.session.commit()
         flash(done, "success")
     return redirect(back, 303)
 
@@ -236,10 +219,8 @@ def premises_let(premises_id: int) -> ResponseReturnValue:
         try:
             management.mark_let(current_user, premises, form.chosen_type, form.let_on.data)
         except PremisesError as error:
-            db.session.rollback()
             form.add_problems(error)
         else:
-            db.session.commit()
             flash(_("Premises marked as let."), "success")
             return redirect(url_for("moderation.premises_edit", premises_id=premises.id), 303)
     status = 422 if request.method == "POST" else 200
@@ -251,7 +232,7 @@ def premises_let(premises_id: int) -> ResponseReturnValue:
 
 def _import_page(
     form: ImportForm,
-    report: premises_import.ImportReport | None = None,
+    report: premises_import.PremisesImportReport | None = None,
     status: int = 200,
     too_large: bool = False,
 ) -> ResponseReturnValue:
@@ -285,22 +266,22 @@ def premises_import_file() -> ResponseReturnValue:
         return _import_page(form, status=422 if request.method == "POST" else 200)
     upload = form.file.data
     dry_run = not form.run.data  # only the Import button writes; anything else checks
-    report = premises_import.import_premises(
-        current_user,
-        upload.read(),
-        upload.filename or "",
-        dry_run=dry_run,
-        create_districts=form.create_districts.data,
-    )
+    try:
+        report = premises_import.import_premises(
+            current_user,
+            upload.read(),
+            upload.filename or "",
+            bounds=settings().map_bounds,
+            dry_run=dry_run,
+            create_districts=form.create_districts.data,
+        )
+    except ImportConflict as error:
+        form.form_errors.append(error.message)
+        return _import_page(form, status=409)
     if not report.ok:
-        db.session.rollback()
         return _import_page(form, report, status=422)
     if dry_run:
         return _import_page(form, report)
-    conflict = _committed()
-    if conflict is not None:
-        form.form_errors.append(conflict)
-        return _import_page(form, status=409)
     flash(_("Import done: %(summary)s", summary=report.summary()), "success")
     if report.districts_created:
         names = ", ".join(report.districts_created)

@@ -129,10 +129,8 @@ def shop_edit(shop_id: int) -> ResponseReturnValue:
                 current_user, shop, form.values(), settings().map_bounds
             )
         except ShopError as error:
-            db.session.rollback()
             form.add_problems(error)
         else:
-            db.session.commit()
             if changes:
                 flash(_("Changes to %(name)s saved.", name=shop.name), "success")
             else:
@@ -156,10 +154,8 @@ def shop_contact(shop_id: int) -> ResponseReturnValue:
                 form.note.data or "",
             )
         except ContactError as error:
-            db.session.rollback()
             form.add_problems(error)
         else:
-            db.session.commit()
             flash(_("Contact with %(name)s recorded.", name=shop.name), "success")
             return redirect(url_for("moderation.shop_edit", shop_id=shop.id) + "#contacts", 303)
     return _shop_page(_load(shop_id), contact_form=form, status=422)
@@ -253,10 +249,8 @@ def _handle(correction_id: int, status: CorrectionStatus, done: str) -> Response
     try:
         management.handle_correction(current_user, correction, status)
     except CorrectionError as error:
-        db.session.rollback()
         message, category, code = error.message, "info", 409
     else:
-        db.session.commit()
         message, category, code = done, "success", 200
     return after_change(
         url_for("moderation.corrections"),

@@ -17,11 +17,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from wishboard.extensions import db
 from wishboard.models import ShopType, Wish, WishStatus
 from wishboard.services.demand.counts import Demand
-
-# The mean radius of the Earth (IUGG), for haversine distances.
-EARTH_RADIUS_M = 6_371_008.8
-# Metres in a degree of latitude, as the grid of cells counts them (close enough for a town).
-METRES_PER_DEGREE = 111_320
+from wishboard.services.geometry import METRES_PER_DEGREE, box_around, distance_m
 
 
 class _floor(FunctionElement):
@@ -120,21 +116,11 @@ def area_cells(cell_m: int, bounds: Sequence[float]) -> list[AreaCell]:
     return result
 
 
-def distance_m(latitude: float, longitude: float, other_lat: float, other_lon: float) -> float:
-    """The great-circle (haversine) distance between two points, in metres."""
-    phi1, phi2 = math.radians(latitude), math.radians(other_lat)
-    half_dphi = (phi2 - phi1) / 2
-    half_dlambda = math.radians(other_lon - longitude) / 2
-    a = math.sin(half_dphi) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(half_dlambda) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
-
-
 def area_demand_near(latitude: float, longitude: float, radius_m: float) -> list[Demand]:
     """Published area wishes within `radius_m` metres of a point, counted per shop type, ranked."""
     # A box a little larger than the circle lets the database use the coordinates alone; the
     # exact distance is then measured here, where the trigonometry is portable.
-    box_lat = math.degrees(radius_m / EARTH_RADIUS_M) * 1.01
-    box_lon = box_lat / max(math.cos(math.radians(latitude)), 1e-6)
+    box_lat, box_lon = box_around(latitude, radius_m)
     rows = db.session.execute(
         select(Wish.latitude, Wish.longitude, ShopType)
         .join(ShopType, ShopType.id == Wish.shop_type_id)

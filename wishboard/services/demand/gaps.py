@@ -2,7 +2,7 @@
 
 A wished type is a *gap* at a premises when residents support it there and no open shop of
 that type (the directory, models/shop.py) stands within the radius (`WISHBOARD_AREA_RADIUS_M`).
-Distances are measured like everywhere else (services/demand/area.py `distance_m`, haversine), and a
+Distances are measured like everywhere else (services/geometry.py `distance_m`, haversine), and a
 shop exactly at the radius counts as near.
 
 Per district, each shop type's *wished count* is the number of supports for it on the
@@ -14,7 +14,6 @@ one (`wished / (shops + 1)`), then by wished count, then in taxonomy order.
 Every function runs a fixed number of queries, whatever the number of premises, types or shops.
 """
 
-import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -24,8 +23,8 @@ from sqlalchemy import func, select
 from wishboard.collation import sort_key
 from wishboard.extensions import db
 from wishboard.models import DemandCount, District, Premises, PremisesStatus, Shop, ShopType
-from wishboard.services.demand.area import EARTH_RADIUS_M, distance_m
 from wishboard.services.demand.counts import Demand, demand_by_status, demand_for, shop_types_by_id
+from wishboard.services.geometry import box_around, distance_m
 from wishboard.settings import DEFAULT_AREA_RADIUS_M
 
 
@@ -94,12 +93,6 @@ class GapPoint:
     gaps: tuple[Demand, ...]  # the gap types with their supports, most supported first
 
 
-def _box(latitude: float, radius: float) -> tuple[float, float]:
-    """Half the height and width, in degrees, of a box a little larger than the circle."""
-    box_lat = math.degrees(radius / EARTH_RADIUS_M) * 1.01
-    return box_lat, box_lat / max(math.cos(math.radians(latitude)), 1e-6)
-
-
 def shops_near(
     latitude: float, longitude: float, shop_type_ids: Iterable[int], radius: float
 ) -> dict[int, list[NearShop]]:
@@ -107,7 +100,7 @@ def shops_near(
     wanted = list(set(shop_type_ids))
     if not wanted:
         return {}
-    box_lat, box_lon = _box(latitude, radius)
+    box_lat, box_lon = box_around(latitude, radius)
     # The box lets the database use the coordinates; the exact distance is measured here.
     rows = db.session.execute(
         select(
@@ -232,7 +225,7 @@ def gap_points(radius: float | None = None) -> tuple[GapPoint, ...]:
         demand = by_premises.get(premises_id)
         if not demand:
             continue
-        box_lat, box_lon = _box(latitude, radius)
+        box_lat, box_lon = box_around(latitude, radius)
         gaps = tuple(
             item
             for item in demand

@@ -25,7 +25,7 @@ skipped and listed by tag with their numbers; they never stop an import. Any oth
 name, no usable position, a position outside WISHBOARD_MAP_BOUNDS, a value too long or not a web
 address, a repeated reference) stops it: nothing is written and every problem is listed with its
 line or feature number, like the premises import. With `skip_invalid` the good rows are imported
-and the bad ones listed. Either way the import is one transaction: the caller commits once.
+and the bad ones listed. Either way the import is one transaction, which it commits.
 
 Shops are matched by reference: a new one is created, a known one updated where it differs.
 Something the file does not say (a column left out, a tag a feature lacks) leaves the shop's value
@@ -43,14 +43,11 @@ per shop).
 """
 
 import csv
-import io
-import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
-from pathlib import PurePath
 from typing import Any
 
 from flask_babel import gettext as _
@@ -60,17 +57,13 @@ from sqlalchemy import select
 from wishboard.extensions import db
 from wishboard.models import District, Premises, Presence, Shop, ShopType, User
 from wishboard.services import audit
-from wishboard.services.demand.area import METRES_PER_DEGREE, distance_m
-from wishboard.services.imports.premises import (
-    Place,
-    Problem,
-    column_label,
-    document_type,
-    geojson_features,
-)
-from wishboard.services.premises.management import map_bounds
+from wishboard.services.geometry import Grid, inside
+from wishboard.services.imports import reading
+from wishboard.services.imports.reading import ImportConflict, Place, Problem, column_label
 from wishboard.services.progress import Progress, track
 from wishboard.services.shops.directory import web_address
+from wishboard.services.transactions import commit
+from wishboard.settings import DEFAULT_MAP_BOUNDS
 
 COLUMNS = (
     "reference",
@@ -126,7 +119,6 @@ SOCIAL_TAGS = (
 # Columns kept when the file leaves them empty: the shop must have some address and city.
 KEPT_WHEN_EMPTY = ("address", "city")
 OPTIONAL = ("postcode", "phone", "email", "website", "social_url", "opening_hours")
-CHUNK = 500
 # An OSM element as Overpass names it.
 OSM_ID = re.compile(r"(?:osm:)?(node|way|relation)/([0-9]+)")
 ACCOUNT = re.compile(r"@?([\w.\-]+)")
@@ -170,19 +162,12 @@ class Unmapped:
 
 
 @dataclass
-class ShopImportReport:
-    """What an import did, or would do: counts, problems, notes and the skipped type tags."""
+class ShopImportReport(reading.ImportReport):
+    """What a shops import did, or would do: also its notes and the skipped type tags."""
 
-    format: str | None = None
-    dry_run: bool = False
     skip_invalid: bool = False
     readable: bool = True
-    rows: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
     invalid_rows: int = 0
-    problems: list[Problem] = field(default_factory=list)
     notes: list[Problem] = field(default_factory=list)
     unmapped: list[Unmapped] = field(default_factory=list)
 
@@ -196,14 +181,28 @@ class ShopImportReport:
         """How many rows were skipped because their type is not one of ours."""
         return sum(len(item.numbers) for item in self.unmapped)
 
-    def summary(self) -> str:
-        """The counts in one sentence."""
-        return _(
-            "%(created)d created, %(updated)d updated, %(unchanged)d unchanged.",
-            created=self.created,
-            updated=self.updated,
-            unchanged=self.unchanged,
-        )
+    def messages(self) -> list[object]:
+        return [*self.problems, *self.notes, *self.unmapped]
+
+    def details(self) -> list[str]:
+        lines = []
+        if self.invalid_rows:
+            lines.append(
+                ngettext(
+                    "%(num)d row with a problem was left out.",
+                    "%(num)d rows with a problem were left out.",
+                    self.invalid_rows,
+                )
+            )
+        if self.skipped:
+            lines.append(
+                ngettext(
+                    "%(num)d row skipped: its type is not one of ours.",
+                    "%(num)d rows skipped: their type is not one of ours.",
+                    self.skipped,
+                )
+            )
+        return lines
 
 
 @dataclass(frozen=True)
@@ -221,133 +220,31 @@ class RawShop:
 # Reading the file
 
 
-def _looks_binary(data: bytes) -> bool:
-    """True for a file that is no text at all (an image, a spreadsheet, an archive)."""
-    head = data[:1024]
-    if b"\x00" in head:
-        return True
-    controls = sum(byte < 9 or 13 < byte < 32 for byte in head)
-    return bool(head) and controls / len(head) > 0.1
-
-
-def _decode(data: bytes) -> str | Problem:
-    """The text of a UTF-8 file (a byte-order mark dropped), or the problem that stops reading."""
-    not_shops = Problem(_("This file is not a CSV or GeoJSON file of shops."))
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        if _looks_binary(data):
-            return not_shops
-        line = data[: error.start].count(b"\n") + 1
-        return Problem(
-            _(
-                "The file is not in UTF-8: line %(line)d holds a character in another encoding."
-                " Save the file as UTF-8 (in a spreadsheet: “CSV UTF-8”) and try again.",
-                line=line,
-            )
-        )
-    return not_shops if "\x00" in text else text
-
-
 def read(data: bytes, filename: str = "") -> tuple[str | None, list[RawShop], list[Problem]]:
     """The format ("csv" or "geojson") and rows of a file, or why it cannot be read."""
-    text = _decode(data)
+    text = reading.decode(data, _("This file is not a CSV or GeoJSON file of shops."))
     if isinstance(text, Problem):
         return None, [], [text]
-    if text.lstrip().startswith(("{", "[")) or PurePath(filename).suffix.lower() in (
-        ".geojson",
-        ".json",
-    ):
-        return "geojson", *read_geojson(text)
-    return "csv", *read_csv(text)
-
-
-def _delimiter(header: str) -> str:
-    counts = {delimiter: header.count(delimiter) for delimiter in (",", ";", "\t")}
-    best = max(counts, key=lambda delimiter: counts[delimiter])
-    return best if counts[best] else ","
+    kind = reading.detect_format(filename, text)
+    return kind, *(read_geojson(text) if kind == "geojson" else read_csv(text))
 
 
 def read_csv(text: str) -> tuple[list[RawShop], list[Problem]]:
-    """The rows of a CSV text by column name, or the problems of its header and lines."""
-    if not text.strip():
-        return [], [Problem(_("The file is empty."))]
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text.split("\n")[0]))
-    try:
-        header = next(reader)
-    except csv.Error as error:
-        return [], [_unreadable_line(error, 1)]
-    names = [name.strip().lower() for name in header]
-    problems = _header_problems(names)
-    if problems:
-        return [], problems
-
-    rows: list[RawShop] = []
-    line = reader.line_num + 1
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as error:
-            problems.append(_unreadable_line(error, line))
-            line = reader.line_num + 1
-            continue
-        start, line = line, reader.line_num + 1
-        if not any(cell.strip() for cell in cells):
-            continue  # blank lines, often at the end of a file, are no shops
-        if len(cells) != len(names):
-            message = _(
-                "%(found)d values, but the first line names %(expected)d columns"
-                " (is there a separator inside a value without quotes?).",
-                found=len(cells),
-                expected=len(names),
-            )
-            problems.append(Problem(message, Place.LINE, start))
-            continue
-        values = dict(zip(names, cells, strict=True))
-        tag = _normal_tag(values["shop_type"])
-        rows.append(RawShop(Place.LINE, start, values, (tag,) if tag else ()))
+    """The rows of a CSV text by column name, with their type tag, or the problems of the file."""
+    lines, problems = reading.read_csv(text, COLUMNS, REQUIRED_COLUMNS)
+    rows = []
+    for line in lines:
+        tag = _normal_tag(line.cells["shop_type"])
+        rows.append(RawShop(Place.LINE, line.number, line.cells, (tag,) if tag else ()))
     if not rows and not problems:
         problems.append(Problem(_("The file has no shop after its first line.")))
     return rows, problems
 
 
-def _unreadable_line(error: csv.Error, line: int) -> Problem:
-    return Problem(_("This line cannot be read as CSV (%(error)s).", error=error), Place.LINE, line)
-
-
-def _header_problems(names: list[str]) -> list[Problem]:
-    """What is wrong with the column names of the first line."""
-    problems = []
-    for name in names:
-        if name not in COLUMNS:
-            message = _(
-                "unknown column “%(name)s”; the columns are: %(expected)s.",
-                name=name,
-                expected=", ".join(COLUMNS),
-            )
-            problems.append(Problem(message, Place.LINE, 1))
-    for name in sorted({name for name in names if names.count(name) > 1 and name}):
-        problems.append(
-            Problem(_("the column “%(name)s” appears twice.", name=name), Place.LINE, 1)
-        )
-    missing = [name for name in REQUIRED_COLUMNS if name not in names]
-    if missing:
-        message = ngettext(
-            "the required column %(names)s is missing.",
-            "the required columns %(names)s are missing.",
-            len(missing),
-            names=", ".join(missing),
-        )
-        problems.append(Problem(message, Place.LINE, 1))
-    return problems
-
-
 def read_geojson(text: str) -> tuple[list[RawShop], list[Problem]]:
     """The features of a GeoJSON text as rows of our columns, or its problems."""
-    features, problems = geojson_features(text)
-    rows = [_feature_row(number, feature, properties) for number, feature, properties in features]
+    features, problems = reading.geojson_features(text)
+    rows = [_feature_row(found.number, found.feature, found.properties) for found in features]
     return rows, problems
 
 
@@ -373,7 +270,7 @@ def _feature_row(number: int, feature: dict[str, Any], properties: dict[str, Any
     social = _social(tags)
     if social is not None:
         cells["social_url"] = social
-    position = _position(feature.get("geometry"))
+    position = reading.position(feature.get("geometry"), polygons=True)
     if position is not None:
         cells["longitude"], cells["latitude"] = position
     candidates = []
@@ -456,113 +353,15 @@ def _normal_tag(value: str) -> str:
     return f"{key.strip().lower()}={tag_value.strip().lower()}"
 
 
-# Positions
-
-
-def _number(value: Any) -> float | None:
-    """A finite float from a JSON number, or None."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    try:
-        number = float(value)
-    except OverflowError:
-        return None
-    return number if math.isfinite(number) else None
-
-
-def _pair(value: Any) -> tuple[float, float] | None:
-    if not isinstance(value, list) or len(value) not in (2, 3):
-        return None
-    longitude, latitude = _number(value[0]), _number(value[1])
-    if longitude is None or latitude is None:
-        return None
-    return longitude, latitude
-
-
-def _ring(value: Any) -> list[tuple[float, float]] | None:
-    if not isinstance(value, list) or len(value) < 3:
-        return None
-    points = [_pair(point) for point in value]
-    if any(point is None for point in points):
-        return None
-    return points  # type: ignore[return-value]
-
-
-def _centroid(ring: list[tuple[float, float]]) -> tuple[float, float, float] | None:
-    """(longitude, latitude, area) of a ring; flat coordinates are close enough for a building."""
-    area = x = y = 0.0
-    for (x0, y0), (x1, y1) in zip(ring, ring[1:] + ring[:1], strict=True):
-        cross = x0 * y1 - x1 * y0
-        area += cross
-        x += (x0 + x1) * cross
-        y += (y0 + y1) * cross
-    if area and math.isfinite(area) and math.isfinite(x) and math.isfinite(y):
-        centre = (x / (3 * area), y / (3 * area), abs(area) / 2)
-    else:  # a degenerate ring (all points on a line): the mean of its points
-        centre = (
-            sum(point[0] for point in ring) / len(ring),
-            sum(point[1] for point in ring) / len(ring),
-            0.0,
-        )
-    return centre if all(math.isfinite(value) for value in centre) else None
-
-
-def _position(geometry: Any) -> tuple[float, float] | None:
-    """(longitude, latitude) of a Point, or of a (Multi)Polygon's centroid (its largest part)."""
-    kind = document_type(geometry)
-    coordinates = geometry.get("coordinates") if isinstance(geometry, dict) else None
-    if kind == "Point":
-        return _pair(coordinates)
-    if kind == "Polygon":
-        polygons = [coordinates]
-    elif kind == "MultiPolygon" and isinstance(coordinates, list):
-        polygons = coordinates
-    else:
-        return None
-    centres = []
-    for polygon in polygons:
-        ring = _ring(polygon[0]) if isinstance(polygon, list) and polygon else None
-        centre = _centroid(ring) if ring else None
-        if centre is None:
-            return None
-        centres.append(centre)
-    if not centres:
-        return None
-    longitude, latitude, _area = max(centres, key=lambda centre: centre[2])
-    return longitude, latitude
-
-
 # Values
 
 
 def _text(value: Any) -> str | None:
     """A cell as text on one line, whole numbers as digits; ValueError for anything else."""
-    if value is None:
-        return None
     if isinstance(value, str):
         # Line breaks and other control characters (a NUL, which PostgreSQL refuses) go.
-        printable = "".join(char if char.isprintable() else " " for char in value)
-        return " ".join(printable.split()) or None
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    raise ValueError
-
-
-def _coordinate(value: Any) -> float | None:
-    """A decimal number ("48,8765" accepted), None when empty; ValueError when not a number."""
-    number = _number(value)
-    if number is not None:
-        return number
-    if isinstance(value, str):
-        text = value.strip()
-        if not text:
-            return None
-        if "," in text and "." not in text:
-            text = text.replace(",", ".")
-        number = float(text)
-        if math.isfinite(number):
-            return number
-    raise ValueError
+        value = " ".join("".join(char if char.isprintable() else " " for char in value).split())
+    return reading.text(value)
 
 
 def _email(value: str) -> str | None:
@@ -585,7 +384,7 @@ class _Checked:
 class _Town:
     """What rows are checked against: shop types, aliases, districts, premises, the bounds."""
 
-    def __init__(self) -> None:
+    def __init__(self, bounds: Sequence[float]) -> None:
         self.types = {
             shop_type.code: shop_type for shop_type in db.session.scalars(select(ShopType))
         }
@@ -596,8 +395,8 @@ class _Town:
         self.district_names = {
             district.name.lower(): district for district in self.districts.values()
         }
-        self.bounds = map_bounds()
-        self._premises: _Grid | None = None
+        self.bounds = bounds
+        self._premises: Grid | None = None
 
     def shop_type(self, tags: Sequence[str]) -> ShopType | None:
         """Our type for the first candidate tag that is one of our codes or has an alias."""
@@ -613,78 +412,14 @@ class _Town:
             query = select(
                 Premises.latitude, Premises.longitude, Premises.district_id, Premises.city
             )
-            self._premises = _Grid([tuple(row) for row in db.session.execute(query)])
+            self._premises = Grid([tuple(row) for row in db.session.execute(query)])
         best = self._premises.nearest(latitude, longitude)
         if best is None:
             return None, None
         return self.districts.get(best[2]) if best[2] is not None else None, best[3]
 
     def inside(self, latitude: float, longitude: float) -> bool:
-        south, west, north, east = self.bounds
-        return south <= latitude <= north and west <= longitude <= east
-
-
-class _Grid:
-    """Points (rows starting with latitude, longitude) in square cells, to find the nearest fast.
-
-    Measuring the distance to every premises for every shop takes seconds for a city; the
-    cells around a point hold the nearest one, and are searched outwards until no farther
-    cell can hold a nearer one.
-    """
-
-    CELL_M = 250.0
-
-    def __init__(self, rows: list[tuple[Any, ...]]) -> None:
-        self.rows = rows
-        middle = sum(row[0] for row in rows) / len(rows) if rows else 0.0
-        self.x_scale = METRES_PER_DEGREE * math.cos(math.radians(middle)) / self.CELL_M
-        self.y_scale = METRES_PER_DEGREE / self.CELL_M
-        self.cells: dict[tuple[int, int], list[tuple[Any, ...]]] = {}
-        for row in rows:
-            self.cells.setdefault(self._cell(row[0], row[1]), []).append(row)
-        xs, ys = [cell[0] for cell in self.cells], [cell[1] for cell in self.cells]
-        self.extent = (
-            min(xs, default=0),
-            min(ys, default=0),
-            max(xs, default=0),
-            max(ys, default=0),
-        )
-
-    def _cell(self, latitude: float, longitude: float) -> tuple[int, int]:
-        return math.floor(longitude * self.x_scale), math.floor(latitude * self.y_scale)
-
-    def nearest(self, latitude: float, longitude: float) -> tuple[Any, ...] | None:
-        """The row nearest to a point, or None without any."""
-        if not self.rows:
-            return None
-        x, y = self._cell(latitude, longitude)
-        west, south, east, north = self.extent
-        reach = max(x - west, east - x, y - south, north - y)
-        best, best_distance = None, math.inf
-        for ring in range(reach + 1):
-            for cell in _ring_cells(x, y, ring):
-                for row in self.cells.get(cell, ()):
-                    distance = distance_m(latitude, longitude, row[0], row[1])
-                    if distance < best_distance:
-                        best, best_distance = row, distance
-            # Cells beyond this ring are at least `ring` cells away (less a margin for the
-            # flat-map approximation of the cells).
-            if best_distance < ring * self.CELL_M * 0.95:
-                break
-        return best
-
-
-def _ring_cells(x: int, y: int, ring: int) -> Iterable[tuple[int, int]]:
-    """The cells at exactly `ring` steps (in x or y) from cell (x, y)."""
-    if ring == 0:
-        yield x, y
-        return
-    for dx in range(-ring, ring + 1):
-        yield x + dx, y - ring
-        yield x + dx, y + ring
-    for dy in range(-ring + 1, ring):
-        yield x - ring, y + dy
-        yield x + ring, y + dy
+        return inside(self.bounds, latitude, longitude)
 
 
 @cache
@@ -801,7 +536,7 @@ def _checked_position(raw: RawShop, problems: list[str]) -> tuple[float, float] 
     position = []
     for name in ("latitude", "longitude"):
         try:
-            number = _coordinate(raw.cells.get(name))
+            number = reading.decimal(raw.cells.get(name))
         except (TypeError, ValueError):
             problems.append(
                 _(
@@ -874,42 +609,22 @@ def _changes(existing: Shop | None, values: dict[str, Any]) -> dict[str, Any]:
     return {name: value for name, value in values.items() if getattr(existing, name) != value}
 
 
-def _existing_by_reference(references: list[str]) -> dict[str, Shop]:
-    """The shops already holding these references, a few hundred per query."""
-    found: dict[str, Shop] = {}
-    for start in range(0, len(references), CHUNK):
-        query = select(Shop).where(Shop.reference.in_(references[start : start + CHUNK]))
-        found.update((shop.reference, shop) for shop in db.session.scalars(query))
-    return found
-
-
-def _duplicate(reference: str, place: Place, first: int) -> str:
-    if place is Place.LINE:
-        return _(
-            "the reference “%(reference)s” is already on line %(number)d.",
-            reference=reference,
-            number=first,
-        )
-    return _(
-        "the reference “%(reference)s” is already in feature %(number)d.",
-        reference=reference,
-        number=first,
-    )
-
-
 def import_shops(
     actor: User | None,
     data: bytes,
     filename: str = "",
     *,
+    bounds: Sequence[float] = DEFAULT_MAP_BOUNDS,
     dry_run: bool = False,
     skip_invalid: bool = False,
     progress: Progress | None = None,
 ) -> ShopImportReport:
     """Check every row of a shops file, then upsert the good ones unless a problem stops it.
 
-    Returns the report. Nothing is added to the session on a dry run, or when a problem stops the
-    import (any problem, unless `skip_invalid`). The caller commits.
+    Returns the report. Nothing is written on a dry run, or when a problem stops the import (any
+    problem, unless `skip_invalid`). Otherwise the good rows are written in one transaction,
+    committed here; ImportConflict when another change took a reference meanwhile. `bounds` are
+    the town's (south, west, north, east): every shop lies inside.
     """
     kind, rows, problems = read(data, filename)
     report = ShopImportReport(format=kind, dry_run=dry_run, skip_invalid=skip_invalid)
@@ -919,9 +634,9 @@ def import_shops(
         return report
     report.rows = len(rows) + len(problems)
 
-    town = _Town()
+    town = _Town(bounds)
     references = {_reference(row) for row in rows} - {None}
-    existing = _existing_by_reference(sorted(references))
+    existing = reading.existing_by_reference(Shop, sorted(references))
 
     planned: list[_Planned] = []
     unmapped: dict[str, list[int]] = {}
@@ -946,7 +661,7 @@ def import_shops(
         current = existing.get(reference) if reference else None
         checked = _check(row, shop_type, current, town)
         if reference and reference in seen:
-            checked.problems.insert(0, _duplicate(reference, row.place, seen[reference]))
+            checked.problems.insert(0, reading.duplicate(reference, row.place, seen[reference]))
         elif reference:
             seen[reference] = row.number
         report.problems.extend(
@@ -958,7 +673,7 @@ def import_shops(
             continue
         planned.append(_Planned(checked.values, current, _changes(current, checked.values)))
 
-    report.problems.sort(key=_order)
+    report.problems = reading.in_order(report.problems)
     report.invalid_rows = len(invalid)
     report.unmapped = sorted(
         (Unmapped(tag, rows[0].place, tuple(numbers)) for tag, numbers in unmapped.items()),
@@ -970,6 +685,9 @@ def import_shops(
     if not report.ok or dry_run or not (report.created or report.updated):
         return report
     _write(actor, planned, report, filename, progress)
+    commit(
+        ImportConflict(_("The shops changed while importing; nothing was imported. Run it again."))
+    )
     return report
 
 
@@ -979,11 +697,6 @@ def _reference(row: RawShop) -> str | None:
         return _text(row.cells.get("reference"))
     except ValueError:
         return None
-
-
-def _order(problem: Problem) -> tuple[int, int]:
-    # File-level problems first, then by line or feature, keeping each row's own order.
-    return (0 if problem.place is Place.FILE else 1, problem.number or 0)
 
 
 def _write(
@@ -1000,19 +713,12 @@ def _write(
         else:
             for name, value in plan.changes.items():
                 setattr(plan.existing, name, value)
-    audit.record(
+    reading.record_import(
         actor,
         "shop.imported",
         audit.SHOP,
-        None,
-        after={
-            "file": PurePath(filename).name or None,
-            "format": report.format,
-            "created": report.created,
-            "updated": report.updated,
-            "unchanged": report.unchanged,
-            "skipped": report.skipped,
-            "invalid": report.invalid_rows if report.skip_invalid else 0,
-        },
+        report,
+        filename,
+        skipped=report.skipped,
+        invalid=report.invalid_rows if report.skip_invalid else 0,
     )
-    db.session.flush()

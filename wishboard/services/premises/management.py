@@ -1,8 +1,10 @@
 """Premises management for staff: create, edit, withdraw, reopen and mark as let, each audited.
 
-None of these functions commits: each adds its change and its audit event to the session, and the
-caller (a view, the CLI, the import) commits once, or rolls back on error. A refused change raises
-PremisesError before anything is added to the session.
+Each of these changes is one transaction that it commits: the change and its audit event. A refused
+change raises PremisesError before anything is written; a race lost to another request saving the
+same reference raises PremisesConflict, with nothing written. The import writes many premises in one
+transaction of its own through the lower functions (`new_premises`, `apply_update`,
+`record_created`), which write without committing.
 
 The landlord contact is a name and an e-mail address. When an active landlord account uses that
 address, the premises is linked to it (`landlord_id`); otherwise only the name and address are kept.
@@ -20,7 +22,6 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import contains_eager
@@ -32,6 +33,8 @@ from wishboard.models.base import CONTROL_CHARACTERS
 from wishboard.services import audit
 from wishboard.services.errors import DomainError
 from wishboard.services.people import accounts
+from wishboard.services.transactions import commit
+from wishboard.settings import DEFAULT_MAP_BOUNDS
 
 REFERENCE_MAX_LENGTH = 64
 ADDRESS_MAX_LENGTH = 200
@@ -50,6 +53,21 @@ class PremisesError(DomainError):
 
     `problems` lists every problem found at once (this one first), so that a form can show all.
     """
+
+
+class PremisesConflict(PremisesError):
+    """Another request saved the same reference at the same moment: nothing was saved."""
+
+
+def _commit() -> None:
+    commit(
+        PremisesConflict(
+            _(
+                "Someone else saved a premises with the same reference at the same time."
+                " Nothing was saved: please try again."
+            )
+        )
+    )
 
 
 def _refuse(problems: list[PremisesError]) -> None:
@@ -186,11 +204,6 @@ def landlord_account(email: str) -> User | None:
     ).first()
 
 
-def map_bounds() -> Sequence[float]:
-    """The town's (south, west, north, east): every premises lies inside."""
-    return current_app.config["WISHBOARD_MAP_BOUNDS"]
-
-
 def _too_long(value: str | None, maximum: int) -> bool:
     return value is not None and len(value) > maximum
 
@@ -199,15 +212,16 @@ def problems(
     values: PremisesValues,
     premises: Premises | None = None,
     lookups: Lookups | None = None,
-    bounds: Sequence[float] | None = None,
+    bounds: Sequence[float] = DEFAULT_MAP_BOUNDS,
 ) -> list[PremisesError]:
     """Every rule that (cleaned) `values` break, for a new premises or for `premises`.
 
-    Checks required fields, lengths, control characters, the position inside the town's bounds,
-    the district, a reference no other premises holds, the surface and the e-mail address.
+    Checks required fields, lengths, control characters, the position inside the town's bounds
+    (south, west, north, east), the district, a reference no other premises holds, the surface
+    and the e-mail address.
     """
     lookups = lookups or Lookups.from_database()
-    south, west, north, east = bounds or map_bounds()
+    south, west, north, east = bounds
     found: list[PremisesError] = []
 
     for name in TEXT_FIELDS:
@@ -412,35 +426,44 @@ def apply_update(
     audit.record(actor, "premises.updated", audit.PREMISES, premises.id, before, after)
 
 
-def create_premises(actor: User | None, values: PremisesValues) -> Premises:
-    """A new vacant premises from `values`, with its audit event; the caller commits.
+def create_premises(
+    actor: User | None, values: PremisesValues, bounds: Sequence[float] = DEFAULT_MAP_BOUNDS
+) -> Premises:
+    """A new vacant premises from `values`, with its audit event, committed.
 
     Raises PremisesError (carrying every problem in `problems`) when a rule is broken.
     """
     values = clean(values)
     lookups = Lookups.from_database()
-    found = problems(values, None, lookups)
+    found = problems(values, None, lookups, bounds)
     if found:
         _refuse(found)
     columns = target_columns(values, lookups)
     premises = new_premises(columns)
     db.session.flush()  # the audit event names the new id
     record_created(actor, premises, columns)
+    _commit()
     return premises
 
 
-def update_premises(actor: User | None, premises: Premises, values: PremisesValues) -> Premises:
-    """Change `premises` to `values`; only changed fields are written and audited.
+def update_premises(
+    actor: User | None,
+    premises: Premises,
+    values: PremisesValues,
+    bounds: Sequence[float] = DEFAULT_MAP_BOUNDS,
+) -> Premises:
+    """Change `premises` to `values`; only changed fields are written and audited, committed.
 
-    Nothing changed: nothing is written and no event is recorded. The caller commits.
+    Nothing changed: nothing is written and no event is recorded.
     Raises PremisesError (carrying every problem in `problems`) when a rule is broken.
     """
     values = clean(values)
     lookups = Lookups.from_database()
-    found = problems(values, premises, lookups)
+    found = problems(values, premises, lookups, bounds)
     if found:
         _refuse(found)
     apply_update(actor, premises, changed_columns(premises, target_columns(values, lookups)))
+    _commit()
     return premises
 
 
@@ -459,6 +482,7 @@ def _status_change(actor: User | None, premises: Premises, action: str, **column
         before["let_shop_type"] = _shop_type_code(old)
         after["let_shop_type"] = _shop_type_code(new)
     audit.record(actor, action, audit.PREMISES, premises.id, before, after)
+    _commit()
     return premises
 
 
@@ -472,7 +496,7 @@ def _shop_type_code(shop_type_id: int | None) -> str | None:
 def withdraw_premises(actor: User | None, premises: Premises) -> Premises:
     """Take a vacant or let premises off the map and the lists; it keeps its wishes.
 
-    Records "premises.withdrawn"; the caller commits. An already withdrawn one is refused.
+    Records "premises.withdrawn", committed. An already withdrawn one is refused.
     """
     if premises.status is PremisesStatus.WITHDRAWN:
         raise PremisesError(_("This premises is already withdrawn."))
@@ -482,7 +506,7 @@ def withdraw_premises(actor: User | None, premises: Premises) -> Premises:
 def reopen_premises(actor: User | None, premises: Premises) -> Premises:
     """Make a withdrawn or let premises vacant again, forgetting what it was let to.
 
-    Records "premises.reopened"; the caller commits. A vacant one is refused.
+    Records "premises.reopened", committed. A vacant one is refused.
     """
     if premises.status is PremisesStatus.VACANT:
         raise PremisesError(_("This premises is already vacant."))
@@ -513,7 +537,7 @@ def mark_let(
 
     Staff and landlords use it, a landlord without an account through the signed report link
     (`through_link`, with no actor). A let premises may be marked again to correct its type or
-    date. Records "premises.let" ("premises.let_by_link"); the caller commits. Refused for a
+    date. Records "premises.let" ("premises.let_by_link"), committed. Refused for a
     withdrawn premises, an unknown or retired shop type, or a date missing or in the future.
     """
     found = []

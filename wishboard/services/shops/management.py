@@ -1,9 +1,8 @@
 """Shop management for staff: edit a shop of the directory (with its online presence), and handle
 the corrections people ask for. Each change is audited.
 
-None of these functions commits: each adds its change and its audit event to the session, and the
-caller commits once, or rolls back on error. A refused change raises ShopError (every problem in
-`problems`) before anything is changed.
+Each change is one transaction that it commits: the change and its audit event. A refused change
+raises ShopError (every problem in `problems`) before anything is changed.
 
 Websites and social addresses are web addresses only: one typed without a scheme gets
 "https://"; any scheme but http and https (`javascript:`, `data:`…) is refused.
@@ -231,7 +230,7 @@ def update_shop(
     """Change `shop` to `values`, with a "shop.updated" event; {column: (old, new)} changed.
 
     Nothing changes (and nothing is recorded) when the values are those the shop holds already.
-    Raises ShopError (carrying every problem) when a rule is broken. The caller commits.
+    Raises ShopError (carrying every problem) when a rule is broken. Commits the change.
     """
     values = clean(values)
     found = problems(values, bounds)
@@ -252,6 +251,7 @@ def update_shop(
         before[key] = old_value
         after[key] = _label(name, new)[1]
     audit.record(actor, "shop.updated", SHOP, shop.id, before, after)
+    db.session.commit()
     return changes
 
 
@@ -337,7 +337,7 @@ def open_correction_count() -> int:
 def handle_correction(
     actor: User | None, correction: ShopCorrection, status: CorrectionStatus
 ) -> None:
-    """Mark an open correction done or dismissed, audited; the caller commits.
+    """Mark an open correction done or dismissed, audited and committed.
 
     Raises CorrectionError when it is no longer open (two moderators at once: the first wins).
     """
@@ -370,3 +370,4 @@ def handle_correction(
         before={"correction_id": correction.id, "status": CorrectionStatus.OPEN.value},
         after={"correction_id": correction.id, "status": status.value},
     )
+    db.session.commit()

@@ -12,8 +12,7 @@ stored Presence says, since the listing itself links to it. Then:
 `visibility_level(shop)` computes it in Python and `level_expression()` in SQL (to filter and count
 in the database); the tests hold the two to the same answers for every combination.
 
-None of these functions commits: `record_contact` adds the contact and its audit event to the
-session, and the caller commits.
+`record_contact` writes the contact and its audit event in one transaction, which it commits.
 """
 
 import enum
@@ -264,7 +263,7 @@ def record_contact(
 ) -> ShopContact:
     """Record that `actor` contacted `shop` on a day, with its outcome and a note; audited.
 
-    Raises ContactError for a day in the future or a note that is too long. The caller commits.
+    Raises ContactError for a day in the future or a note that is too long. Commits the contact.
     """
     note = (note or "").strip()
     if contacted_on > utcnow().date():
@@ -292,6 +291,7 @@ def record_contact(
             "note": note,
         },
     )
+    db.session.commit()
     return contact
 
 
