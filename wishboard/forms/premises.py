@@ -1,7 +1,5 @@
 """Forms staff fill to manage premises: the premises itself, marking it let, an import file."""
 
-import math
-
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileAllowed, FileField, FileRequired
@@ -9,7 +7,6 @@ from werkzeug.datastructures import MultiDict
 from wtforms import (
     BooleanField,
     DateField,
-    FloatField,
     IntegerField,
     SelectChoice,
     SelectField,
@@ -17,82 +14,30 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
-from wtforms.widgets import TextInput
+from wtforms.validators import InputRequired, NumberRange, Optional
 
-from ..models import PremisesStatus
+from ..models import Premises, PremisesStatus
 from ..services.imports.premises import EXTENSIONS
 from ..services.premises import management
 from ..services.premises.management import PremisesValues, StaffFilter, StaffSort
 from . import Form
+from .places import ServiceProblemsMixin, address_fields, at_most, latitude_field, longitude_field
 from .wishes import ShopTypeMixin, shop_type_choices
 
 SURFACE_MAX = 2**31 - 1
 
 
-class DecimalField(FloatField):
-    """A decimal number that may be typed with a comma, as French keyboards do (48,8765)."""
-
-    # A text input: a number input drops "48,8765" in some browsers before the form is sent.
-    widget = TextInput()
-
-    def process_formdata(self, valuelist):
-        """Read "48,8765" as 48.8765; anything else as FloatField does, but "nan" or "inf"."""
-        if valuelist and isinstance(valuelist[0], str):
-            valuelist = [valuelist[0].strip().replace(",", ".", 1)]
-        super().process_formdata(valuelist)
-        # float() reads "NaN" and "inf", which are no position (and would break the map).
-        if self.data is not None and not math.isfinite(self.data):
-            self.data = None
-            raise ValueError(self.invalid_value_message or _l("Enter a decimal number."))
-
-
-def _max(maximum: int) -> Length:
-    return Length(max=maximum, message=_l("At most %(max)d characters."))
-
-
-class ServiceProblemsMixin:
-    """Show a PremisesError's problems beside their fields, or at the top of the form."""
-
-    def add_problems(self, error: management.PremisesError) -> None:
-        """Add every problem of `error` to the field it names (or to the form's own errors)."""
-        for problem in error.problems:
-            target = self._fields.get(problem.field) if problem.field else None
-            if target is None:
-                self.form_errors.append(problem.message)
-            elif problem.message not in target.errors:
-                target.errors = [*target.errors, problem.message]
-
-
 class PremisesForm(ServiceProblemsMixin, Form):
     """A premises: where it is, its district and surface, its landlord's contact, notes."""
 
-    address = StringField(
-        _l("Address"),
-        validators=[InputRequired(_l("Enter the address.")), _max(management.ADDRESS_MAX_LENGTH)],
-    )
-    postcode = StringField(
-        _l("Postcode (optional)"), validators=[_max(management.POSTCODE_MAX_LENGTH)]
-    )
-    city = StringField(
-        _l("Town or city"),
-        validators=[InputRequired(_l("Enter the town or city.")), _max(management.CITY_MAX_LENGTH)],
-    )
+    address, postcode, city = address_fields(Premises)
     district = SelectField(
         _l("District"),
         validators=[InputRequired(_l("Choose a district."))],
         invalid_choice_message=_l("Choose a district from the list."),
     )
-    latitude = DecimalField(
-        _l("Latitude"),
-        validators=[InputRequired(_l("Enter a latitude, such as 48.8765."))],
-        invalid_value_message=_l("Enter a latitude as a decimal number, such as 48.8765."),
-    )
-    longitude = DecimalField(
-        _l("Longitude"),
-        validators=[InputRequired(_l("Enter a longitude, such as 2.3890."))],
-        invalid_value_message=_l("Enter a longitude as a decimal number, such as 2.3890."),
-    )
+    latitude = latitude_field()
+    longitude = longitude_field()
     surface_m2 = IntegerField(
         _l("Surface in m² (optional)"),
         validators=[
@@ -104,18 +49,18 @@ class PremisesForm(ServiceProblemsMixin, Form):
         invalid_value_message=_l("Enter the surface as a whole number of square metres."),
     )
     reference = StringField(
-        _l("Reference (optional)"), validators=[_max(management.REFERENCE_MAX_LENGTH)]
+        _l("Reference (optional)"), validators=[at_most(management.REFERENCE_MAX_LENGTH)]
     )
     landlord_name = StringField(
         _l("Landlord's name (optional)"),
-        validators=[_max(management.LANDLORD_NAME_MAX_LENGTH)],
+        validators=[at_most(management.LANDLORD_NAME_MAX_LENGTH)],
     )
     landlord_email = StringField(
         _l("Landlord's e-mail address (optional)"),
-        validators=[_max(management.EMAIL_MAX_LENGTH)],
+        validators=[at_most(management.EMAIL_MAX_LENGTH)],
     )
     notes = TextAreaField(
-        _l("Notes for staff (optional)"), validators=[_max(management.NOTES_MAX_LENGTH)]
+        _l("Notes for staff (optional)"), validators=[at_most(management.NOTES_MAX_LENGTH)]
     )
 
     def __init__(self, *args, **kwargs) -> None:
@@ -190,7 +135,7 @@ class StaffFilterForm(Form):
     class Meta:
         csrf = False  # a GET form that changes nothing: its URL may be shared
 
-    q = StringField(_l("Address, reference or postcode"), validators=[_max(100)])
+    q = StringField(_l("Address, reference or postcode"), validators=[at_most(100)])
     status = SelectField(
         _l("Status"),
         default="",

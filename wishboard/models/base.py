@@ -3,12 +3,21 @@
 import enum
 import re
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Enum
 
 # The characters no stored text may hold (a form refuses them, so does an import): the C0 controls
 # but tab, line feed and carriage return, and DEL.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def max_length(column: Any) -> int:
+    """The most characters a String column holds (`max_length(Premises.address)`).
+
+    A text limit is declared once, as the column's length; forms, imports and services read it here.
+    """
+    return column.property.columns[0].type.length
 
 
 def utcnow() -> datetime:

@@ -4,18 +4,20 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 from wtforms import DateField, SelectChoice, SelectField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length
+from wtforms.validators import InputRequired
 
 from ..forms import Form
-from ..forms.premises import DecimalField, ServiceProblemsMixin
+from ..forms.places import (
+    ServiceProblemsMixin,
+    address_fields,
+    at_most,
+    latitude_field,
+    longitude_field,
+)
 from ..models import ContactOutcome, Presence, Shop
 from ..services.shops import management, visibility
 from ..services.shops.management import ShopFilter, ShopValues
 from ..services.shops.visibility import LEVEL_LABELS, NO_DISTRICT, OUTCOME_LABELS, PRESENCE_LABELS
-
-
-def _max(maximum: int) -> Length:
-    return Length(max=maximum, message=_l("At most %(max)d characters."))
 
 
 def _presence_field(label) -> SelectField:
@@ -41,50 +43,39 @@ class ShopForm(ServiceProblemsMixin, Form):
 
     name = StringField(
         _l("Name"),
-        validators=[InputRequired(_l("Enter the shop's name.")), _max(management.NAME_MAX_LENGTH)],
+        validators=[
+            InputRequired(_l("Enter the shop's name.")),
+            at_most(management.MAX_LENGTHS["name"]),
+        ],
     )
     shop_type = SelectField(
         _l("Shop type"),
         validators=[InputRequired(_l("Choose a shop type from the list."))],
         invalid_choice_message=_l("Choose a shop type from the list."),
     )
-    address = StringField(
-        _l("Address"),
-        validators=[InputRequired(_l("Enter the address.")), _max(management.ADDRESS_MAX_LENGTH)],
-    )
-    postcode = StringField(
-        _l("Postcode (optional)"), validators=[_max(management.POSTCODE_MAX_LENGTH)]
-    )
-    city = StringField(
-        _l("Town or city"),
-        validators=[InputRequired(_l("Enter the town or city.")), _max(management.CITY_MAX_LENGTH)],
-    )
+    address, postcode, city = address_fields(Shop)
     district = SelectField(
         _l("District"),
         default="",
         invalid_choice_message=_l("Choose a district from the list."),
     )
-    latitude = DecimalField(
-        _l("Latitude"),
-        validators=[InputRequired(_l("Enter a latitude, such as 48.8765."))],
-        invalid_value_message=_l("Enter a latitude as a decimal number, such as 48.8765."),
+    latitude = latitude_field()
+    longitude = longitude_field()
+    phone = StringField(
+        _l("Phone (optional)"), validators=[at_most(management.MAX_LENGTHS["phone"])]
     )
-    longitude = DecimalField(
-        _l("Longitude"),
-        validators=[InputRequired(_l("Enter a longitude, such as 2.3890."))],
-        invalid_value_message=_l("Enter a longitude as a decimal number, such as 2.3890."),
-    )
-    phone = StringField(_l("Phone (optional)"), validators=[_max(management.PHONE_MAX_LENGTH)])
     email = StringField(
-        _l("E-mail address (optional)"), validators=[_max(management.EMAIL_MAX_LENGTH)]
+        _l("E-mail address (optional)"), validators=[at_most(management.MAX_LENGTHS["email"])]
     )
-    website = StringField(_l("Website (optional)"), validators=[_max(management.URL_MAX_LENGTH)])
+    website = StringField(
+        _l("Website (optional)"), validators=[at_most(management.MAX_LENGTHS["website"])]
+    )
     social_url = StringField(
-        _l("Social account (optional)"), validators=[_max(management.URL_MAX_LENGTH)]
+        _l("Social account (optional)"), validators=[at_most(management.MAX_LENGTHS["social_url"])]
     )
     opening_hours = StringField(
         _l("Opening hours (optional)"),
-        validators=[_max(management.OPENING_HOURS_MAX_LENGTH)],
+        validators=[at_most(management.MAX_LENGTHS["opening_hours"])],
     )
     has_website = _presence_field(_l("Has a website"))
     has_social = _presence_field(_l("Has a social account"))
@@ -140,7 +131,7 @@ class ContactForm(ServiceProblemsMixin, Form):
         validators=[InputRequired(_l("Choose an outcome from the list."))],
         invalid_choice_message=_l("Choose an outcome from the list."),
     )
-    note = TextAreaField(_l("Note (optional)"), validators=[_max(visibility.NOTE_MAX_LENGTH)])
+    note = TextAreaField(_l("Note (optional)"), validators=[at_most(visibility.NOTE_MAX_LENGTH)])
 
     def chosen_outcome(self) -> ContactOutcome:
         """The validated outcome."""
@@ -176,7 +167,7 @@ def _level_field(default: str, everything) -> SelectField:
 class ShopFilterForm(_GetForm):
     """Search the shops by name, address or reference; narrow by district and visibility."""
 
-    q = StringField(_l("Name, address or reference"), validators=[_max(100)])
+    q = StringField(_l("Name, address or reference"), validators=[at_most(100)])
     district = SelectField(
         _l("District"),
         id="filter-district",

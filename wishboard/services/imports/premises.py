@@ -33,7 +33,7 @@ from sqlalchemy.orm import joinedload
 
 from wishboard.extensions import db
 from wishboard.models import District, Premises, Role, User
-from wishboard.services import audit
+from wishboard.services import audit, editing
 from wishboard.services.imports import reading
 from wishboard.services.imports.reading import ImportConflict, Place, Problem, Row, column_label
 from wishboard.services.premises import management
@@ -268,7 +268,7 @@ def import_premises(
         if messages:
             continue
         changed = current is None or bool(
-            management.changed_columns(current, management.target_columns(values, lookups))
+            editing.changed_columns(current, management.target_columns(values, lookups))
         )
         planned.append(_Planned(row, values, current, changed))
 
@@ -308,7 +308,7 @@ def _write(
         if plan.existing is None:
             created.append((management.new_premises(columns), columns))
         else:
-            changes = management.changed_columns(plan.existing, columns)
+            changes = editing.changed_columns(plan.existing, columns)
             management.apply_update(actor, plan.existing, changes)
     db.session.flush()  # the new premises' ids, for their audit events
     for premises, columns in created:

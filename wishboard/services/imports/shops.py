@@ -56,11 +56,13 @@ from sqlalchemy import select
 
 from wishboard.extensions import db
 from wishboard.models import District, Premises, Presence, Shop, ShopType, User
+from wishboard.models.base import max_length
 from wishboard.services import audit
 from wishboard.services.geometry import Grid, inside
 from wishboard.services.imports import reading
 from wishboard.services.imports.reading import ImportConflict, Place, Problem, column_label
 from wishboard.services.progress import Progress, track
+from wishboard.services.shops import management as shop_management
 from wishboard.services.shops.directory import web_address
 from wishboard.services.transactions import commit
 from wishboard.settings import DEFAULT_MAP_BOUNDS
@@ -83,18 +85,7 @@ COLUMNS = (
 )
 REQUIRED_COLUMNS = ("reference", "name", "shop_type", "latitude", "longitude")
 # The longest value each text column of `shops` holds.
-LIMITS = {
-    "reference": 64,
-    "name": 160,
-    "address": 200,
-    "postcode": 10,
-    "city": 80,
-    "phone": 40,
-    "email": 254,
-    "website": 500,
-    "social_url": 500,
-    "opening_hours": 255,
-}
+LIMITS = {"reference": max_length(Shop.reference), **shop_management.MAX_LENGTHS}
 # The OSM keys that say what a feature is, most telling first: a pharmacy tagged both
 # amenity=pharmacy and healthcare=pharmacy maps through amenity.
 TYPE_KEYS = ("shop", "amenity", "craft", "office", "healthcare", "leisure")

@@ -15,37 +15,35 @@ the demo data, never by the edit form, so that a typo does not make a new distri
 """
 
 import enum
-import math
-import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import contains_eager
 
 from wishboard.collation import dictionary_order
 from wishboard.extensions import db
 from wishboard.models import District, Premises, PremisesStatus, Role, ShopType, User, utcnow
-from wishboard.models.base import CONTROL_CHARACTERS
-from wishboard.services import audit
+from wishboard.models.base import CONTROL_CHARACTERS, max_length
+from wishboard.services import audit, editing
 from wishboard.services.errors import DomainError
 from wishboard.services.people import accounts
 from wishboard.services.transactions import commit
 from wishboard.settings import DEFAULT_MAP_BOUNDS
 
-REFERENCE_MAX_LENGTH = 64
-ADDRESS_MAX_LENGTH = 200
-POSTCODE_MAX_LENGTH = 10
-CITY_MAX_LENGTH = 80
-DISTRICT_MAX_LENGTH = 80
-LANDLORD_NAME_MAX_LENGTH = 120
-EMAIL_MAX_LENGTH = accounts.EMAIL_MAX_LENGTH
+# The limits of the texts staff type, from the columns that hold them (notes are a text column).
+REFERENCE_MAX_LENGTH = max_length(Premises.reference)
+ADDRESS_MAX_LENGTH = max_length(Premises.address)
+POSTCODE_MAX_LENGTH = max_length(Premises.postcode)
+CITY_MAX_LENGTH = max_length(Premises.city)
+LANDLORD_NAME_MAX_LENGTH = max_length(Premises.landlord_name)
+EMAIL_MAX_LENGTH = max_length(Premises.landlord_email)
 NOTES_MAX_LENGTH = 2000
-# About 10 cm: more digits are noise, and rounding makes a re-import compare equal.
-COORDINATE_DIGITS = 6
 
 
 class PremisesError(DomainError):
@@ -121,9 +119,6 @@ TEXT_FIELDS = (
     "landlord_email",
     "notes",
 )
-MULTILINE_FIELDS = frozenset({"notes"})
-# Tabs and every character str.splitlines() breaks a line at, except those refused as controls.
-LINE_BREAKS = re.compile(r"[\t\n\r\x85\u2028\u2029]+")
 # The columns an edit or an import may change, in the order the audit log shows them.
 EDITABLE = (
     "reference",
@@ -143,26 +138,13 @@ EDITABLE = (
 
 def clean(values: PremisesValues) -> PremisesValues:
     """`values` stripped: empty texts become None, e-mail lower-cased, coordinates rounded."""
-    changes: dict[str, Any] = {}
-    for name in TEXT_FIELDS:
-        text = getattr(values, name)
-        if isinstance(text, str):
-            if name not in MULTILINE_FIELDS:
-                # A line break in an address would end up in an e-mail's Subject header (where
-                # it is refused, or starts a new header) and split CSV rows and map popups.
-                text = LINE_BREAKS.sub(" ", text)
-            text = text.strip() or None
-        changes[name] = text
-    if changes["landlord_email"]:
-        changes["landlord_email"] = changes["landlord_email"].lower()
-    for name in ("latitude", "longitude"):
-        number = getattr(values, name)
-        if isinstance(number, float) and math.isfinite(number):
-            changes[name] = round(number, COORDINATE_DIGITS)
-    # Required texts stay strings, so that the checks below can call them missing.
-    for name in ("address", "city", "district"):
-        changes[name] = changes[name] or ""
-    return replace(values, **changes)
+    return editing.clean(
+        values,
+        TEXT_FIELDS,
+        required=("address", "city", "district"),
+        email="landlord_email",
+        multiline=frozenset({"notes"}),
+    )
 
 
 @dataclass
@@ -204,8 +186,118 @@ def landlord_account(email: str) -> User | None:
     ).first()
 
 
-def _too_long(value: str | None, maximum: int) -> bool:
-    return value is not None and len(value) > maximum
+@dataclass(frozen=True)
+class _Check:
+    """What a rule reads besides the value: the premises edited, the lookups, the town's bounds."""
+
+    premises: Premises | None
+    lookups: Lookups
+    bounds: Sequence[float]
+
+
+Rule = Callable[[Any, _Check], str | None]
+
+
+def _required(message: LazyString) -> Rule:
+    return lambda value, _check: str(message) if not value else None
+
+
+def _at_most(limit: int, message: LazyString) -> Rule:
+    return lambda value, _check: (
+        message % {"max": limit} if value is not None and len(value) > limit else None
+    )
+
+
+def _known_district(name: str, check: _Check) -> str | None:
+    if check.lookups.district(name) is None:
+        return _("There is no district called “%(name)s”.", name=name)
+    return None
+
+
+def _free_reference(reference: str | None, check: _Check) -> str | None:
+    if reference is None:
+        return None
+    owner = check.lookups.reference_owner(reference)
+    if owner is not None and (check.premises is None or owner != check.premises.id):
+        return _("Another premises already has the reference “%(reference)s”.", reference=reference)
+    return None
+
+
+def _latitude(latitude: Any, check: _Check) -> str | None:
+    south, _west, north, _east = check.bounds
+    if not editing.is_decimal(latitude):
+        return _("Enter the latitude as a decimal number.")
+    if not south <= latitude <= north:
+        return _(
+            "This latitude is outside the town: enter one between %(south)s and %(north)s.",
+            south=south,
+            north=north,
+        )
+    return None
+
+
+def _longitude(longitude: Any, check: _Check) -> str | None:
+    _south, west, _north, east = check.bounds
+    if not editing.is_decimal(longitude):
+        return _("Enter the longitude as a decimal number.")
+    if not west <= longitude <= east:
+        return _(
+            "This longitude is outside the town: enter one between %(west)s and %(east)s.",
+            west=west,
+            east=east,
+        )
+    return None
+
+
+def _surface(surface: Any, _check: _Check) -> str | None:
+    if surface is not None and not (isinstance(surface, int) and 0 < surface < 2**31):
+        return _("Enter the surface as a whole number of square metres.")
+    return None
+
+
+def _email(email: str | None, _check: _Check) -> str | None:
+    return accounts.email_problem(email) if email is not None else None
+
+
+# Each field's rules, in the order a form lists its problems: the first a value breaks is its
+# problem. Every message is written once, here.
+RULES: tuple[tuple[str, tuple[Rule, ...]], ...] = (
+    (
+        "address",
+        (
+            _required(_l("Enter the address.")),
+            _at_most(ADDRESS_MAX_LENGTH, _l("An address has at most %(max)d characters.")),
+        ),
+    ),
+    (
+        "postcode",
+        (_at_most(POSTCODE_MAX_LENGTH, _l("A postcode has at most %(max)d characters.")),),
+    ),
+    (
+        "city",
+        (
+            _required(_l("Enter the town or city.")),
+            _at_most(CITY_MAX_LENGTH, _l("A town name has at most %(max)d characters.")),
+        ),
+    ),
+    ("district", (_required(_l("Choose a district.")), _known_district)),
+    (
+        "reference",
+        (
+            _at_most(REFERENCE_MAX_LENGTH, _l("A reference has at most %(max)d characters.")),
+            _free_reference,
+        ),
+    ),
+    ("latitude", (_latitude,)),
+    ("longitude", (_longitude,)),
+    ("surface_m2", (_surface,)),
+    (
+        "landlord_name",
+        (_at_most(LANDLORD_NAME_MAX_LENGTH, _l("A name has at most %(max)d characters.")),),
+    ),
+    ("landlord_email", (_email,)),
+    ("notes", (_at_most(NOTES_MAX_LENGTH, _l("Notes have at most %(max)d characters.")),)),
+)
 
 
 def problems(
@@ -214,142 +306,27 @@ def problems(
     lookups: Lookups | None = None,
     bounds: Sequence[float] = DEFAULT_MAP_BOUNDS,
 ) -> list[PremisesError]:
-    """Every rule that (cleaned) `values` break, for a new premises or for `premises`.
+    """Every rule of RULES that (cleaned) `values` break, for a new premises or for `premises`.
 
-    Checks required fields, lengths, control characters, the position inside the town's bounds
-    (south, west, north, east), the district, a reference no other premises holds, the surface
-    and the e-mail address.
+    A text holding a control character is refused first, alone: the other rules would look such
+    texts up in the database. `bounds` are the town's (south, west, north, east).
     """
-    lookups = lookups or Lookups.from_database()
-    south, west, north, east = bounds
-    found: list[PremisesError] = []
-
-    for name in TEXT_FIELDS:
-        text = getattr(values, name)
-        if text and CONTROL_CHARACTERS.search(text):
-            found.append(
-                PremisesError(_("Remove the invisible control characters from this text."), name)
-            )
-    if any(problem.field for problem in found):
-        return found  # the other checks would look these texts up in the database
-
-    if not values.address:
-        found.append(PremisesError(_("Enter the address."), "address"))
-    elif _too_long(values.address, ADDRESS_MAX_LENGTH):
-        found.append(
-            PremisesError(
-                _("An address has at most %(max)d characters.", max=ADDRESS_MAX_LENGTH), "address"
-            )
-        )
-    if _too_long(values.postcode, POSTCODE_MAX_LENGTH):
-        found.append(
-            PremisesError(
-                _("A postcode has at most %(max)d characters.", max=POSTCODE_MAX_LENGTH),
-                "postcode",
-            )
-        )
-    if not values.city:
-        found.append(PremisesError(_("Enter the town or city."), "city"))
-    elif _too_long(values.city, CITY_MAX_LENGTH):
-        found.append(
-            PremisesError(
-                _("A town name has at most %(max)d characters.", max=CITY_MAX_LENGTH), "city"
-            )
-        )
-
-    if not values.district:
-        found.append(PremisesError(_("Choose a district."), "district"))
-    elif lookups.district(values.district) is None:
-        found.append(
-            PremisesError(
-                _("There is no district called “%(name)s”.", name=values.district), "district"
-            )
-        )
-
-    if values.reference is not None:
-        if _too_long(values.reference, REFERENCE_MAX_LENGTH):
-            found.append(
-                PremisesError(
-                    _("A reference has at most %(max)d characters.", max=REFERENCE_MAX_LENGTH),
-                    "reference",
-                )
-            )
-        else:
-            owner = lookups.reference_owner(values.reference)
-            if owner is not None and (premises is None or owner != premises.id):
-                found.append(
-                    PremisesError(
-                        _(
-                            "Another premises already has the reference “%(reference)s”.",
-                            reference=values.reference,
-                        ),
-                        "reference",
-                    )
-                )
-
-    latitude, longitude = values.latitude, values.longitude
-    if not (isinstance(latitude, float | int) and math.isfinite(latitude)):
-        found.append(PremisesError(_("Enter the latitude as a decimal number."), "latitude"))
-    elif not south <= latitude <= north:
-        found.append(
-            PremisesError(
-                _(
-                    "This latitude is outside the town: enter one between %(south)s and %(north)s.",
-                    south=south,
-                    north=north,
-                ),
-                "latitude",
-            )
-        )
-    if not (isinstance(longitude, float | int) and math.isfinite(longitude)):
-        found.append(PremisesError(_("Enter the longitude as a decimal number."), "longitude"))
-    elif not west <= longitude <= east:
-        found.append(
-            PremisesError(
-                _(
-                    "This longitude is outside the town: enter one between %(west)s and %(east)s.",
-                    west=west,
-                    east=east,
-                ),
-                "longitude",
-            )
-        )
-
-    if values.surface_m2 is not None and not (
-        isinstance(values.surface_m2, int) and 0 < values.surface_m2 < 2**31
-    ):
-        found.append(
-            PremisesError(_("Enter the surface as a whole number of square metres."), "surface_m2")
-        )
-
-    if _too_long(values.landlord_name, LANDLORD_NAME_MAX_LENGTH):
-        found.append(
-            PremisesError(
-                _("A name has at most %(max)d characters.", max=LANDLORD_NAME_MAX_LENGTH),
-                "landlord_name",
-            )
-        )
-    if values.landlord_email is not None:
-        problem = accounts.email_problem(values.landlord_email)
-        if problem:
-            found.append(PremisesError(problem, "landlord_email"))
-
-    if _too_long(values.notes, NOTES_MAX_LENGTH):
-        found.append(
-            PremisesError(
-                _("Notes have at most %(max)d characters.", max=NOTES_MAX_LENGTH), "notes"
-            )
-        )
+    found = [
+        PremisesError(_("Remove the invisible control characters from this text."), name)
+        for name in TEXT_FIELDS
+        if getattr(values, name) and CONTROL_CHARACTERS.search(getattr(values, name))
+    ]
+    if found:
+        return found
+    check = _Check(premises, lookups or Lookups.from_database(), bounds)
+    for name, rules in RULES:
+        value = getattr(values, name)
+        for rule in rules:
+            message = rule(value, check)
+            if message:
+                found.append(PremisesError(message, name))
+                break
     return found
-
-
-def snapshot_value(value: Any) -> Any:
-    """A column's value as the audit log keeps it (JSON-ready)."""
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
 
 
 def _district_name(district_id: int | None) -> str | None:
@@ -365,8 +342,8 @@ def _audit_pair(changes: dict[str, tuple[Any, Any]]) -> tuple[dict[str, Any], di
     for name, (old, new) in changes.items():
         if name == "district_id":
             name, old, new = "district", _district_name(old), _district_name(new)
-        before[name] = snapshot_value(old)
-        after[name] = snapshot_value(new)
+        before[name] = editing.snapshot_value(old)
+        after[name] = editing.snapshot_value(new)
     return before, after
 
 
@@ -387,15 +364,6 @@ def target_columns(values: PremisesValues, lookups: Lookups) -> dict[str, Any]:
         "landlord_name": values.landlord_name,
         "landlord_email": values.landlord_email,
         "notes": values.notes,
-    }
-
-
-def changed_columns(premises: Premises, columns: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
-    """{column: (now, then)} for the columns whose value would change."""
-    return {
-        name: (getattr(premises, name), value)
-        for name, value in columns.items()
-        if getattr(premises, name) != value
     }
 
 
@@ -462,13 +430,15 @@ def update_premises(
     found = problems(values, premises, lookups, bounds)
     if found:
         _refuse(found)
-    apply_update(actor, premises, changed_columns(premises, target_columns(values, lookups)))
+    apply_update(
+        actor, premises, editing.changed_columns(premises, target_columns(values, lookups))
+    )
     _commit()
     return premises
 
 
 def _status_change(actor: User | None, premises: Premises, action: str, **columns: Any) -> Premises:
-    changes = changed_columns(premises, columns)
+    changes = editing.changed_columns(premises, columns)
     if not changes:
         return premises  # marked let again with the same type and date: nothing to record
     for name, (_old, new) in changes.items():

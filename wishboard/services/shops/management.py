@@ -8,9 +8,8 @@ Websites and social addresses are web addresses only: one typed without a scheme
 "https://"; any scheme but http and https (`javascript:`, `data:`…) is refused.
 """
 
-import math
 from collections.abc import Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from typing import Any
 
 from flask_babel import gettext as _
@@ -30,21 +29,12 @@ from wishboard.models import (
     User,
     utcnow,
 )
-from wishboard.services import audit
+from wishboard.models.base import max_length
+from wishboard.services import audit, editing
 from wishboard.services.errors import DomainError
 from wishboard.services.people import accounts
-from wishboard.services.premises.management import COORDINATE_DIGITS, snapshot_value
 from wishboard.services.shops import directory as shops
 from wishboard.services.shops.visibility import SHOP, level_expression
-
-NAME_MAX_LENGTH = 160
-ADDRESS_MAX_LENGTH = 200
-POSTCODE_MAX_LENGTH = 10
-CITY_MAX_LENGTH = 80
-PHONE_MAX_LENGTH = 40
-EMAIL_MAX_LENGTH = 254
-URL_MAX_LENGTH = 500
-OPENING_HOURS_MAX_LENGTH = 255
 
 
 class ShopError(DomainError):
@@ -92,17 +82,8 @@ TEXT_FIELDS = (
     "social_url",
     "opening_hours",
 )
-MAX_LENGTHS = {
-    "name": NAME_MAX_LENGTH,
-    "address": ADDRESS_MAX_LENGTH,
-    "postcode": POSTCODE_MAX_LENGTH,
-    "city": CITY_MAX_LENGTH,
-    "phone": PHONE_MAX_LENGTH,
-    "email": EMAIL_MAX_LENGTH,
-    "website": URL_MAX_LENGTH,
-    "social_url": URL_MAX_LENGTH,
-    "opening_hours": OPENING_HOURS_MAX_LENGTH,
-}
+# The most characters each text holds: its column's length.
+MAX_LENGTHS = {name: max_length(getattr(Shop, name)) for name in TEXT_FIELDS}
 # The columns an edit changes, in the order the audit log shows them.
 EDITABLE = (
     "name",
@@ -140,19 +121,7 @@ def web_address(text: str | None) -> str | None:
 
 def clean(values: ShopValues) -> ShopValues:
     """`values` stripped: empty texts become None, e-mail lower-cased, coordinates rounded."""
-    changes: dict[str, Any] = {}
-    for name in TEXT_FIELDS:
-        text = getattr(values, name)
-        changes[name] = text.strip() or None if isinstance(text, str) else text
-    if changes["email"]:
-        changes["email"] = changes["email"].lower()
-    for name in ("latitude", "longitude"):
-        number = getattr(values, name)
-        if isinstance(number, float) and math.isfinite(number):
-            changes[name] = round(number, COORDINATE_DIGITS)
-    for name in ("name", "address", "city"):  # required: the checks call them missing
-        changes[name] = changes[name] or ""
-    return replace(values, **changes)
+    return editing.clean(values, TEXT_FIELDS, required=("name", "address", "city"), email="email")
 
 
 def problems(values: ShopValues, bounds: Sequence[float]) -> list[ShopError]:
@@ -171,13 +140,13 @@ def problems(values: ShopValues, bounds: Sequence[float]) -> list[ShopError]:
             found.append(ShopError(_("At most %(max)d characters.", max=MAX_LENGTHS[name]), name))
     if values.shop_type is None:
         found.append(ShopError(_("Choose a shop type from the list."), "shop_type"))
-    if values.email and len(values.email) <= EMAIL_MAX_LENGTH:
+    if values.email and len(values.email) <= MAX_LENGTHS["email"]:
         problem = accounts.email_problem(values.email)
         if problem:
             found.append(ShopError(problem, "email"))
     for name in ("website", "social_url"):
         text = getattr(values, name)
-        if text and len(text) <= URL_MAX_LENGTH:
+        if text and len(text) <= MAX_LENGTHS[name]:
             try:
                 web_address(text)
             except ValueError:
@@ -187,7 +156,7 @@ def problems(values: ShopValues, bounds: Sequence[float]) -> list[ShopError]:
     south, west, north, east = bounds
     for name, low, high in (("latitude", south, north), ("longitude", west, east)):
         number = getattr(values, name)
-        if not (isinstance(number, float | int) and math.isfinite(number)):
+        if not editing.is_decimal(number):
             found.append(ShopError(_("Enter a decimal number."), name))
         elif not low <= number <= high:
             found.append(
@@ -221,7 +190,7 @@ def _label(name: str, value: Any) -> tuple[str, Any]:
     if name == "shop_type_id":
         shop_type = db.session.get(ShopType, value) if value is not None else None
         return "shop_type", shop_type.code if shop_type is not None else None
-    return name, snapshot_value(value)
+    return name, editing.snapshot_value(value)
 
 
 def update_shop(
