@@ -217,7 +217,7 @@ def build_data(database: str, url: str, scale: str, secret_key: str) -> Fixture:
             select(Support.shop_type_id).group_by(Support.shop_type_id).order_by(supports.desc())
         )
         code_of = dict(db.session.execute(select(ShopType.id, ShopType.code)).all())
-        key = report_key(db.session.get(Premises, busiest_id))
+        key = report_key(db.session.get(Premises, busiest_id), settings())
         db.session.remove()
         db.engine.dispose()
     return Fixture(

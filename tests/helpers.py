@@ -7,6 +7,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from wishboard.extensions import db
+from wishboard.settings import EXTENSION_KEY, Settings
 
 
 def soup(response) -> BeautifulSoup:
@@ -24,3 +25,13 @@ def csrf_token(client: FlaskClient, page: str = "/auth/login", **environ) -> str
 def count(model, *where) -> int:
     """How many rows of `model` there are (that meet `where`)."""
     return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def configure(app, **values) -> None:
+    """Change the config of an app already made, and the settings its services are handed.
+
+    create_app builds the settings once (wishboard/settings.py); a test that changes a value
+    afterwards (a mail server, a link's lifetime) goes through here so that both agree.
+    """
+    app.config.update(values)
+    app.extensions[EXTENSION_KEY] = Settings.from_config(app.config)

@@ -14,6 +14,7 @@ from tests import factories
 from wishboard.extensions import db
 from wishboard.models import OutboxMessage, OutboxStatus, Role
 from wishboard.services.reports.links import unsubscribe_key
+from wishboard.settings import settings as app_settings
 
 OK, LOGIN, VERIFY, FORBIDDEN, BACK = "ok", "login", "verify", "forbidden", "back"
 ROLES = ("visitor", "unverified", "resident", "landlord", "moderator", "admin")
@@ -228,7 +229,7 @@ def url_values(app: Flask) -> dict[str, object]:
         "correction_id": correction.id,
         "managed_premises_id": managed.id,
         "contact_premises_id": contact.id,
-        "unsubscribe_key": unsubscribe_key("landlord@example.org"),
+        "unsubscribe_key": unsubscribe_key("landlord@example.org", app_settings()),
         "message_id": failed_mail.id,
         "wish_id": wish.id,
         "reported_wish_id": reported.id,

@@ -10,11 +10,12 @@ from sqlalchemy import func, select
 from werkzeug.security import check_password_hash
 
 from tests import factories
-from tests.helpers import soup
+from tests.helpers import configure, soup
 from tests.mail_server import free_port
 from wishboard.extensions import db
 from wishboard.models import OutboxMessage, OutboxStatus, Role, User
 from wishboard.services.people import accounts
+from wishboard.settings import settings as app_settings
 
 GOOD_PASSWORD = "lilac bakery window"
 GENERIC_LOGIN_ERROR = "E-mail or password incorrect."
@@ -187,7 +188,7 @@ def test_register_with_a_bad_csrf_token_is_refused_and_writes_nothing(client, to
 
 
 def test_register_succeeds_when_the_mail_server_is_down(app, client, closed_port):
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=closed_port)
+    configure(app, MAIL_SERVER="127.0.0.1", MAIL_PORT=closed_port)
 
     response = register(client)
 
@@ -205,7 +206,7 @@ def test_register_succeeds_when_the_mail_server_is_down(app, client, closed_port
 def test_verify_with_a_tampered_token_explains_and_offers_a_new_link(client, login_as):
     login_as(Role.RESIDENT, verified=False)
     user = db.session.scalars(select(User)).one()
-    token = accounts.make_verify_token(user)
+    token = accounts.make_verify_token(user, app_settings())
 
     response = client.get(f"/auth/verify/{factories.tampered_token(token)}")
 
@@ -220,8 +221,8 @@ def test_verify_with_a_tampered_token_explains_and_offers_a_new_link(client, log
 def test_verify_with_an_expired_token_says_so(app, client):
     user = factories.make_user(verified=False)
     db.session.commit()
-    token = accounts.make_verify_token(user)
-    app.config["WISHBOARD_VERIFY_MAX_AGE_S"] = -1
+    token = accounts.make_verify_token(user, app_settings())
+    configure(app, WISHBOARD_VERIFY_MAX_AGE_S=-1)
 
     response = client.get(f"/auth/verify/{token}")
 
@@ -504,8 +505,8 @@ def test_reset_request_with_a_malformed_address_shows_the_error(client):
 def test_reset_with_an_expired_token_is_refused(app, client):
     user = factories.make_user()
     db.session.commit()
-    token = accounts.make_reset_token(user)
-    app.config["WISHBOARD_RESET_MAX_AGE_S"] = -1
+    token = accounts.make_reset_token(user, app_settings())
+    configure(app, WISHBOARD_RESET_MAX_AGE_S=-1)
 
     response = client.get(f"/auth/reset/{token}")
 
@@ -516,9 +517,9 @@ def test_reset_with_an_expired_token_is_refused(app, client):
 def test_reset_post_with_an_expired_token_changes_nothing(app, client):
     user = factories.make_user()
     db.session.commit()
-    token = accounts.make_reset_token(user)
+    token = accounts.make_reset_token(user, app_settings())
     csrf = csrf_token(client, f"/auth/reset/{token}")
-    app.config["WISHBOARD_RESET_MAX_AGE_S"] = -1
+    configure(app, WISHBOARD_RESET_MAX_AGE_S=-1)
 
     response = client.post(
         f"/auth/reset/{token}",
@@ -533,5 +534,5 @@ def test_reset_post_with_an_expired_token_changes_nothing(app, client):
 def test_reset_with_a_verify_token_is_refused(client):
     user = factories.make_user()
     db.session.commit()
-    response = client.get(f"/auth/reset/{accounts.make_verify_token(user)}")
+    response = client.get(f"/auth/reset/{accounts.make_verify_token(user, app_settings())}")
     assert response.status_code == 400

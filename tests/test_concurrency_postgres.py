@@ -24,6 +24,7 @@ from wishboard.models import (
 )
 from wishboard.services.demand import moderation, wishes
 from wishboard.services.demand.counts import demand_for
+from wishboard.settings import settings as app_settings
 
 pytestmark = pytest.mark.postgres
 CAP = 3
@@ -137,7 +138,7 @@ def test_moderators_deciding_one_item_at_once_decide_it_once(pg_app: Flask) -> N
         moderator = db.session.get(User, ids[i])
         if i % 2:
             return len(moderation.publish(moderator, [wish.id]).decided)
-        return len(moderation.reject(moderator, [wish.id], "abusive").decided)
+        return len(moderation.reject(moderator, [wish.id], "abusive", app_settings().mail).decided)
 
     results = run_together(pg_app, 10, decide)
 

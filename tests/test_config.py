@@ -9,7 +9,7 @@ from sqlalchemy import text
 from wishboard import create_app
 from wishboard.config import Config
 from wishboard.extensions import db
-from wishboard.settings import Settings, settings
+from wishboard.settings import MailSettings, Settings, settings
 
 
 def test_a_site_without_secret_key_refuses_to_start(monkeypatch):
@@ -45,14 +45,33 @@ def test_the_services_settings_are_built_from_the_finished_config(monkeypatch):
     # From the environment, then the overrides create_app is given: the last word wins.
     monkeypatch.setenv("WISHBOARD_MAP_BOUNDS", "44.78,-0.70,44.83,-0.60")
     monkeypatch.setenv("WISHBOARD_AREA_RADIUS_M", "450")
-    app = create_app({"SECRET_KEY": "x", "WISHBOARD_MAX_TYPES_PER_PREMISES": 5})
+    monkeypatch.setenv("MAIL_SERVER", "smtp.example.org")
+    monkeypatch.setenv("MAIL_PASSWORD", "mail-secret")
+    monkeypatch.setenv("WISHBOARD_REPORT_LINK_DAYS", "45")
+    app = create_app({"SECRET_KEY": "x", "WISHBOARD_MAX_TYPES_PER_PREMISES": 5, "MAIL_PORT": 587})
 
     with app.app_context():
         handed = settings()
 
     assert handed == Settings(
-        area_radius_m=450, map_bounds=(44.78, -0.70, 44.83, -0.60), max_types_per_premises=5
+        area_radius_m=450,
+        map_bounds=(44.78, -0.70, 44.83, -0.60),
+        max_types_per_premises=5,
+        secret_key="x",
+        verify_max_age_s=app.config["WISHBOARD_VERIFY_MAX_AGE_S"],
+        reset_max_age_s=app.config["WISHBOARD_RESET_MAX_AGE_S"],
+        report_link_days=45,
+        default_locale=app.config["BABEL_DEFAULT_LOCALE"],
+        mail=MailSettings(
+            server="smtp.example.org",
+            port=587,
+            password="mail-secret",
+            sender=app.config["MAIL_DEFAULT_SENDER"],
+            lease_s=app.config["WISHBOARD_OUTBOX_LEASE_S"],
+        ),
     )
+    # Secrets stay out of logs and tracebacks that print the settings.
+    assert "mail-secret" not in repr(handed) and "secret_key" not in repr(handed)
 
 
 def test_the_data_licence_is_a_setting(monkeypatch):

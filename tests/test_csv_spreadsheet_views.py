@@ -15,6 +15,7 @@ from wishboard.extensions import db
 from wishboard.models import Presence, Role, utcnow
 from wishboard.services import audit
 from wishboard.services.reports.links import report_key
+from wishboard.settings import settings as app_settings
 
 BOM = b"\xef\xbb\xbf"
 FRENCH = {"Accept-Language": "fr"}
@@ -132,7 +133,7 @@ def report_premises(app):
 
 
 def _report_csv(client: FlaskClient, premises, headers: dict, **args) -> object:
-    query = {"key": report_key(premises), **args}
+    query = {"key": report_key(premises, app_settings()), **args}
     return client.get(
         f"/landlord/premises/{premises.id}/report.csv", query_string=query, headers=headers
     )

@@ -51,6 +51,7 @@ from wishboard.services.csv_export import FORMULA_STARTS
 from wishboard.services.reports import mail as report_mail
 from wishboard.services.reports.formats import pdf_available
 from wishboard.services.reports.links import report_key, unsubscribe_key
+from wishboard.settings import settings as app_settings
 
 ENGLISH = {"Accept-Language": "en"}
 HTMX = {**ENGLISH, "HX-Request": "true"}
@@ -1100,7 +1101,7 @@ def test_hostile_keys_and_let_forms_are_refused_without_a_change(app, hostile):
         place = factories.make_premises(landlord_email=landlord)
         db.session.commit()
         client = app.test_client()
-        key = report_key(place)
+        key = report_key(place, app_settings())
         q = quote(value, safe="")
 
         for url in (
@@ -1139,7 +1140,7 @@ def test_hostile_keys_and_let_forms_are_refused_without_a_change(app, hostile):
 
         # A hostile action on a real unsubscribe link stops the summaries, as any one-click POST
         # does.
-        good = unsubscribe_key(landlord)
+        good = unsubscribe_key(landlord, app_settings())
         response = client.post(
             f"/landlord/unsubscribe/{good}", data={"action": value}, headers=HTMX
         )
@@ -1470,7 +1471,7 @@ def test_a_summary_subject_stays_one_line_whatever_the_stored_address(app):
     factories.make_support(place)
     db.session.commit()
 
-    message = report_mail.queue_summary(place, force=True)
+    message = report_mail.queue_summary(place, app_settings(), force=True)
 
     assert message is not None
     assert message.subject.splitlines() == [message.subject]

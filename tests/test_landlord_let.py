@@ -16,6 +16,7 @@ from wishboard.extensions import db
 from wishboard.models import AuditEvent, PremisesStatus, Role, Wish
 from wishboard.services import audit
 from wishboard.services.reports.links import report_key, revoke_report_links
+from wishboard.settings import settings as app_settings
 
 ENGLISH = {"Accept-Language": "en"}
 LET = {"shop_type": "shop=bakery", "let_on": "2026-03-02"}
@@ -67,7 +68,7 @@ def test_a_landlord_with_an_account_marks_their_premises_let(client, login_as, a
 
 
 def test_a_landlord_without_an_account_marks_it_let_through_the_link(client, asked):
-    key = report_key(asked)
+    key = report_key(asked, app_settings())
 
     page = client.get(let_url(asked, key=key), headers=ENGLISH)
     response = send(client, let_url(asked, key=key), **LET)
@@ -86,7 +87,7 @@ def test_a_landlord_without_an_account_marks_it_let_through_the_link(client, ask
 
 
 def test_bad_answers_are_shown_on_the_form_and_nothing_changes(client, asked):
-    key = report_key(asked)
+    key = report_key(asked, app_settings())
 
     missing = send(client, let_url(asked, key=key), let_on="2026-03-02")
     future = send(client, let_url(asked, key=key), shop_type="shop=bakery", let_on="2999-01-01")
@@ -110,9 +111,9 @@ def test_nobody_else_can_mark_it_let(client, login_as, asked, who):
         db.session.commit()
         login_as(Role.LANDLORD)
     elif who == "bad key":
-        url = let_url(asked, key=factories.tampered_token(report_key(asked)))
+        url = let_url(asked, key=factories.tampered_token(report_key(asked, app_settings())))
     elif who == "revoked":
-        key = report_key(asked)
+        key = report_key(asked, app_settings())
         revoke_report_links(None, asked)
         db.session.commit()
         url = let_url(asked, key=key)
@@ -132,13 +133,13 @@ def test_a_key_opens_only_its_own_premises(client, asked):
     other = factories.make_premises()
     db.session.commit()
 
-    response = client.get(let_url(other, key=report_key(asked)), headers=ENGLISH)
+    response = client.get(let_url(other, key=report_key(asked, app_settings())), headers=ENGLISH)
 
     assert response.status_code == 404
 
 
 def test_the_public_sees_what_opened_and_how_many_had_asked(client, asked):
-    send(client, let_url(asked, key=report_key(asked)), **LET)
+    send(client, let_url(asked, key=report_key(asked, app_settings())), **LET)
 
     english = soup(client.get(f"/premises/{asked.id}", headers=ENGLISH))
     french = soup(client.get(f"/premises/{asked.id}", headers={"Accept-Language": "fr"}))
@@ -151,7 +152,7 @@ def test_the_public_sees_what_opened_and_how_many_had_asked(client, asked):
 
 
 def test_a_let_premises_takes_no_new_wish(client, login_as, asked):
-    send(client, let_url(asked, key=report_key(asked)), **LET)
+    send(client, let_url(asked, key=report_key(asked, app_settings())), **LET)
     resident = login_as(Role.RESIDENT)
     page = soup(client.get(f"/premises/{asked.id}", headers=ENGLISH))
     token = page.select_one("input[name=csrf_token]")["value"]

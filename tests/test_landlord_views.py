@@ -18,6 +18,7 @@ from wishboard.extensions import db
 from wishboard.models import Role, utcnow
 from wishboard.services.reports import formats as report_formats
 from wishboard.services.reports.links import report_key, revoke_report_links
+from wishboard.settings import settings as app_settings
 
 
 @pytest.fixture(autouse=True)
@@ -152,7 +153,7 @@ def test_an_unknown_premises_is_a_404(client, login_as):
 
 
 def test_a_signed_link_opens_the_report_without_an_account(client, premises):
-    key = report_key(premises)
+    key = report_key(premises, app_settings())
 
     response = client.get(report_url(premises, key=key))
 
@@ -171,7 +172,7 @@ def test_an_expired_link_says_so(app, client, premises, monkeypatch):
     made = time.time() - timedelta(days=days, minutes=1).total_seconds()
     with monkeypatch.context() as patch:
         patch.setattr(TimestampSigner, "get_timestamp", lambda self: int(made))
-        key = report_key(premises)
+        key = report_key(premises, app_settings())
 
     response = client.get(report_url(premises, key=key))
 
@@ -186,13 +187,13 @@ def test_a_link_just_within_its_lifetime_opens(app, client, premises, monkeypatc
     made = time.time() - timedelta(days=days, minutes=-5).total_seconds()
     with monkeypatch.context() as patch:
         patch.setattr(TimestampSigner, "get_timestamp", lambda self: int(made))
-        key = report_key(premises)
+        key = report_key(premises, app_settings())
 
     assert client.get(report_url(premises, key=key)).status_code == 200
 
 
 def test_a_tampered_link_is_a_404(client, premises):
-    key = factories.tampered_token(report_key(premises))
+    key = factories.tampered_token(report_key(premises, app_settings()))
 
     for suffix in ("", ".pdf", ".csv"):
         assert client.get(report_url(premises, suffix, key=key)).status_code == 404
@@ -201,7 +202,7 @@ def test_a_tampered_link_is_a_404(client, premises):
 def test_a_link_for_another_premises_is_a_404(client, premises):
     other = factories.make_premises()
     db.session.commit()
-    key = report_key(other)
+    key = report_key(other, app_settings())
 
     for suffix in ("", ".pdf", ".csv"):
         assert client.get(report_url(premises, suffix, key=key)).status_code == 404
@@ -209,7 +210,7 @@ def test_a_link_for_another_premises_is_a_404(client, premises):
 
 
 def test_a_revoked_link_is_gone_at_once(client, premises):
-    key = report_key(premises)
+    key = report_key(premises, app_settings())
     assert client.get(report_url(premises, key=key)).status_code == 200
 
     revoke_report_links(None, premises)
@@ -220,11 +221,14 @@ def test_a_revoked_link_is_gone_at_once(client, premises):
         response = client.get(report_url(premises, suffix, key=key))
         assert response.status_code == 410
         assert "withdrawn" in page(response).select_one("main").get_text()
-    assert client.get(report_url(premises, key=report_key(premises))).status_code == 200
+    assert (
+        client.get(report_url(premises, key=report_key(premises, app_settings()))).status_code
+        == 200
+    )
 
 
 def test_a_link_opens_that_report_and_nothing_else(client, premises):
-    key = report_key(premises)
+    key = report_key(premises, app_settings())
     client.get(report_url(premises, key=key))
 
     # The key is no sign-in: without it, the same browser is a visitor again.
@@ -237,7 +241,7 @@ def test_a_link_opens_that_report_and_nothing_else(client, premises):
 
 
 def test_the_csv_with_a_key(client, premises):
-    response = client.get(report_url(premises, ".csv", key=report_key(premises)))
+    response = client.get(report_url(premises, ".csv", key=report_key(premises, app_settings())))
 
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
@@ -256,7 +260,7 @@ def test_the_csv_with_a_key(client, premises):
 
 
 def test_the_pdf_with_a_key(client, premises, pdf_renderer):
-    response = client.get(report_url(premises, ".pdf", key=report_key(premises)))
+    response = client.get(report_url(premises, ".pdf", key=report_key(premises, app_settings())))
 
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
@@ -283,7 +287,7 @@ def test_without_weasyprint_the_pdf_is_a_503_page(client, premises, monkeypatch)
     monkeypatch.setattr(report_formats, "_weasyprint", missing)
 
     response = client.get(
-        report_url(premises, ".pdf", key=report_key(premises)),
+        report_url(premises, ".pdf", key=report_key(premises, app_settings())),
         headers={"Accept-Language": "en"},
     )
 
@@ -296,7 +300,7 @@ def test_without_weasyprint_the_pdf_is_a_503_page(client, premises, monkeypatch)
 
 
 def test_headings_in_english_and_french(client, premises):
-    key = report_key(premises)
+    key = report_key(premises, app_settings())
 
     english = page(client.get(report_url(premises, key=key), headers={"Accept-Language": "en"}))
     french = page(client.get(report_url(premises, key=key), headers={"Accept-Language": "fr"}))
@@ -388,6 +392,6 @@ def test_a_signed_in_landlord_finds_the_way_back_to_their_list_and_a_link_reader
     let_url = f"/landlord/premises/{premises.id}/let"
     assert page(client.get(let_url)).select_one(back) is not None
     # Through the signed link the reader may have no account: no way to a list they lack.
-    key = report_key(premises)
+    key = report_key(premises, app_settings())
     assert page(client.get(report_url(premises, key=key))).select_one(back) is None
     assert page(client.get(f"{let_url}?key={key}")).select_one(back) is None

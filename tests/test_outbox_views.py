@@ -7,7 +7,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from tests import factories
-from tests.helpers import soup
+from tests.helpers import configure, soup
 from wishboard.extensions import db
 from wishboard.models import (
     AuditEvent,
@@ -26,6 +26,7 @@ from wishboard.services.reports.links import (
     check_report_key,
     report_key,
 )
+from wishboard.settings import settings as app_settings
 
 HTMX = {"HX-Request": "true"}
 
@@ -33,7 +34,7 @@ HTMX = {"HX-Request": "true"}
 @pytest.fixture(autouse=True)
 def english(app: Flask) -> None:
     """The assertions read the English texts; the French catalogue may change its words."""
-    app.config["BABEL_DEFAULT_LOCALE"] = "en"
+    configure(app, BABEL_DEFAULT_LOCALE="en")
 
 
 def post(client, url: str, **kwargs):
@@ -189,7 +190,7 @@ def test_retry_of_the_last_item_of_the_last_page_answers_the_page_before(app, cl
 def test_retry_now_that_fails_again_keeps_the_error(app, client, login_as):
     from tests.mail_server import free_port
 
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port())  # nothing listens
+    configure(app, MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port())  # nothing listens
     login_as(Role.MODERATOR)
     message = failed_message(status=OutboxStatus.PENDING, attempts=1)
 
@@ -217,7 +218,7 @@ def test_retry_now_leaves_a_sent_message_alone(client, login_as):
 def test_retry_now_leaves_a_message_being_sent_alone(client, login_as):
     login_as(Role.MODERATOR)
     message = failed_message(status=OutboxStatus.PENDING, attempts=0, last_error=None)
-    assert outbox.claim(message.id, utcnow())  # a sender has it in hand
+    assert outbox.claim(message.id, utcnow(), app_settings().mail)  # a sender has it in hand
 
     post(client, f"/moderation/outbox/{message.id}/retry")
 
@@ -294,7 +295,7 @@ def test_send_now_without_new_demand_still_sends(client, login_as):
     for support in db.session.scalars(select(Support)):
         support.created_at = utcnow() - timedelta(hours=2)
     db.session.commit()
-    report_mail.send_reports(now=utcnow() - timedelta(hours=1))
+    report_mail.send_reports(app_settings(), now=utcnow() - timedelta(hours=1))
     assert len(summaries()) == 1
     assert report_mail.due_premises() == []  # nothing new since
 
@@ -349,7 +350,7 @@ def test_send_now_refuses_without_a_reachable_landlord(
 def test_revoke_links_makes_every_old_key_fail(client, login_as):
     moderator = login_as(Role.MODERATOR)
     premises = wished_premises()
-    old_key = report_key(premises)
+    old_key = report_key(premises, app_settings())
 
     response = post(client, f"/moderation/premises/{premises.id}/revoke-links")
 
@@ -357,9 +358,11 @@ def test_revoke_links_makes_every_old_key_fail(client, login_as):
     assert flashes(client)[0][0] == "success"
     db.session.refresh(premises)
     with pytest.raises(ReportKeyError) as refused:
-        check_report_key(old_key, premises)
+        check_report_key(old_key, premises, app_settings())
     assert refused.value.problem is KeyProblem.REVOKED
-    check_report_key(report_key(premises), premises)  # a new key works
+    check_report_key(
+        report_key(premises, app_settings()), premises, app_settings()
+    )  # a new key works
     event = db.session.scalars(
         select(AuditEvent).where(AuditEvent.action == "premises.links_revoked")
     ).one()

@@ -13,6 +13,7 @@ from wishboard import limits
 from wishboard.extensions import db
 from wishboard.services.people import accounts
 from wishboard.services.reports.links import report_key
+from wishboard.settings import settings as app_settings
 
 # Small limits, so that a test reaches them in a few requests.
 TIGHT = {
@@ -192,7 +193,7 @@ def test_guessing_report_keys_is_limited_per_address(client):
     premises = factories.make_premises()
     db.session.commit()
     url = f"/landlord/premises/{premises.id}/report"
-    good = report_key(premises)
+    good = report_key(premises, app_settings())
     # A good key counts only against the overall limit for keyed requests.
     assert [client.get(f"{url}?key={good}").status_code for _ in range(3)] == [200] * 3
     assert [client.get(f"{url}?key=guess{n}").status_code for n in range(2)] == [404, 404]
@@ -206,7 +207,7 @@ def test_guessing_report_keys_is_limited_per_address(client):
 def test_keyed_requests_have_an_overall_limit(client):
     premises = factories.make_premises()
     db.session.commit()
-    url = f"/landlord/premises/{premises.id}/report?key={report_key(premises)}"
+    url = f"/landlord/premises/{premises.id}/report?key={report_key(premises, app_settings())}"
     assert [client.get(url).status_code for _ in range(6)] == [200] * 6
     assert_too_many(client.get(url))
 

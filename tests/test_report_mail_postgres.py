@@ -13,6 +13,7 @@ from tests.test_concurrency_postgres import run_together
 from wishboard.extensions import db
 from wishboard.models import OutboxMessage, OutboxStatus, Premises, utcnow
 from wishboard.services.reports import mail as report_mail
+from wishboard.settings import settings as app_settings
 
 pytestmark = pytest.mark.postgres
 
@@ -55,7 +56,7 @@ def test_send_reports_run_four_times_at_once_sends_each_summary_once(pg_app, por
     ids = [wished_premises(f"owner{i}@example.org") for i in range(10)]
 
     with smtp_server(port) as inbox:
-        results = run_together(pg_app, 4, lambda i: report_mail.send_reports())
+        results = run_together(pg_app, 4, lambda i: report_mail.send_reports(app_settings()))
 
     assert [r for r in results if isinstance(r, Exception)] == []
     assert sum(result.queued for result in results) == 10
@@ -73,7 +74,9 @@ def test_send_now_pressed_five_times_at_once_queues_one_summary(pg_app, port):
     now = utcnow()
 
     def press(i: int):
-        return report_mail.queue_summary(db.session.get(Premises, premises_id), now, force=True)
+        return report_mail.queue_summary(
+            db.session.get(Premises, premises_id), app_settings(), now, force=True
+        )
 
     results = run_together(pg_app, 5, press)
 
@@ -88,13 +91,17 @@ def test_a_run_and_a_send_now_at_once_queue_one_summary(pg_app, port):
 
     def act(i: int):
         if i == 0:
-            return report_mail.send_reports(now).queued
+            return report_mail.send_reports(app_settings(), now).queued
         premises = db.session.get(Premises, premises_id)
-        return 0 if report_mail.queue_summary(premises, now, force=True) is None else 1
+        return (
+            0 if report_mail.queue_summary(premises, app_settings(), now, force=True) is None else 1
+        )
 
     with smtp_server(port) as inbox:
         results = run_together(pg_app, 2, act)
-        report_mail.send_reports(now)  # delivers the one "Send now" queued, if it won
+        report_mail.send_reports(
+            app_settings(), now
+        )  # delivers the one "Send now" queued, if it won
 
     assert [r for r in results if isinstance(r, Exception)] == []
     assert sum(results) == 1

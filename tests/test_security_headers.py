@@ -18,6 +18,7 @@ from wishboard.security import (
     trust_inline_script,
 )
 from wishboard.services.reports.links import report_key
+from wishboard.settings import settings as app_settings
 
 
 def policy(response) -> dict[str, list[str]]:
@@ -155,7 +156,9 @@ def test_an_inline_script_our_code_did_not_write_is_not_allowed(client, town):
 def test_report_pages_keep_no_referrer(client):
     premises = factories.make_premises()
     db.session.commit()
-    response = client.get(f"/landlord/premises/{premises.id}/report?key={report_key(premises)}")
+    response = client.get(
+        f"/landlord/premises/{premises.id}/report?key={report_key(premises, app_settings())}"
+    )
     assert response.status_code == 200
     assert response.headers["Referrer-Policy"] == "no-referrer"
     assert policy(response)["frame-ancestors"] == ["'none'"]

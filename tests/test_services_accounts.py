@@ -12,6 +12,7 @@ from wishboard.extensions import db
 from wishboard.models import OutboxMessage, OutboxStatus, Role, User
 from wishboard.services import outbox
 from wishboard.services.people import accounts
+from wishboard.settings import settings as app_settings
 
 GOOD_PASSWORD = "lilac bakery window"
 
@@ -45,7 +46,7 @@ def test_password_problems_accepts_good_passwords(app, password):
 
 
 def test_register_stores_a_normalized_unverified_resident_and_its_email(request_context):
-    user = accounts.register(" Ana@Example.ORG", "  Ana  ", GOOD_PASSWORD)
+    user = accounts.register(" Ana@Example.ORG", "  Ana  ", GOOD_PASSWORD, app_settings())
 
     db.session.expire_all()
     assert user.email == "ana@example.org"
@@ -66,7 +67,7 @@ def test_register_writes_nothing_when_the_email_cannot_be_queued(request_context
     monkeypatch.setattr(outbox, "queue", broken_queue)
 
     with pytest.raises(RuntimeError):
-        accounts.register("ana@example.org", "Ana", GOOD_PASSWORD)
+        accounts.register("ana@example.org", "Ana", GOOD_PASSWORD, app_settings())
     db.session.rollback()
 
     assert count(User) == 0
@@ -88,7 +89,7 @@ def test_register_refuses_bad_accounts(request_context, email, name, password, f
     db.session.commit()
 
     with pytest.raises(accounts.AccountError) as raised:
-        accounts.register(email, name, password)
+        accounts.register(email, name, password, app_settings())
 
     assert raised.value.field == field
     db.session.rollback()
@@ -146,50 +147,54 @@ def test_verify_token_round_trip(app):
     user = factories.make_user(verified=False)
     db.session.commit()
 
-    verified, newly = accounts.verify_email(accounts.make_verify_token(user))
+    verified, newly = accounts.verify_email(accounts.make_verify_token(user, app_settings()), app_settings())
 
     assert verified == user and newly
     assert user.is_verified
-    assert accounts.verify_email(accounts.make_verify_token(user)) == (user, False)
+    assert accounts.verify_email(accounts.make_verify_token(user, app_settings()), app_settings()) == (user, False)
 
 
 def test_verify_token_refusals(app):
     user = factories.make_user(verified=False)
     db.session.commit()
-    token = accounts.make_verify_token(user)
+    token = accounts.make_verify_token(user, app_settings())
 
     with pytest.raises(accounts.InvalidToken) as expired:
-        accounts.read_verify_token(token, max_age=-1)
+        accounts.read_verify_token(token, app_settings(), max_age=-1)
     assert expired.value.expired
     with pytest.raises(accounts.InvalidToken) as tampered:
-        accounts.read_verify_token(factories.tampered_token(token))
+        accounts.read_verify_token(factories.tampered_token(token), app_settings())
     assert not tampered.value.expired
     with pytest.raises(accounts.InvalidToken):
-        accounts.read_verify_token(accounts.make_reset_token(user))  # another salt
+        accounts.read_verify_token(
+            accounts.make_reset_token(user, app_settings()), app_settings()
+        )  # another salt
 
     user.email = "new-address@example.org"
     db.session.commit()
     with pytest.raises(accounts.InvalidToken):
-        accounts.read_verify_token(token)  # made for the former address
+        accounts.read_verify_token(token, app_settings())  # made for the former address
 
 
 def test_reset_token_works_once(app):
     user = factories.make_user()
     db.session.commit()
-    token = accounts.make_reset_token(user)
+    token = accounts.make_reset_token(user, app_settings())
 
-    accounts.reset_password(token, GOOD_PASSWORD)
+    accounts.reset_password(token, GOOD_PASSWORD, app_settings())
 
     assert check_password_hash(user.password_hash, GOOD_PASSWORD)
     with pytest.raises(accounts.InvalidToken):
-        accounts.reset_password(token, "another good password")
+        accounts.reset_password(token, "another good password", app_settings())
     assert check_password_hash(user.password_hash, GOOD_PASSWORD)
 
 
 def test_reset_token_does_not_reveal_the_password_hash(app):
     user = factories.make_user()
     db.session.commit()
-    payload = accounts._serializer(accounts.RESET_SALT).loads(accounts.make_reset_token(user))
+    payload = accounts._serializer(accounts.RESET_SALT, app_settings()).loads(
+        accounts.make_reset_token(user, app_settings())
+    )
     assert payload["pw"] not in user.password_hash
 
 
@@ -198,7 +203,7 @@ def test_reset_refuses_a_weak_password_and_keeps_the_old_one(app):
     db.session.commit()
 
     with pytest.raises(accounts.AccountError) as raised:
-        accounts.reset_password(accounts.make_reset_token(user), "1234567890")
+        accounts.reset_password(accounts.make_reset_token(user, app_settings()), "1234567890", app_settings())
 
     assert raised.value.field == "password"
     db.session.rollback()
@@ -209,7 +214,9 @@ def test_reset_token_expires(app):
     user = factories.make_user()
     db.session.commit()
     with pytest.raises(accounts.InvalidToken) as raised:
-        accounts.read_reset_token(accounts.make_reset_token(user), max_age=-1)
+        accounts.read_reset_token(
+            accounts.make_reset_token(user, app_settings()), app_settings(), max_age=-1
+        )
     assert raised.value.expired
 
 
@@ -218,9 +225,9 @@ def test_request_password_reset_queues_a_link_only_for_active_accounts(request_c
     factories.make_user(email="closed@example.org", active=False)
     db.session.commit()
 
-    accounts.request_password_reset("ANA@example.org")
-    accounts.request_password_reset("closed@example.org")
-    accounts.request_password_reset("nobody@example.org")
+    accounts.request_password_reset("ANA@example.org", app_settings())
+    accounts.request_password_reset("closed@example.org", app_settings())
+    accounts.request_password_reset("nobody@example.org", app_settings())
 
     [message] = db.session.scalars(select(OutboxMessage)).all()
     assert message.recipient == "ana@example.org"
@@ -229,7 +236,7 @@ def test_request_password_reset_queues_a_link_only_for_active_accounts(request_c
 
 
 def test_verification_email_escapes_the_name_in_html_only(request_context):
-    accounts.register("ana@example.org", "<b>Ana</b> & co", GOOD_PASSWORD)
+    accounts.register("ana@example.org", "<b>Ana</b> & co", GOOD_PASSWORD, app_settings())
 
     [message] = db.session.scalars(select(OutboxMessage)).all()
     assert "Hello <b>Ana</b> & co," in message.body_text
@@ -239,7 +246,7 @@ def test_verification_email_escapes_the_name_in_html_only(request_context):
 
 def test_verification_email_is_written_in_the_visitors_language(app):
     with app.test_request_context(headers={"Accept-Language": "en-GB,en;q=0.9"}):
-        accounts.register("ana@example.org", "Ana", GOOD_PASSWORD)
+        accounts.register("ana@example.org", "Ana", GOOD_PASSWORD, app_settings())
 
     [message] = db.session.scalars(select(OutboxMessage)).all()
     assert '<html lang="en">' in message.body_html

@@ -11,6 +11,7 @@ from wishboard.extensions import db
 from wishboard.models import AuditEvent, Flag, OutboxMessage, Role, Support, WishStatus
 from wishboard.services.demand import moderation, wishes
 from wishboard.services.demand.counts import demand_for
+from wishboard.settings import settings as app_settings
 
 K = 3  # flags that hide a wish
 
@@ -110,11 +111,11 @@ def test_publishing_counts_the_wish_and_is_audited(app, moderator) -> None:
 def test_a_second_decision_on_the_same_item_changes_nothing(app, moderator) -> None:
     wish = pending()
     db.session.commit()
-    moderation.reject(moderator, [wish.id], "abusive")
+    moderation.reject(moderator, [wish.id], "abusive", app_settings().mail)
     other = factories.make_user(Role.ADMIN)
     db.session.commit()
 
-    again = moderation.reject(other, [wish.id], "advertising")
+    again = moderation.reject(other, [wish.id], "advertising", app_settings().mail)
     publish = moderation.publish(other, [wish.id])
 
     assert again.decided == [] and again.already_decided == [wish]
@@ -135,7 +136,9 @@ def test_rejecting_tells_the_author_why_in_their_language(app, moderator) -> Non
     second = pending(premises, english, comment="Please a bakery")
     db.session.commit()
 
-    decision = moderation.reject(moderator, [first.id, second.id], "advertising")
+    decision = moderation.reject(
+        moderator, [first.id, second.id], "advertising", app_settings().mail
+    )
 
     assert decision.decided == [first, second]
     fr, en = outbox()
@@ -155,7 +158,7 @@ def test_a_typed_reason_is_kept_as_typed(app, moderator) -> None:
     db.session.commit()
 
     reason = moderation.clean_reason(None, "  Hors   sujet ici ")
-    moderation.reject(moderator, [wish.id], reason)
+    moderation.reject(moderator, [wish.id], reason, app_settings().mail)
 
     assert wish.rejection_reason == "Hors sujet ici"
     assert moderation.reason_label(wish.rejection_reason) == "Hors sujet ici"

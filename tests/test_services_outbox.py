@@ -5,10 +5,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from tests.helpers import configure
 from tests.mail_server import free_port, smtp_server
 from wishboard.extensions import db
 from wishboard.models import OutboxMessage, OutboxStatus, utcnow
 from wishboard.services import outbox
+from wishboard.settings import settings as app_settings
 
 
 def queue_one(**overrides) -> OutboxMessage:
@@ -32,8 +34,11 @@ def port() -> int:
 @pytest.fixture
 def smtp_app(app, port):
     """The app configured to send through an SMTP server on `port` (running or not)."""
-    app.config.update(
-        MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_DEFAULT_SENDER="Wishboard <mail@example.org>"
+    configure(
+        app,
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=port,
+        MAIL_DEFAULT_SENDER="Wishboard <mail@example.org>",
     )
     return app
 
@@ -73,7 +78,7 @@ def test_deliver_without_mail_server_prints_it_readably_and_marks_sent(app, caps
         ),
     )
 
-    assert outbox.deliver() == 1
+    assert outbox.deliver(app_settings().mail) == 1
 
     printed = capsys.readouterr().err.splitlines()
     # As a person reads it, not as an escaped JSON string: one line per line of the e-mail.
@@ -91,7 +96,7 @@ def test_deliver_without_mail_server_prints_it_readably_and_marks_sent(app, caps
     assert message.status is OutboxStatus.SENT
     assert message.sent_at is not None
     assert message.attempts == 1
-    assert outbox.deliver() == 0
+    assert outbox.deliver(app_settings().mail) == 0
     assert capsys.readouterr().err == ""
 
 
@@ -100,15 +105,15 @@ def test_deliver_skips_messages_not_yet_due(app):
     message.next_attempt_at = utcnow() + timedelta(minutes=5)
     db.session.commit()
 
-    assert outbox.deliver() == 0
-    assert outbox.deliver(now=utcnow() + timedelta(minutes=6)) == 1
+    assert outbox.deliver(app_settings().mail) == 0
+    assert outbox.deliver(app_settings().mail, now=utcnow() + timedelta(minutes=6)) == 1
 
 
 def test_deliver_only_the_given_messages(app):
     wanted = queue_one(recipient="ana@example.org")
     other = queue_one(recipient="bo@example.org")
 
-    assert outbox.deliver([wanted.id]) == 1
+    assert outbox.deliver(app_settings().mail, [wanted.id]) == 1
 
     db.session.refresh(wanted)
     db.session.refresh(other)
@@ -120,7 +125,7 @@ def test_deliver_through_smtp_sends_text_and_html(smtp_app, port):
     message = queue_one()
 
     with smtp_server(port) as inbox:
-        assert outbox.deliver() == 1
+        assert outbox.deliver(app_settings().mail) == 1
 
     [received] = inbox.messages
     assert inbox.envelopes == [("mail@example.org", ["ana@example.org"])]
@@ -139,7 +144,7 @@ def test_deliver_through_smtp_sends_text_and_html(smtp_app, port):
 def test_text_only_message_is_a_single_part(smtp_app, port):
     queue_one(body_html=None)
     with smtp_server(port) as inbox:
-        outbox.deliver()
+        outbox.deliver(app_settings().mail)
     [received] = inbox.messages
     assert received.get_content_type() == "text/plain"
 
@@ -148,7 +153,7 @@ def test_smtp_down_keeps_the_message_and_sends_it_once_when_back(smtp_app, port)
     message = queue_one()
     before = utcnow()
 
-    assert outbox.deliver() == 0  # nothing listens on the port
+    assert outbox.deliver(app_settings().mail) == 0  # nothing listens on the port
 
     db.session.refresh(message)
     assert message.status is OutboxStatus.PENDING
@@ -158,10 +163,10 @@ def test_smtp_down_keeps_the_message_and_sends_it_once_when_back(smtp_app, port)
     assert message.next_attempt_at >= before + outbox.retry_delay(1)
 
     with smtp_server(port) as inbox:
-        assert outbox.deliver() == 0  # not due yet: the back-off is respected
+        assert outbox.deliver(app_settings().mail) == 0  # not due yet: the back-off is respected
         later = utcnow() + timedelta(minutes=2)
-        assert outbox.deliver(now=later) == 1
-        assert outbox.deliver(now=later) == 0
+        assert outbox.deliver(app_settings().mail, now=later) == 1
+        assert outbox.deliver(app_settings().mail, now=later) == 0
 
     assert len(inbox.messages) == 1
     db.session.refresh(message)
@@ -174,12 +179,15 @@ def test_a_copy_sent_again_after_a_crash_is_the_same_message(smtp_app, port):
     message = queue_one()
 
     with smtp_server(port) as inbox:
-        outbox.deliver()
+        outbox.deliver(app_settings().mail)
         # The sender died after the server accepted the e-mail, before marking it sent: once the
         # claim's lease is over, the next sender sends it again.
         message.status, message.sent_at = OutboxStatus.PENDING, None
         db.session.commit()
-        outbox.deliver(now=utcnow() + outbox.CLAIM_LEASE + timedelta(seconds=1))
+        outbox.deliver(
+            app_settings().mail,
+            now=utcnow() + outbox.claim_lease(app_settings().mail) + timedelta(seconds=1),
+        )
 
     first, again = inbox.messages
     assert first["Message-ID"] == again["Message-ID"]
@@ -192,24 +200,24 @@ def test_message_fails_for_good_after_the_last_attempt(smtp_app):
     now = utcnow()
 
     for _ in range(outbox.MAX_ATTEMPTS):
-        outbox.deliver(now=now)
+        outbox.deliver(app_settings().mail, now=now)
         db.session.refresh(message)
         now = message.next_attempt_at
 
     assert message.status is OutboxStatus.FAILED
     assert message.attempts == outbox.MAX_ATTEMPTS
-    assert outbox.deliver(now=now + timedelta(days=1)) == 0
+    assert outbox.deliver(app_settings().mail, now=now + timedelta(days=1)) == 0
 
 
 def test_an_unexpected_error_leaves_the_message_pending(app, monkeypatch):
     message = queue_one()
 
-    def broken_send(message):
+    def broken_send(message, mail):
         raise RuntimeError("template engine on fire")
 
     monkeypatch.setattr(outbox, "_send", broken_send)
 
-    assert outbox.deliver() == 0
+    assert outbox.deliver(app_settings().mail) == 0
     db.session.refresh(message)
     assert message.status is OutboxStatus.PENDING
     assert "template engine on fire" in message.last_error
@@ -219,9 +227,9 @@ def test_a_claimed_message_cannot_be_claimed_again(app):
     message = queue_one()
     now = utcnow()
 
-    assert outbox.claim(message.id, now) is True
-    assert outbox.claim(message.id, now) is False
-    assert outbox.deliver(now=now) == 0  # another sender holds it
+    assert outbox.claim(message.id, now, app_settings().mail) is True
+    assert outbox.claim(message.id, now, app_settings().mail) is False
+    assert outbox.deliver(app_settings().mail, now=now) == 0  # another sender holds it
 
 
 def test_retry_delay_doubles():
@@ -230,7 +238,7 @@ def test_retry_delay_doubles():
 
 def test_send_mail_command_retries_what_failed(smtp_app, port, runner):
     message = queue_one()
-    assert outbox.deliver() == 0  # nothing listens yet
+    assert outbox.deliver(app_settings().mail) == 0  # nothing listens yet
     db.session.refresh(message)
     message.next_attempt_at = utcnow() - timedelta(seconds=1)  # its retry is now due
     db.session.commit()

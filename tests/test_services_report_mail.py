@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from tests import factories
 from tests.conftest import make_app
+from tests.helpers import configure
 from tests.mail_server import free_port, smtp_server
 from wishboard.extensions import db
 from wishboard.models import OutboxMessage, OutboxStatus, Premises, Role, utcnow
@@ -22,6 +23,7 @@ from wishboard.services.reports.links import (
     email_for_unsubscribe_key,
     unsubscribe_key,
 )
+from wishboard.settings import settings as app_settings
 
 SENDER = "Wishboard <mail@example.org>"
 
@@ -29,7 +31,7 @@ SENDER = "Wishboard <mail@example.org>"
 @pytest.fixture(autouse=True)
 def english(app: Flask) -> None:
     """The assertions read the English texts; the French catalogue may change its words."""
-    app.config["BABEL_DEFAULT_LOCALE"] = "en"
+    configure(app, BABEL_DEFAULT_LOCALE="en")
 
 
 @pytest.fixture
@@ -40,7 +42,7 @@ def port() -> int:
 @pytest.fixture
 def smtp_app(app: Flask, port: int) -> Flask:
     """The app sending through an SMTP server on `port` (running or not)."""
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_DEFAULT_SENDER=SENDER)
+    configure(app, MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_DEFAULT_SENDER=SENDER)
     return app
 
 
@@ -80,7 +82,7 @@ def test_a_full_send_reaches_the_landlord_with_the_signed_link(smtp_app, port, c
     db.session.commit()
 
     with smtp_server(port) as inbox:
-        result = report_mail.send_reports()
+        result = report_mail.send_reports(app_settings())
 
     assert (result.queued, result.skipped, result.sent, result.failed) == (1, 0, 1, 0)
     assert len(inbox.messages) == 1
@@ -107,7 +109,9 @@ def test_a_full_send_reaches_the_landlord_with_the_signed_link(smtp_app, port, c
     address = urlsplit(link)
     assert address.path == f"/landlord/premises/{premises.id}/report"
     key = parse_qs(address.query)["key"][0]
-    check_report_key(key, premises)  # raises when it is not a current key of this premises
+    check_report_key(
+        key, premises, app_settings()
+    )  # raises when it is not a current key of this premises
     page = client.get(f"{address.path}?{address.query}")
     assert page.status_code == 200
     assert premises.address in page.get_data(as_text=True)
@@ -124,7 +128,7 @@ def test_the_summary_carries_the_list_unsubscribe_headers(smtp_app, port):
     wished_premises()
 
     with smtp_server(port) as inbox:
-        report_mail.send_reports()
+        report_mail.send_reports(app_settings())
 
     email = inbox.messages[0]
     _, html = parts(email)
@@ -132,14 +136,14 @@ def test_the_summary_carries_the_list_unsubscribe_headers(smtp_app, port):
     assert email["List-Unsubscribe"] == f"<{unsubscribe}>"
     assert email["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     key = urlsplit(unsubscribe).path.rsplit("/", 1)[1]
-    assert email_for_unsubscribe_key(key) == "ana@example.org"
+    assert email_for_unsubscribe_key(key, app_settings()) == "ana@example.org"
 
 
 def test_user_text_is_escaped_in_the_html_part(smtp_app, port):
     wished_premises(address="12 <b>rue</b> & fils", landlord_name="<script>alert(1)</script> Ana")
 
     with smtp_server(port) as inbox:
-        report_mail.send_reports()
+        report_mail.send_reports(app_settings())
 
     email = inbox.messages[0]
     raw_html = email.get_body(preferencelist=("html",)).get_content()
@@ -158,7 +162,7 @@ def test_without_an_account_the_summary_is_in_the_sites_language(app):
     french = make_app()  # French by default
     with french.app_context():
         wished_premises()
-        report_mail.send_reports()
+        report_mail.send_reports(app_settings())
         [message] = messages()
         html = BeautifulSoup(message.body_html, "html.parser")
         assert html.select_one("html")["lang"] == "fr"
@@ -168,14 +172,14 @@ def test_without_an_account_the_summary_is_in_the_sites_language(app):
 
 
 def test_a_landlord_account_gets_it_at_its_address_in_its_language(smtp_app, port):
-    smtp_app.config["BABEL_DEFAULT_LOCALE"] = "fr"
+    configure(smtp_app, BABEL_DEFAULT_LOCALE="fr")
     landlord = factories.make_user(
         role=Role.LANDLORD, email="owner@example.org", display_name="Owner", locale="en"
     )
     wished_premises(landlord_id=landlord.id, landlord_email=None, landlord_name=None)
 
     with smtp_server(port) as inbox:
-        report_mail.send_reports()
+        report_mail.send_reports(app_settings())
 
     email = inbox.messages[0]
     assert email["To"] == "owner@example.org"
@@ -209,7 +213,7 @@ def test_smtp_down_then_up_loses_nothing_and_sends_once(smtp_app, port, client, 
     wished_premises()
     start = utcnow()
 
-    first = report_mail.send_reports(now=start)  # nothing listens on the port yet
+    first = report_mail.send_reports(app_settings(), now=start)  # nothing listens on the port yet
 
     assert (first.queued, first.sent, first.failed) == (1, 0, 1)
     [message] = messages()
@@ -225,12 +229,12 @@ def test_smtp_down_then_up_loses_nothing_and_sends_once(smtp_app, port, client, 
     assert "ConnectionRefusedError" in row.select_one(".last-error").get_text()
 
     with smtp_server(port) as inbox:
-        too_soon = report_mail.send_reports(now=start + timedelta(seconds=30))
+        too_soon = report_mail.send_reports(app_settings(), now=start + timedelta(seconds=30))
         assert (too_soon.queued, too_soon.sent) == (0, 0)
         assert inbox.messages == []
 
-        later = report_mail.send_reports(now=start + timedelta(minutes=2))
-        again = report_mail.send_reports(now=start + timedelta(minutes=30))
+        later = report_mail.send_reports(app_settings(), now=start + timedelta(minutes=2))
+        again = report_mail.send_reports(app_settings(), now=start + timedelta(minutes=30))
 
     assert (later.queued, later.sent, later.failed) == (0, 1, 0)
     assert (again.queued, again.sent) == (0, 0)
@@ -244,10 +248,12 @@ def test_smtp_down_then_up_loses_nothing_and_sends_once(smtp_app, port, client, 
 def test_a_crash_between_queueing_and_sending_loses_nothing(smtp_app, port):
     premises = wished_premises()
     now = utcnow()
-    assert report_mail.queue_summary(premises, now) is not None  # then the process died
+    assert (
+        report_mail.queue_summary(premises, app_settings(), now) is not None
+    )  # then the process died
 
     with smtp_server(port) as inbox:
-        result = report_mail.send_reports(now=now + timedelta(seconds=1))
+        result = report_mail.send_reports(app_settings(), now=now + timedelta(seconds=1))
 
     assert (result.queued, result.sent) == (0, 1)
     assert len(inbox.messages) == 1
@@ -258,8 +264,8 @@ def test_a_second_run_without_new_demand_sends_nothing(smtp_app, port):
     start = utcnow()
 
     with smtp_server(port) as inbox:
-        report_mail.send_reports(now=start)
-        second = report_mail.send_reports(now=start + timedelta(days=1))
+        report_mail.send_reports(app_settings(), now=start)
+        second = report_mail.send_reports(app_settings(), now=start + timedelta(days=1))
 
     assert (second.queued, second.sent) == (0, 0)
     assert len(inbox.messages) == 1
@@ -271,14 +277,14 @@ def test_a_summary_that_fails_to_be_written_does_not_stop_the_others(smtp_app, p
     fine = wished_premises(landlord_email="bea@example.org")
     write = report_mail._queue
 
-    def fail_for_the_broken_one(premises, key, now):
+    def fail_for_the_broken_one(premises, key, now, settings):
         if premises.id == broken.id:
             raise RuntimeError("a template that does not render")
-        return write(premises, key, now)
+        return write(premises, key, now, settings)
 
     monkeypatch.setattr(report_mail, "_queue", fail_for_the_broken_one)
     with smtp_server(port) as inbox:
-        result = report_mail.send_reports()
+        result = report_mail.send_reports(app_settings())
 
     assert (result.queued, result.failed, result.sent) == (1, 1, 1)
     assert [email["To"] for email in inbox.messages] == ["bea@example.org"]
@@ -290,14 +296,14 @@ def test_new_demand_sends_a_second_summary_saying_what_is_new(smtp_app, port):
     premises = wished_premises({"shop=bakery": 3, "shop=greengrocer": 1})
     start = utcnow()
     with smtp_server(port) as inbox:
-        report_mail.send_reports(now=start)
+        report_mail.send_reports(app_settings(), now=start)
         for _ in range(2):
             factories.make_support(premises, code="shop=greengrocer").created_at = (
                 start + timedelta(days=1)
             )
         db.session.commit()
 
-        result = report_mail.send_reports(now=start + timedelta(days=2))
+        result = report_mail.send_reports(app_settings(), now=start + timedelta(days=2))
 
     assert (result.queued, result.sent) == (1, 1)
     assert len(inbox.messages) == 2
@@ -327,9 +333,9 @@ def test_a_sender_that_read_the_list_before_another_finished_skips_it(tmp_path, 
         db.session.remove()
         stale = report_mail.due_premises(now)  # this run has listed it...
         with app.app_context():
-            report_mail.send_reports(now)  # ...when another run does the whole job
-        assert report_mail.queue_summary(stale[0], now) is None
-        assert report_mail.send_reports(now).queued == 0
+            report_mail.send_reports(app_settings(), now)  # ...when another run does the whole job
+        assert report_mail.queue_summary(stale[0], app_settings(), now) is None
+        assert report_mail.send_reports(app_settings(), now).queued == 0
         assert db.session.scalar(select(func.count(OutboxMessage.id))) == 1
         db.session.remove()
         db.engine.dispose()
@@ -341,16 +347,16 @@ def test_a_sender_that_loses_the_race_for_the_period_queues_nothing(tmp_path, mo
     app = make_app(f"sqlite:///{tmp_path / 'race.sqlite3'}")
     real_queue = report_mail._queue
 
-    def other_sender_first(premises, key, now):
+    def other_sender_first(premises, key, now, settings):
         with app.app_context():
             outbox.queue("ana@example.org", "Other", "Other", kind="report_summary", dedup_key=key)
             db.session.commit()
-        return real_queue(premises, key, now)
+        return real_queue(premises, key, now, settings)
 
     monkeypatch.setattr(report_mail, "_queue", other_sender_first)
     with app.app_context():
         premises = wished_premises()
-        assert report_mail.queue_summary(premises, utcnow()) is None
+        assert report_mail.queue_summary(premises, app_settings(), utcnow()) is None
         assert [m.subject for m in messages()] == ["Other"]
         assert db.session.get(Premises, premises.id).summary_sent_until is None
         db.session.remove()
@@ -382,7 +388,7 @@ def test_two_runs_at_once_send_each_summary_once(file_app, port):
         with file_app.app_context():
             start.wait()
             try:
-                results.append(report_mail.send_reports())
+                results.append(report_mail.send_reports(app_settings()))
             except Exception as error:  # kept, so that the test shows it
                 errors.append(error)
             finally:
@@ -415,13 +421,13 @@ def test_opting_out_stops_the_summaries_and_opting_in_brings_them_back(smtp_app,
     report_mail.opt_out("ana@example.org ")
     report_mail.opt_out("ANA@example.org")  # twice changes nothing
     with smtp_server(port) as inbox:
-        stopped = report_mail.send_reports(now=start)
+        stopped = report_mail.send_reports(app_settings(), now=start)
         assert (stopped.queued, inbox.messages) == (0, [])
-        assert report_mail.queue_summary(premises, start, force=True) is None
+        assert report_mail.queue_summary(premises, app_settings(), start, force=True) is None
 
         report_mail.opt_in("ana@example.org")
         report_mail.opt_in("ana@example.org")
-        back = report_mail.send_reports(now=start + timedelta(seconds=1))
+        back = report_mail.send_reports(app_settings(), now=start + timedelta(seconds=1))
 
     assert (back.queued, back.sent) == (1, 1)
     assert len(inbox.messages) == 1
@@ -430,7 +436,7 @@ def test_opting_out_stops_the_summaries_and_opting_in_brings_them_back(smtp_app,
 def test_the_unsubscribe_link_of_the_e_mail_stops_and_restarts(smtp_app, port, client):
     wished_premises()
     with smtp_server(port) as inbox:
-        report_mail.send_reports()
+        report_mail.send_reports(app_settings())
     _, html = parts(inbox.messages[0])
     path = urlsplit(html.select_one("a.unsubscribe-link")["href"]).path
 
@@ -467,7 +473,9 @@ def test_an_unsubscribe_link_that_is_not_ours_is_not_found(client):
 
 def test_the_unsubscribe_page_is_kept_out_of_caches(app, client):
     with app.test_request_context():
-        path = url_for("landlord.unsubscribe", key=unsubscribe_key("ana@example.org"))
+        path = url_for(
+            "landlord.unsubscribe", key=unsubscribe_key("ana@example.org", app_settings())
+        )
     response = client.get(path)
     assert response.headers["Cache-Control"] == "private, no-store"
     assert response.headers["Referrer-Policy"] == "no-referrer"

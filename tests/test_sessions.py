@@ -9,6 +9,7 @@ from tests.conftest import make_app
 from tests.helpers import csrf_token
 from wishboard.extensions import db
 from wishboard.services.people import accounts
+from wishboard.settings import settings as app_settings
 
 SESSION = "session"
 REMEMBER = "remember_token"
@@ -141,7 +142,7 @@ def test_a_new_password_ends_every_session_and_remember_cookie(app, client, ana)
     remembered.set_cookie(REMEMBER, remember_cookie)
     assert signed_in(remembered)
 
-    accounts.reset_password(accounts.make_reset_token(ana), "a brand new password")
+    accounts.reset_password(accounts.make_reset_token(ana, app_settings()), "a brand new password", app_settings())
 
     assert not signed_in(client)
     for name, value in ((SESSION, session_cookie), (REMEMBER, remember_cookie)):

@@ -11,10 +11,12 @@ from bs4 import BeautifulSoup
 from flask.testing import FlaskClient
 
 from tests import factories
+from tests.helpers import configure
 from wishboard.extensions import db
 from wishboard.models import OutboxMessage, OutboxStatus, Role, WishStatus
 from wishboard.services.demand import moderation
 from wishboard.services.reports import mail as report_mail
+from wishboard.settings import settings as app_settings
 
 NEW_YEAR_UTC = datetime(2025, 12, 31, 23, 15)
 SUMMER_NIGHT_UTC = datetime(2025, 7, 5, 22, 30)
@@ -110,14 +112,17 @@ def test_a_comment_on_the_premises_page_is_dated_in_paris(client) -> None:
 
 
 def test_a_landlord_summary_e_mail_says_since_when_in_paris_time(app) -> None:
-    app.config["BABEL_DEFAULT_LOCALE"] = "en"
+    configure(app, BABEL_DEFAULT_LOCALE="en")
     premises = factories.make_premises(landlord_name="Ana", landlord_email="ana@example.org")
     factories.make_support(premises).created_at = datetime(2025, 2, 1)
     db.session.commit()
-    assert report_mail.queue_summary(premises, now=datetime(2025, 3, 1, 23, 30)) is not None
+    assert (
+        report_mail.queue_summary(premises, app_settings(), now=datetime(2025, 3, 1, 23, 30))
+        is not None
+    )
     factories.make_support(premises, code="shop=greengrocer").created_at = datetime(2025, 3, 2, 9)
     db.session.commit()
 
-    second = report_mail.queue_summary(premises, now=datetime(2025, 3, 9, 10))
+    second = report_mail.queue_summary(premises, app_settings(), now=datetime(2025, 3, 9, 10))
 
     assert "New since March 2, 2025:" in second.body_text

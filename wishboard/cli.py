@@ -114,7 +114,7 @@ def send_mail_command() -> None:
     """Send the queued e-mails that are due, retrying failed ones (run it every few minutes)."""
     from .services import outbox
 
-    sent = outbox.deliver()
+    sent = outbox.deliver(settings().mail)
     click.echo(ngettext("%(num)d e-mail sent.", "%(num)d e-mails sent.", sent))
 
 
@@ -131,7 +131,7 @@ def send_reports_command() -> None:
     """
     from .services.reports import mail as report_mail
 
-    result = report_mail.send_reports()
+    result = report_mail.send_reports(settings())
     click.echo(ngettext("%(num)d summary queued.", "%(num)d summaries queued.", result.queued))
     if result.skipped:
         click.echo(

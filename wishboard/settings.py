@@ -1,12 +1,12 @@
 """The settings services are handed: one typed object built from the app's config in create_app.
 
 A service does not read `current_app`: a view or a command passes it `settings()` (or the one value
-a function needs), and a test passes the values it wants. The services that still read the app
-are listed in tests/test_architecture.py (and CONTRIBUTING.md) until they are changed.
+a function needs), and a test passes the values it wants (tests/test_architecture.py holds every
+module of services/ to it).
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
@@ -21,12 +21,46 @@ DEFAULT_MAP_BOUNDS = (48.8450, 2.3600, 48.9030, 2.4170)
 
 
 @dataclass(frozen=True)
+class MailSettings:
+    """How the outbox hands e-mails over: an SMTP server, or none (they are written to the log)."""
+
+    server: str = ""
+    port: int = 25
+    use_tls: bool = False
+    username: str = ""
+    password: str = field(default="", repr=False)
+    sender: str = "Wishboard <no-reply@wishboard.localhost>"
+    lease_s: int = 600  # how long a claimed message stays with its sender
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> "MailSettings":
+        """The MAIL_* and WISHBOARD_OUTBOX_LEASE_S keys of a Flask config."""
+        lease = config.get("WISHBOARD_OUTBOX_LEASE_S")
+        return cls(
+            server=config.get("MAIL_SERVER") or "",
+            port=config.get("MAIL_PORT") or 25,
+            use_tls=bool(config.get("MAIL_USE_TLS")),
+            username=config.get("MAIL_USERNAME") or "",
+            password=config.get("MAIL_PASSWORD") or "",
+            sender=config["MAIL_DEFAULT_SENDER"],
+            lease_s=600 if lease is None else lease,
+        )
+
+
+@dataclass(frozen=True)
 class Settings:
     """What the domain rules need to know of the town's configuration."""
 
     area_radius_m: int  # a shop within this distance of a premises counts as near
     map_bounds: tuple[float, float, float, float]  # south, west, north, east
     max_types_per_premises: int  # the shop types a resident may support at one premises
+    # Signed links (e-mail verification, password reset, report links) are signed with it.
+    secret_key: str = field(default="", repr=False)
+    verify_max_age_s: int = 3 * 24 * 3600  # how long an e-mail verification link works
+    reset_max_age_s: int = 3600  # how long a password reset link works
+    report_link_days: int = 30  # how long a landlord's report link works
+    default_locale: str = "fr"  # the language of e-mails to people who chose none
+    mail: MailSettings = field(default_factory=MailSettings)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> "Settings":
@@ -35,6 +69,12 @@ class Settings:
             area_radius_m=config["WISHBOARD_AREA_RADIUS_M"],
             map_bounds=tuple(config["WISHBOARD_MAP_BOUNDS"]),
             max_types_per_premises=config["WISHBOARD_MAX_TYPES_PER_PREMISES"],
+            secret_key=config.get("SECRET_KEY") or "",
+            verify_max_age_s=config["WISHBOARD_VERIFY_MAX_AGE_S"],
+            reset_max_age_s=config["WISHBOARD_RESET_MAX_AGE_S"],
+            report_link_days=config["WISHBOARD_REPORT_LINK_DAYS"],
+            default_locale=config["BABEL_DEFAULT_LOCALE"],
+            mail=MailSettings.from_config(config),
         )
 
 

@@ -45,6 +45,7 @@ from wishboard.services.demand import moderation, wishes
 from wishboard.services.people import users
 from wishboard.services.reports.links import unsubscribe_key
 from wishboard.settings import settings
+from wishboard.settings import settings as app_settings
 
 # name -> (width, height): a common phone, and a laptop.
 SIZES: dict[str, tuple[int, int]] = {"360": (360, 740), "1280": (1280, 800)}
@@ -355,7 +356,7 @@ def load_sweep_town(app: Flask) -> dict[str, object]:
             "user_id": resident.id,
             "shop_type_id": factories.shop_type("shop=bakery").id,
             "message_id": failed_mail.id,
-            "unsubscribe_key": unsubscribe_key(str(ACCOUNTS["landlord"]["email"])),
+            "unsubscribe_key": unsubscribe_key(str(ACCOUNTS["landlord"]["email"]), app_settings()),
             "code": "fr",
             "token": "not-a-token",
             "filename": "css/site.css",

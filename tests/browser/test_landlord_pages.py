@@ -13,6 +13,7 @@ from wishboard.extensions import db
 from wishboard.models import OutboxMessage, OutboxStatus, Role
 from wishboard.services.reports import mail as report_mail
 from wishboard.services.reports.links import unsubscribe_key
+from wishboard.settings import settings as app_settings
 
 pytestmark = pytest.mark.browser
 
@@ -92,7 +93,7 @@ def test_send_now_with_smtp_down_shows_the_failure_in_the_outbox(
 
 def _key(live_app, address: str) -> str:
     with live_app.app_context():
-        return unsubscribe_key(address)
+        return unsubscribe_key(address, app_settings())
 
 
 def _opted_out(live_app, address: str) -> bool:

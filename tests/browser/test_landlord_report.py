@@ -13,6 +13,7 @@ from wishboard.extensions import db
 from wishboard.models import utcnow
 from wishboard.services.reports import mail as report_mail
 from wishboard.services.reports.formats import pdf_available
+from wishboard.settings import settings as app_settings
 
 pytestmark = pytest.mark.browser
 
@@ -34,7 +35,7 @@ def report_link(live_app, live_server, monkeypatch) -> str:
         factories.make_support(premises, code="amenity=cafe")
         factories.make_wish(premises, comment="Une boulangerie <b>enfin</b>")
         db.session.commit()
-        message = report_mail.queue_summary(premises)
+        message = report_mail.queue_summary(premises, app_settings())
         [link] = re.findall(r"^(http\S+/report\?key=\S+)$", message.body_text, re.MULTILINE)
     assert link.startswith(f"{live_server}/landlord/premises/")
     return link

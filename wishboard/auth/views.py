@@ -12,6 +12,7 @@ from ..forms.accounts import LoginForm, RegisterForm, ResetPasswordForm, ResetRe
 from ..redirects import after_sign_in, local_path
 from ..security import renew_session
 from ..services.people import accounts
+from ..settings import settings
 from . import bp
 
 
@@ -38,6 +39,7 @@ def register() -> ResponseReturnValue:
                 form.email.data,
                 form.display_name.data,
                 form.password.data,
+                settings(),
                 locale=str(get_locale()),
             )
         except accounts.AccountError as error:
@@ -59,7 +61,7 @@ def check_email() -> ResponseReturnValue:
 def verify(token: str) -> ResponseReturnValue:
     """Confirm an e-mail address from the link in the verification e-mail."""
     try:
-        user, newly_verified = accounts.verify_email(token)
+        user, newly_verified = accounts.verify_email(token, settings())
     except accounts.InvalidToken as error:
         return _invalid_link(error, "verify")
     return render_template("auth/verified.html", user=user, newly_verified=newly_verified)
@@ -72,7 +74,7 @@ def resend_verification() -> ResponseReturnValue:
     if current_user.is_verified:
         flash(_("Your e-mail address is already confirmed."), "info")
         return redirect(url_for("public.index"), 303)
-    accounts.resend_verification(current_user)
+    accounts.resend_verification(current_user, settings())
     flash(_("We sent you a new link."), "success")
     return redirect(url_for("auth.check_email"), 303)
 
@@ -119,7 +121,7 @@ def reset_request() -> ResponseReturnValue:
     """Ask for a reset link; the answer never tells whether the address has an account."""
     form = ResetRequestForm()
     if form.validate_on_submit():
-        accounts.request_password_reset(form.email.data)
+        accounts.request_password_reset(form.email.data, settings())
         return redirect(url_for("auth.reset_sent"), 303)
     return _form_page("auth/reset_request.html", form)
 
@@ -134,13 +136,13 @@ def reset_sent() -> ResponseReturnValue:
 def reset_password(token: str) -> ResponseReturnValue:
     """Choose a new password with the link from the reset e-mail."""
     try:
-        user = accounts.read_reset_token(token)
+        user = accounts.read_reset_token(token, settings())
     except accounts.InvalidToken as error:
         return _invalid_link(error, "reset")
     form = ResetPasswordForm(account_email=user.email)
     if form.validate_on_submit():
         try:
-            accounts.reset_password(token, form.password.data)
+            accounts.reset_password(token, form.password.data, settings())
         except accounts.InvalidToken as error:
             return _invalid_link(error, "reset")
         except accounts.AccountError as error:

@@ -10,6 +10,7 @@ from ..extensions import db, login_manager
 from ..htmx import render
 from ..models import Premises, Role
 from ..services.reports.links import KeyProblem, ReportKeyError, check_report_key
+from ..settings import settings
 from ..urls import LARGEST_ID
 
 
@@ -62,7 +63,7 @@ def report_reader(premises_id: int) -> Reader:
         if premises is None:
             abort(404)
         try:
-            check_report_key(key, premises)
+            check_report_key(key, premises, settings())
         except ReportKeyError as error:
             if error.problem is KeyProblem.INVALID:
                 abort(404)

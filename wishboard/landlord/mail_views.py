@@ -8,6 +8,7 @@ from ..extensions import csrf
 from ..htmx import after_change, render
 from ..services.reports import mail as report_mail
 from ..services.reports.links import email_for_unsubscribe_key
+from ..settings import settings
 from . import bp
 from .access import keep_private
 
@@ -33,7 +34,7 @@ def _page(key: str, email: str, notice: str | None = None) -> ResponseReturnValu
 @csrf.exempt  # mail clients POST here without a form; the signed key is the proof (idempotent)
 def unsubscribe(key: str) -> ResponseReturnValue:
     """Stop (or restart) the summaries sent to the address the key was made for."""
-    email = email_for_unsubscribe_key(key)
+    email = email_for_unsubscribe_key(key, settings())
     if email is None:
         abort(404)
     if request.method == "GET":

@@ -16,6 +16,7 @@ from ..models import OutboxMessage, OutboxStatus, Premises
 from ..services import outbox
 from ..services.reports import links as report_links
 from ..services.reports import mail as report_mail
+from ..settings import settings
 from ..urls import LARGEST_ID, page_number
 from . import bp
 
@@ -94,9 +95,9 @@ def outbox_retry(message_id: int) -> ResponseReturnValue:
     """Send a pending or failed message now, whatever its back-off said."""
     message = db.get_or_404(OutboxMessage, message_id)
     recipient = message.recipient
-    if not outbox.retry_now(message.id):
+    if not outbox.retry_now(message.id, settings().mail):
         notice, category = _("This e-mail was sent or is being sent: nothing to retry."), "info"
-    elif outbox.deliver([message_id]):
+    elif outbox.deliver(settings().mail, [message_id]):
         notice, category = _("The e-mail to %(email)s was sent.", email=recipient), "success"
     else:
         db.session.refresh(message)
@@ -144,7 +145,7 @@ def premises_send_report(premises_id: int) -> ResponseReturnValue:
     problem = report_mail.send_now_problem(premises)
     if problem is not None:
         return _box_answer(premises, problem, "error")
-    message = report_mail.queue_summary(premises, force=True)
+    message = report_mail.queue_summary(premises, settings(), force=True)
     if message is None:  # someone pressed it too, or the nightly run sent it, a moment ago
         premises = _load(premises_id)
         problem = report_mail.send_now_problem(premises) or _(
@@ -153,7 +154,7 @@ def premises_send_report(premises_id: int) -> ResponseReturnValue:
         )
         return _box_answer(premises, problem, "error")
     recipient = message.recipient
-    if outbox.deliver([message.id]):
+    if outbox.deliver(settings().mail, [message.id]):
         return _box_answer(
             premises, _("The summary was sent to %(email)s.", email=recipient), "success"
         )

@@ -15,6 +15,7 @@ from ..models import Role, Wish
 from ..redirects import local_path
 from ..services import audit
 from ..services.demand import moderation
+from ..settings import settings
 from ..urls import LARGEST_ID, page_number
 from . import bp
 
@@ -146,7 +147,7 @@ def reject(wish_id: int) -> ResponseReturnValue:
     reason = _reason(form) if form.validate_on_submit() else None
     if reason is None:
         return _queue_page(status=422, invalid=(wish.id, form))
-    decision = moderation.reject(current_user, [wish.id], reason)
+    decision = moderation.reject(current_user, [wish.id], reason, settings().mail)
     return _decided(wish, decision, _("Rejected; the author is told why."))
 
 
@@ -167,7 +168,7 @@ def decide() -> ResponseReturnValue:
             "%(num)d item published.", "%(num)d items published.", len(decision.decided)
         )
     else:
-        decision = moderation.reject(current_user, form.wish.data, reason)
+        decision = moderation.reject(current_user, form.wish.data, reason, settings().mail)
         done = ngettext("%(num)d item rejected.", "%(num)d items rejected.", len(decision.decided))
     notice = done
     if decision.already_decided:

@@ -1,7 +1,8 @@
 """The mail outbox: every e-mail is stored in the caller's transaction first, then delivered.
 
-`queue` only adds a row; `deliver` sends the rows that are due, by SMTP when `MAIL_SERVER` is set,
-and otherwise (in development) writes them as readable text, links listed, to the `wishboard.mail`
+`queue` only adds a row; `deliver` sends the rows that are due, by SMTP when the mail settings
+(settings.MailSettings, from MAIL_SERVER and the other MAIL_* variables) name a server, and
+otherwise (in development) writes them as readable text, links listed, to the `wishboard.mail`
 logger: standard error. A failed send is retried later with exponential back-off and
 given up after `MAX_ATTEMPTS`; nothing is ever raised to the person who caused the e-mail.
 """
@@ -16,18 +17,16 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 
-from flask import current_app, render_template
+from flask import render_template
 from sqlalchemy import Select, func, select, update
 
 from wishboard.extensions import db
 from wishboard.models import OutboxMessage, OutboxStatus, utcnow
 from wishboard.request_log import MAIL_LOGGER_NAME
+from wishboard.settings import MailSettings
 
 MAX_ATTEMPTS = 8
 FIRST_RETRY = timedelta(minutes=1)
-# Long enough for the slowest SMTP conversation; a sender that dies keeps its claim this long.
-# The default of the setting WISHBOARD_OUTBOX_LEASE_S.
-CLAIM_LEASE = timedelta(minutes=10)
 SMTP_TIMEOUT_S = 10
 CONSOLE_RULE = "-" * 72
 _TEXT_LINK = re.compile(r"https?://[^\s<>\"]+")
@@ -87,13 +86,13 @@ def retry_delay(attempts: int) -> timedelta:
     return FIRST_RETRY * 2 ** (max(attempts, 1) - 1)
 
 
-def claim_lease() -> timedelta:
-    """How long a claimed message stays with its sender (WISHBOARD_OUTBOX_LEASE_S)."""
-    seconds = current_app.config.get("WISHBOARD_OUTBOX_LEASE_S")
-    return CLAIM_LEASE if seconds is None else timedelta(seconds=seconds)
+def claim_lease(mail: MailSettings) -> timedelta:
+    """How long a claimed message stays with its sender (WISHBOARD_OUTBOX_LEASE_S): long enough
+    for the slowest SMTP conversation; a sender that dies keeps its claim this long."""
+    return timedelta(seconds=mail.lease_s)
 
 
-def claim(message_id: int, now: datetime) -> bool:
+def claim(message_id: int, now: datetime, mail: MailSettings) -> bool:
     """Take a due pending message for this sender; False when another sender already has it.
 
     Claiming counts the attempt and moves the next attempt into the future in one conditional
@@ -109,7 +108,7 @@ def claim(message_id: int, now: datetime) -> bool:
         )
         .values(
             attempts=OutboxMessage.attempts + 1,
-            next_attempt_at=now + claim_lease(),
+            next_attempt_at=now + claim_lease(mail),
         )
         .execution_options(synchronize_session=False)
     )
@@ -117,7 +116,9 @@ def claim(message_id: int, now: datetime) -> bool:
     return result.rowcount == 1
 
 
-def deliver(message_ids: Iterable[int] | None = None, now: datetime | None = None) -> int:
+def deliver(
+    mail: MailSettings, message_ids: Iterable[int] | None = None, now: datetime | None = None
+) -> int:
     """Send the pending messages that are due (only `message_ids` when given); returns how many.
 
     Commits its own changes, so call it after the caller's transaction has been committed.
@@ -132,11 +133,11 @@ def deliver(message_ids: Iterable[int] | None = None, now: datetime | None = Non
         query = query.where(OutboxMessage.id.in_(list(message_ids)))
     sent = 0
     for message_id in db.session.scalars(query).all():
-        if not claim(message_id, now):
+        if not claim(message_id, now, mail):
             continue
         message = db.session.get(OutboxMessage, message_id)
         try:
-            _send(message)
+            _send(message, mail)
         except Exception as error:  # whatever goes wrong, the message stays queued
             _record_failure(message, error, now)
         else:
@@ -148,7 +149,7 @@ def deliver(message_ids: Iterable[int] | None = None, now: datetime | None = Non
     return sent
 
 
-def retry_now(message_id: int, now: datetime | None = None) -> bool:
+def retry_now(message_id: int, mail: MailSettings, now: datetime | None = None) -> bool:
     """Make a pending or failed message due at once (staff's "Retry now"); commits.
 
     False when it was sent meanwhile, or when a sender has just claimed it: sending it again now
@@ -157,7 +158,7 @@ def retry_now(message_id: int, now: datetime | None = None) -> bool:
     now = now or utcnow()
     # A claim moves the next attempt a whole lease ahead: that far ahead, a sender took it within
     # the last minute and may be talking to the SMTP server right now.
-    just_claimed = OutboxMessage.next_attempt_at > now + claim_lease() - timedelta(
+    just_claimed = OutboxMessage.next_attempt_at > now + claim_lease(mail) - timedelta(
         seconds=6 * SMTP_TIMEOUT_S
     )
     result = db.session.execute(
@@ -198,7 +199,7 @@ def _record_failure(message: OutboxMessage, error: Exception, now: datetime) -> 
     message.next_attempt_at = now + retry_delay(message.attempts)
     if message.attempts >= MAX_ATTEMPTS:
         message.status = OutboxStatus.FAILED
-    current_app.logger.warning(
+    logging.getLogger(__name__).warning(
         "E-mail %s to %s failed (attempt %s): %s",
         message.id,
         message.recipient,
@@ -207,18 +208,17 @@ def _record_failure(message: OutboxMessage, error: Exception, now: datetime) -> 
     )
 
 
-def _send(message: OutboxMessage) -> None:
+def _send(message: OutboxMessage, mail: MailSettings) -> None:
     """Hand one message to the SMTP server, or write it to the log when none is configured."""
-    config = current_app.config
-    if not config.get("MAIL_SERVER"):
+    if not mail.server:
         logging.getLogger(MAIL_LOGGER_NAME).info(console_text(message))
         return
-    email = build_email(message, config["MAIL_DEFAULT_SENDER"])
-    with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=SMTP_TIMEOUT_S) as smtp:
-        if config.get("MAIL_USE_TLS"):
+    email = build_email(message, mail.sender)
+    with smtplib.SMTP(mail.server, mail.port, timeout=SMTP_TIMEOUT_S) as smtp:
+        if mail.use_tls:
             smtp.starttls(context=ssl.create_default_context())
-        if config.get("MAIL_USERNAME"):
-            smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD", ""))
+        if mail.username:
+            smtp.login(mail.username, mail.password)
         smtp.send_message(email)
 
 

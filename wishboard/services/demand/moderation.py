@@ -23,6 +23,7 @@ from wishboard.models import FLAG_REASON_MAX_LENGTH, Flag, Role, User, Wish, Wis
 from wishboard.services import audit, outbox
 from wishboard.services.demand import wishes
 from wishboard.services.errors import DomainError
+from wishboard.settings import MailSettings
 
 # The reasons a moderator (or someone flagging) picks from; anything else is typed.
 REASONS = {
@@ -188,7 +189,7 @@ def publish(moderator: User, wish_ids: Sequence[int]) -> Decision:
     return decision
 
 
-def reject(moderator: User, wish_ids: Sequence[int], reason: str) -> Decision:
+def reject(moderator: User, wish_ids: Sequence[int], reason: str, mail: MailSettings) -> Decision:
     """Reject pending wishes with `reason` and tell each author by e-mail. Commits."""
     decision = _decide(moderator, wish_ids, WishStatus.REJECTED, reason)
     messages = []
@@ -202,7 +203,7 @@ def reject(moderator: User, wish_ids: Sequence[int], reason: str) -> Decision:
             messages.append(_queue_rejection_notice(wish))
     db.session.commit()
     if messages:
-        outbox.deliver([message.id for message in messages])
+        outbox.deliver(mail, [message.id for message in messages])
     return decision
 
 

@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, func, or_, select, update
@@ -34,6 +33,7 @@ from wishboard.models import (
 from wishboard.services import audit, outbox
 from wishboard.services.demand import moderation
 from wishboard.services.errors import DomainError
+from wishboard.settings import Settings
 from wishboard.urls import external_url
 
 DISPLAY_NAME_MAX_LENGTH = 60
@@ -136,16 +136,18 @@ def password_problems(password: str, email: str | None = None) -> list[str]:
     return problems
 
 
-def register(email: str, display_name: str, password: str, locale: str | None = None) -> User:
+def register(
+    email: str, display_name: str, password: str, settings: Settings, locale: str | None = None
+) -> User:
     """Create an unverified resident and send them the link that verifies their address.
 
     `locale` is the language they signed up in: later e-mails to them are written in it.
     """
     user = _new_user(email, display_name, password, Role.RESIDENT)
     user.locale = locale
-    message = _queue_verification(user)
+    message = _queue_verification(user, settings)
     _commit_new_user()
-    outbox.deliver([message.id])
+    outbox.deliver(settings.mail, [message.id])
     return user
 
 
@@ -176,16 +178,16 @@ def authenticate(email: str, password: str, locale: str | None = None) -> User |
     return user
 
 
-def make_verify_token(user: User) -> str:
+def make_verify_token(user: User, settings: Settings) -> str:
     """A signed link token that proves the owner of `user.email` received it."""
-    return _serializer(VERIFY_SALT).dumps({"uid": user.id, "email": user.email})
+    return _serializer(VERIFY_SALT, settings).dumps({"uid": user.id, "email": user.email})
 
 
-def read_verify_token(token: str, max_age: int | None = None) -> User:
+def read_verify_token(token: str, settings: Settings, max_age: int | None = None) -> User:
     """The account a verification token was made for; InvalidToken if bad, old or outdated."""
     if max_age is None:
-        max_age = current_app.config["WISHBOARD_VERIFY_MAX_AGE_S"]
-    data = _load(VERIFY_SALT, token, max_age)
+        max_age = settings.verify_max_age_s
+    data = _load(VERIFY_SALT, token, max_age, settings)
     user = db.session.get(User, data.get("uid")) if isinstance(data, dict) else None
     # A token made for a former address of the account proves nothing about the current one.
     if user is None or user.email != data.get("email"):
@@ -193,9 +195,9 @@ def read_verify_token(token: str, max_age: int | None = None) -> User:
     return user
 
 
-def verify_email(token: str) -> tuple[User, bool]:
+def verify_email(token: str, settings: Settings) -> tuple[User, bool]:
     """Mark the token's address as verified; returns the user and whether this call verified it."""
-    user = read_verify_token(token)
+    user = read_verify_token(token, settings)
     if user.is_verified:
         return user, False
     user.email_verified_at = utcnow()
@@ -203,25 +205,26 @@ def verify_email(token: str) -> tuple[User, bool]:
     return user, True
 
 
-def resend_verification(user: User) -> None:
+def resend_verification(user: User, settings: Settings) -> None:
     """Send a fresh verification link to an account that has not verified its address yet."""
     if user.is_verified:
         return
-    message = _queue_verification(user)
+    message = _queue_verification(user, settings)
     db.session.commit()
-    outbox.deliver([message.id])
+    outbox.deliver(settings.mail, [message.id])
 
 
-def make_reset_token(user: User) -> str:
+def make_reset_token(user: User, settings: Settings) -> str:
     """A signed token to choose a new password; it stops working once the password changes."""
-    return _serializer(RESET_SALT).dumps({"uid": user.id, "pw": _password_fingerprint(user)})
+    payload = {"uid": user.id, "pw": _password_fingerprint(user)}
+    return _serializer(RESET_SALT, settings).dumps(payload)
 
 
-def read_reset_token(token: str, max_age: int | None = None) -> User:
+def read_reset_token(token: str, settings: Settings, max_age: int | None = None) -> User:
     """The account a reset token was made for; InvalidToken if bad, old or already used."""
     if max_age is None:
-        max_age = current_app.config["WISHBOARD_RESET_MAX_AGE_S"]
-    data = _load(RESET_SALT, token, max_age)
+        max_age = settings.reset_max_age_s
+    data = _load(RESET_SALT, token, max_age, settings)
     user = db.session.get(User, data.get("uid")) if isinstance(data, dict) else None
     if (
         user is None
@@ -232,12 +235,12 @@ def read_reset_token(token: str, max_age: int | None = None) -> User:
     return user
 
 
-def request_password_reset(email: str) -> None:
+def request_password_reset(email: str, settings: Settings) -> None:
     """E-mail a reset link to the active account with this address; silently nothing otherwise."""
     user = _find_by_email(email)
     if user is None or not user.active:
         return
-    link = external_url("auth.reset_password", token=make_reset_token(user))
+    link = external_url("auth.reset_password", token=make_reset_token(user, settings))
     message = outbox.queue_template(
         user.email,
         _("Choose a new password"),
@@ -245,18 +248,18 @@ def request_password_reset(email: str) -> None:
         kind="reset-password",
         user=user,
         link=link,
-        valid_minutes=max(current_app.config["WISHBOARD_RESET_MAX_AGE_S"] // 60, 1),
+        valid_minutes=max(settings.reset_max_age_s // 60, 1),
     )
     db.session.commit()
-    outbox.deliver([message.id])
+    outbox.deliver(settings.mail, [message.id])
 
 
-def reset_password(token: str, new_password: str) -> User:
+def reset_password(token: str, new_password: str, settings: Settings) -> User:
     """Set a new password with a reset token, which can then not be used again.
 
     Following the link proves the person reads the account's mailbox, so it also verifies it.
     """
-    user = read_reset_token(token)
+    user = read_reset_token(token, settings)
     problems = password_problems(new_password, user.email)
     if problems:
         raise AccountError(" ".join(problems), field="password")
@@ -308,9 +311,9 @@ def _commit_new_user() -> None:
         ) from None
 
 
-def _queue_verification(user: User) -> OutboxMessage:
+def _queue_verification(user: User, settings: Settings) -> OutboxMessage:
     """Put the verification e-mail for `user` in the outbox (in the current transaction)."""
-    link = external_url("auth.verify", token=make_verify_token(user))
+    link = external_url("auth.verify", token=make_verify_token(user, settings))
     return outbox.queue_template(
         user.email,
         _("Confirm your e-mail address"),
@@ -318,7 +321,7 @@ def _queue_verification(user: User) -> OutboxMessage:
         kind="verify-email",
         user=user,
         link=link,
-        valid_hours=max(current_app.config["WISHBOARD_VERIFY_MAX_AGE_S"] // 3600, 1),
+        valid_hours=max(settings.verify_max_age_s // 3600, 1),
     )
 
 
@@ -327,14 +330,14 @@ def _find_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalize_email(email)))
 
 
-def _serializer(salt: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
+def _serializer(salt: str, settings: Settings) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(settings.secret_key, salt=salt)
 
 
-def _load(salt: str, token: str, max_age: int):
+def _load(salt: str, token: str, max_age: int, settings: Settings):
     """The payload of a token, or InvalidToken saying whether it expired or was tampered with."""
     try:
-        return _serializer(salt).loads(token, max_age=max_age)
+        return _serializer(salt, settings).loads(token, max_age=max_age)
     except SignatureExpired:
         raise InvalidToken(_("This link has expired."), expired=True) from None
     except BadSignature:

@@ -9,13 +9,13 @@ summaries it stops keep arriving otherwise).
 import enum
 from datetime import timedelta
 
-from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from wishboard.extensions import db
 from wishboard.models import Premises, User
 from wishboard.services import audit
+from wishboard.settings import Settings
 
 REPORT_SALT = "wishboard.report-link"
 UNSUBSCRIBE_SALT = "wishboard.unsubscribe"
@@ -50,25 +50,25 @@ class ReportKeyError(Exception):
         }[self.problem]
 
 
-def _serializer(salt: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
+def _serializer(salt: str, settings: Settings) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(settings.secret_key, salt=salt)
 
 
-def link_lifetime() -> timedelta:
+def link_lifetime(settings: Settings) -> timedelta:
     """How long a report key stays valid."""
-    return timedelta(days=current_app.config["WISHBOARD_REPORT_LINK_DAYS"])
+    return timedelta(days=settings.report_link_days)
 
 
-def report_key(premises: Premises) -> str:
+def report_key(premises: Premises, settings: Settings) -> str:
     """A key to the report of `premises` and of no other, until it expires or is revoked."""
-    return _serializer(REPORT_SALT).dumps([premises.id, premises.report_link_version])
+    return _serializer(REPORT_SALT, settings).dumps([premises.id, premises.report_link_version])
 
 
-def check_report_key(key: str, premises: Premises) -> None:
+def check_report_key(key: str, premises: Premises, settings: Settings) -> None:
     """Raise ReportKeyError unless `key` is a valid, current key for `premises`."""
     try:
-        premises_id, version = _serializer(REPORT_SALT).loads(
-            key, max_age=int(link_lifetime().total_seconds())
+        premises_id, version = _serializer(REPORT_SALT, settings).loads(
+            key, max_age=int(link_lifetime(settings).total_seconds())
         )
     except SignatureExpired:
         raise ReportKeyError(KeyProblem.EXPIRED) from None
@@ -95,15 +95,15 @@ def revoke_report_links(actor: User | None, premises: Premises) -> None:
     db.session.commit()
 
 
-def unsubscribe_key(email: str) -> str:
+def unsubscribe_key(email: str, settings: Settings) -> str:
     """A key that stops (and restarts) the demand summaries sent to `email`."""
-    return _serializer(UNSUBSCRIBE_SALT).dumps(email.strip().lower())
+    return _serializer(UNSUBSCRIBE_SALT, settings).dumps(email.strip().lower())
 
 
-def email_for_unsubscribe_key(key: str) -> str | None:
+def email_for_unsubscribe_key(key: str, settings: Settings) -> str | None:
     """The address an unsubscribe key was made for, or None when it is not one of ours."""
     try:
-        email = _serializer(UNSUBSCRIBE_SALT).loads(key)
+        email = _serializer(UNSUBSCRIBE_SALT, settings).loads(key)
     except BadSignature:
         return None
     return email if isinstance(email, str) else None

@@ -9,10 +9,10 @@ carries a unique `dedup_key` naming the period, so a second sender running at th
 (or a rerun after a crash) finds the work done.
 """
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import and_, case, delete, exists, func, or_, select
@@ -34,6 +34,7 @@ from wishboard.models import (
 from wishboard.services import outbox
 from wishboard.services.demand.counts import TOP_TYPES, demand_for
 from wishboard.services.reports.links import link_lifetime, report_key, unsubscribe_key
+from wishboard.settings import Settings
 from wishboard.urls import external_url
 
 KIND = "report_summary"
@@ -89,11 +90,11 @@ def landlord_name(premises: Premises) -> str | None:
     return (premises.landlord_name or "").strip() or None
 
 
-def landlord_locale(premises: Premises) -> str:
+def landlord_locale(premises: Premises, default_locale: str) -> str:
     """The language of the landlord's e-mails: their account's, else the site's default."""
     if premises.landlord is not None and premises.landlord.locale:
         return premises.landlord.locale
-    return current_app.config["BABEL_DEFAULT_LOCALE"]
+    return default_locale
 
 
 def landlord_contact(premises: Premises) -> LandlordContact:
@@ -237,7 +238,7 @@ def dedup_key(premises: Premises) -> str:
 
 
 def queue_summary(
-    premises: Premises, now: datetime | None = None, force: bool = False
+    premises: Premises, settings: Settings, now: datetime | None = None, force: bool = False
 ) -> OutboxMessage | None:
     """Write `premises`' summary to the outbox and commit; None when it is not (or no longer) due.
 
@@ -254,7 +255,7 @@ def queue_summary(
         if db.session.scalar(select(exists().where(OutboxMessage.dedup_key == key))):
             db.session.rollback()  # another sender wrote it and has just committed
             return None
-        message = _queue(locked, key, now)
+        message = _queue(locked, key, now, settings)
         locked.summary_sent_until = now
         db.session.commit()
     except (IntegrityError, OperationalError):
@@ -266,12 +267,12 @@ def queue_summary(
     return message
 
 
-def _queue(premises: Premises, key: str, now: datetime) -> OutboxMessage:
+def _queue(premises: Premises, key: str, now: datetime, settings: Settings) -> OutboxMessage:
     """Render the summary in the landlord's language and add it to the outbox (no commit)."""
     address = landlord_address(premises)
-    locale = landlord_locale(premises)
+    locale = landlord_locale(premises, settings.default_locale)
     since = premises.summary_sent_until
-    unsubscribe = external_url("landlord.unsubscribe", key=unsubscribe_key(address))
+    unsubscribe = external_url("landlord.unsubscribe", key=unsubscribe_key(address, settings))
     with force_locale(locale):
         subject = _("What residents want at %(address)s", address=premises.address)
         # One line: a line break in a header value is refused by the e-mail library.
@@ -288,9 +289,9 @@ def _queue(premises: Premises, key: str, now: datetime) -> OutboxMessage:
             since=since,
             new=new_supports(premises, since, now),
             report_url=external_url(
-                "landlord.report", premises_id=premises.id, key=report_key(premises)
+                "landlord.report", premises_id=premises.id, key=report_key(premises, settings)
             ),
-            link_days=link_lifetime().days,
+            link_days=link_lifetime(settings).days,
             unsubscribe_url=unsubscribe,
         )
     # The key is set here rather than passed to `queue`, which would hand back a message another
@@ -303,7 +304,7 @@ def _queue(premises: Premises, key: str, now: datetime) -> OutboxMessage:
     return message
 
 
-def send_reports(now: datetime | None = None) -> SendResult:
+def send_reports(settings: Settings, now: datetime | None = None) -> SendResult:
     """Queue every due summary, then deliver whatever is due in the outbox (older retries too).
 
     Safe to run twice at once, and after a crash: a summary queued but not sent by a run that
@@ -313,10 +314,10 @@ def send_reports(now: datetime | None = None) -> SendResult:
     result = SendResult()
     for premises_id in [premises.id for premises in due_premises(now)]:
         try:
-            message = queue_summary(db.session.get(Premises, premises_id), now)
+            message = queue_summary(db.session.get(Premises, premises_id), settings, now)
         except Exception:  # one premises that cannot be summed up must not stop the others
             db.session.rollback()
-            current_app.logger.exception("The summary of premises %s failed", premises_id)
+            logging.getLogger(__name__).exception("The summary of premises %s failed", premises_id)
             result.failed += 1
             continue
         if message is None:
@@ -329,7 +330,7 @@ def send_reports(now: datetime | None = None) -> SendResult:
             OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now
         )
     ).all()
-    result.sent = outbox.deliver(due, now=now)
+    result.sent = outbox.deliver(settings.mail, due, now=now)
     db.session.expire_all()
     result.failed += (
         db.session.scalar(
