@@ -161,13 +161,18 @@ def _progress_for_large(items, label: str):
     return _progress(items, label) if len(items) >= PROGRESS_FROM_ROWS else items
 
 
-@click.command("import-premises")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
+# What both import commands take: the file, and --dry-run.
+_import_file = click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+_dry_run = click.option(
     "--dry-run",
     is_flag=True,
     help="Check the file and say what would change, without writing anything.",
 )
+
+
+@click.command("import-premises")
+@_import_file
+@_dry_run
 @click.option(
     "--create-districts",
     is_flag=True,
@@ -193,12 +198,8 @@ def import_premises_command(file: Path, dry_run: bool, create_districts: bool) -
 
 
 @click.command("import-shops")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--dry-run",
-    is_flag=True,
-    help="Check the file and say what would change, without writing anything.",
-)
+@_import_file
+@_dry_run
 @click.option(
     "--skip-invalid",
     is_flag=True,
