@@ -147,11 +147,15 @@ def test_verify_token_round_trip(app):
     user = factories.make_user(verified=False)
     db.session.commit()
 
-    verified, newly = accounts.verify_email(accounts.make_verify_token(user, app_settings()), app_settings())
+    verified, newly = accounts.verify_email(
+        accounts.make_verify_token(user, app_settings()), app_settings()
+    )
 
     assert verified == user and newly
     assert user.is_verified
-    assert accounts.verify_email(accounts.make_verify_token(user, app_settings()), app_settings()) == (user, False)
+    assert accounts.verify_email(
+        accounts.make_verify_token(user, app_settings()), app_settings()
+    ) == (user, False)
 
 
 def test_verify_token_refusals(app):
@@ -203,7 +207,9 @@ def test_reset_refuses_a_weak_password_and_keeps_the_old_one(app):
     db.session.commit()
 
     with pytest.raises(accounts.AccountError) as raised:
-        accounts.reset_password(accounts.make_reset_token(user, app_settings()), "1234567890", app_settings())
+        accounts.reset_password(
+            accounts.make_reset_token(user, app_settings()), "1234567890", app_settings()
+        )
 
     assert raised.value.field == "password"
     db.session.rollback()

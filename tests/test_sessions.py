@@ -142,7 +142,9 @@ def test_a_new_password_ends_every_session_and_remember_cookie(app, client, ana)
     remembered.set_cookie(REMEMBER, remember_cookie)
     assert signed_in(remembered)
 
-    accounts.reset_password(accounts.make_reset_token(ana, app_settings()), "a brand new password", app_settings())
+    accounts.reset_password(
+        accounts.make_reset_token(ana, app_settings()), "a brand new password", app_settings()
+    )
 
     assert not signed_in(client)
     for name, value in ((SESSION, session_cookie), (REMEMBER, remember_cookie)):
