@@ -13,6 +13,7 @@ from wishboard.extensions import db
 from wishboard.models import OutboxMessage, OutboxStatus, Role
 from wishboard.services.reports import mail as report_mail
 from wishboard.services.reports.links import unsubscribe_key
+from wishboard.settings import EXTENSION_KEY, Settings
 from wishboard.settings import settings as app_settings
 
 pytestmark = pytest.mark.browser
@@ -64,6 +65,8 @@ def test_send_now_with_smtp_down_shows_the_failure_in_the_outbox(
     # Nothing listens on this port: the summary stays in the outbox with its error.
     monkeypatch.setitem(live_app.config, "MAIL_SERVER", "127.0.0.1")
     monkeypatch.setitem(live_app.config, "MAIL_PORT", free_port())
+    # The services are handed the settings made from the config: made again, then put back.
+    monkeypatch.setitem(live_app.extensions, EXTENSION_KEY, Settings.from_config(live_app.config))
     with live_app.app_context():
         premises = factories.make_premises(
             address="9 rue de l'Envoi", landlord_email="envoi@example.org"
