@@ -64,6 +64,8 @@ ACCESS: dict[tuple[str, str], dict[str, str]] = {
     ("public.stats", "GET"): ANYONE,
     ("public.open_data", "GET"): ANYONE,
     ("api.gaps_geojson", "GET"): ANYONE,
+    ("public.town_feed", "GET"): ANYONE,
+    ("public.district_feed", "GET"): ANYONE,
     ("auth.register", "GET"): SIGNED_OUT_ONLY,
     ("auth.register", "POST"): ANYONE,
     ("auth.login", "GET"): ANYONE,
@@ -225,6 +227,7 @@ def url_values(app: Flask) -> dict[str, object]:
     db.session.commit()
     return {
         "premises_id": premises.id,
+        "district_id": premises.district_id,
         "shop_id": shop.id,
         "correction_id": correction.id,
         "managed_premises_id": managed.id,

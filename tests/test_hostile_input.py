@@ -25,6 +25,7 @@ from html.parser import HTMLParser
 from itertools import count as numbers
 from urllib.parse import quote
 
+import feedparser
 import pytest
 from bs4 import BeautifulSoup
 from bs4.builder._htmlparser import HTMLParserTreeBuilder
@@ -886,6 +887,9 @@ def test_premises_texts_are_text_on_every_page_map_file_and_e_mail(app, hostile)
         geojson = json.loads(client.get("/api/premises.geojson").get_data(as_text=True))
         assert feature_of(geojson, place.id)["properties"]["address"] == address
         assert_safe_csv(client.get("/api/demand.csv").data, address)
+        feed = feedparser.parse(client.get("/feeds/town.atom", headers=ENGLISH).data)
+        assert not feed.bozo, feed.get("bozo_exception")
+        assert feed.entries[0].title == f"Empty premises: {address}"
         rows = assert_safe_csv(
             client.get(f"/landlord/premises/{place.id}/report.csv").data, address
         )

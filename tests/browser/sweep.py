@@ -61,6 +61,8 @@ NOT_PAGES: dict[str, str] = {
     "api.shops_geojson": "GeoJSON",
     "api.gaps_geojson": "GeoJSON",
     "api.demand_csv": "CSV",
+    "public.town_feed": "Atom",
+    "public.district_feed": "Atom",
     "landlord.report_pdf": "PDF",
     "landlord.report_csv": "CSV",
     "moderation.audit_csv": "CSV",
