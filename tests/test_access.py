@@ -13,6 +13,7 @@ from flask import Flask
 from tests import factories
 from wishboard.extensions import db
 from wishboard.models import OutboxMessage, OutboxStatus, Role
+from wishboard.services.people import notifications
 from wishboard.services.reports.links import unsubscribe_key
 from wishboard.settings import settings as app_settings
 
@@ -89,6 +90,11 @@ ACCESS: dict[tuple[str, str], dict[str, str]] = {
     ("resident.my_wishes", "GET"): SIGNED_IN,
     ("resident.account", "GET"): SIGNED_IN,
     ("resident.export_data", "GET"): SIGNED_IN,
+    ("resident.notification_settings", "GET"): SIGNED_IN,
+    ("resident.notification_settings", "POST"): SIGNED_IN,
+    # The signed key is the proof: anyone holding the link may stop that person's e-mails.
+    ("resident.stop_notifications", "GET"): ANYONE,
+    ("resident.stop_notifications", "POST"): ANYONE,
     ("resident.delete_account", "GET"): SIGNED_IN,
     ("resident.delete_account", "POST"): SIGNED_IN,
     # Reporting a comment: anyone signed in whose address is confirmed.
@@ -193,6 +199,7 @@ URL_VALUES: dict[str, dict[str, str]] = {
     "resident.report": {"wish_id": "{reported_wish_id}"},
     # Its key stops another address than the one "Send now" writes to (the rows share one run).
     "landlord.unsubscribe": {"key": "{unsubscribe_key}"},
+    "resident.stop_notifications": {"key": "{notifications_key}"},
     # "Send now" needs a landlord address; revoking the links works on any premises.
     "moderation.premises_send_report": {"premises_id": "{contact_premises_id}"},
     # Premises management changes its own premises, not the one the other rows wish for.
@@ -233,6 +240,7 @@ def url_values(app: Flask) -> dict[str, object]:
         "managed_premises_id": managed.id,
         "contact_premises_id": contact.id,
         "unsubscribe_key": unsubscribe_key("landlord@example.org", app_settings()),
+        "notifications_key": notifications.unsubscribe_key(account, app_settings()),
         "message_id": failed_mail.id,
         "wish_id": wish.id,
         "reported_wish_id": reported.id,

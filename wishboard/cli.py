@@ -152,6 +152,30 @@ def send_reports_command() -> None:
         )
 
 
+@click.command("send-notifications")
+@with_appcontext
+def send_notifications_command() -> None:
+    """Send each resident one e-mail with what became of their wishes (run daily by cron).
+
+    A premises they supported is let, their comment is published: each person's news since their
+    last digest goes in one e-mail, at most one a day, through the outbox. Running it twice at
+    once, or again the same day, sends no e-mail twice.
+    """
+    from .services.people import notifications
+
+    run = notifications.send_digests(settings())
+    click.echo(ngettext("%(num)d digest queued.", "%(num)d digests queued.", run.digests))
+    if run.waiting:
+        click.echo(
+            ngettext(
+                "%(num)d person already had today's digest: their news waits for tomorrow.",
+                "%(num)d people already had today's digest: their news waits for tomorrow.",
+                run.waiting,
+            )
+        )
+    click.echo(ngettext("%(num)d e-mail sent.", "%(num)d e-mails sent.", run.sent))
+
+
 # Files with fewer rows are checked in a blink: a progress bar would only flicker.
 PROGRESS_FROM_ROWS = 500
 
@@ -334,6 +358,7 @@ def register_commands(app: Flask) -> None:
         load_shop_types_command,
         send_mail_command,
         send_reports_command,
+        send_notifications_command,
         import_premises_command,
         import_shops_command,
         backup_command,

@@ -42,7 +42,7 @@ from wishboard.models import (
     utcnow,
 )
 from wishboard.services.demand import moderation, wishes
-from wishboard.services.people import users
+from wishboard.services.people import notifications, users
 from wishboard.services.reports.links import unsubscribe_key
 from wishboard.settings import settings
 from wishboard.settings import settings as app_settings
@@ -359,6 +359,8 @@ def load_sweep_town(app: Flask) -> dict[str, object]:
             "shop_type_id": factories.shop_type("shop=bakery").id,
             "message_id": failed_mail.id,
             "unsubscribe_key": unsubscribe_key(str(ACCOUNTS["landlord"]["email"]), app_settings()),
+            "notifications_key": notifications.unsubscribe_key(resident, app_settings()),
+            "district_id": busiest.district_id,
             "code": "fr",
             "token": "not-a-token",
             "filename": "css/site.css",

@@ -112,3 +112,10 @@ class ResetPasswordForm(PasswordChoiceMixin, Form):
     def validate_password(self, field: PasswordField) -> None:
         """Strong enough, and not the account's e-mail address."""
         self.check_password(field, self.account_email)
+
+
+class NotificationSettingsForm(Form):
+    """Which e-mails a person wants about what became of their wishes."""
+
+    let = BooleanField(_l("When a premises I supported is let"))
+    published = BooleanField(_l("When my comment is published"))

@@ -3,6 +3,7 @@
 from .audit import AuditEvent
 from .base import utcnow
 from .demand import DataVersion, DemandCount
+from .notification import Notification, NotificationKind
 from .outbox import MailOptOut, OutboxMessage, OutboxStatus
 from .premises import District, Premises, PremisesStatus
 from .shop import (
@@ -28,6 +29,8 @@ __all__ = [
     "FLAG_REASON_MAX_LENGTH",
     "Flag",
     "MailOptOut",
+    "Notification",
+    "NotificationKind",
     "OutboxMessage",
     "OutboxStatus",
     "Premises",

@@ -5,7 +5,7 @@ import hashlib
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import String
+from sqlalchemy import String, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -37,6 +37,10 @@ class User(UserMixin, db.Model):
     last_login_at: Mapped[datetime | None]
     # The language the person last used the site in, for the e-mails sent to them later.
     locale: Mapped[str | None] = mapped_column(String(5))
+    # The notifications they want by e-mail (/me/notifications), and when the last digest went.
+    notify_let: Mapped[bool] = mapped_column(default=True, server_default=true())
+    notify_published: Mapped[bool] = mapped_column(default=True, server_default=true())
+    notified_at: Mapped[datetime | None]
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses to sign in inactive users

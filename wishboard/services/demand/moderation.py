@@ -23,6 +23,7 @@ from wishboard.models import FLAG_REASON_MAX_LENGTH, Flag, Role, User, Wish, Wis
 from wishboard.services import audit, outbox
 from wishboard.services.demand import wishes
 from wishboard.services.errors import DomainError
+from wishboard.services.people import notifications
 from wishboard.settings import MailSettings
 
 # The reasons a moderator (or someone flagging) picks from; anything else is typed.
@@ -180,6 +181,7 @@ def publish(moderator: User, wish_ids: Sequence[int]) -> Decision:
     decision = _decide(moderator, wish_ids, WishStatus.PUBLISHED)
     for wish in decision.decided:
         wishes.count_published(wish)
+        notifications.comment_published(wish)
         audit.record(
             moderator, "wish.published", audit.WISH, wish.id,
             before={"status": WishStatus.PENDING.value},

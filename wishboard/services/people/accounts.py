@@ -20,6 +20,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from wishboard.extensions import db
 from wishboard.models import (
     AuditEvent,
+    Notification,
     OutboxMessage,
     Premises,
     Role,
@@ -503,6 +504,7 @@ def _erase(user: User) -> None:
     db.session.execute(
         update(Wish).where(Wish.moderated_by_id == user_id).values(moderated_by_id=None)
     )
+    db.session.execute(delete(Notification).where(Notification.user_id == user_id))
     db.session.execute(
         update(Support).where(Support.resident_id == user_id).values(resident_id=None)
     )

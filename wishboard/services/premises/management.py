@@ -32,7 +32,7 @@ from wishboard.models import District, Premises, PremisesStatus, Role, ShopType,
 from wishboard.models.base import CONTROL_CHARACTERS, max_length
 from wishboard.services import audit, editing
 from wishboard.services.errors import DomainError
-from wishboard.services.people import accounts
+from wishboard.services.people import accounts, notifications
 from wishboard.services.transactions import commit
 from wishboard.settings import DEFAULT_MAP_BOUNDS
 
@@ -437,7 +437,13 @@ def update_premises(
     return premises
 
 
-def _status_change(actor: User | None, premises: Premises, action: str, **columns: Any) -> Premises:
+def _status_change(
+    actor: User | None,
+    premises: Premises,
+    action: str,
+    notify: Callable[[Premises], None] | None = None,
+    **columns: Any,
+) -> Premises:
     changes = editing.changed_columns(premises, columns)
     if not changes:
         return premises  # marked let again with the same type and date: nothing to record
@@ -452,6 +458,8 @@ def _status_change(actor: User | None, premises: Premises, action: str, **column
         before["let_shop_type"] = _shop_type_code(old)
         after["let_shop_type"] = _shop_type_code(new)
     audit.record(actor, action, audit.PREMISES, premises.id, before, after)
+    if notify is not None:
+        notify(premises)
     _commit()
     return premises
 
@@ -521,10 +529,14 @@ def mark_let(
         found.append(PremisesError(_("Enter a date that is not in the future."), "let_on"))
     if found:
         _refuse(found)
+    # Newly let (not a correction of type or date): its supporters hear of it in their next
+    # digest, the notifications written in this same transaction.
+    newly_let = premises.status is not PremisesStatus.LET
     return _status_change(
         actor,
         premises,
         "premises.let_by_link" if through_link else "premises.let",
+        notify=notifications.premises_let if newly_let else None,
         status=PremisesStatus.LET,
         let_shop_type_id=shop_type.id,
         let_on=let_on,

@@ -1,0 +1,259 @@
+"""Telling residents what became of what they asked for: one e-mail a day at most, a digest.
+
+An event (a premises they supported is let, their comment is published) adds a Notification for each
+person concerned, in the event's own transaction: nothing is lost if the site stops right after.
+`send_digests` (the `wishboard send-notifications` command, run by cron) then gathers each person's
+waiting notifications into one e-mail through the outbox, in their language, with a one-click
+unsubscribe (RFC 8058). A person gets at most one digest a day (UTC); the rest waits for the next.
+
+Nothing is sent twice: a notification is claimed by a conditional UPDATE before its digest is
+written, and a day's digest has a dedup key in the outbox, so two runs at once send one e-mail.
+Kinds a person turned off are dropped when their digest is made, without an e-mail.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask_babel import force_locale, ngettext
+from flask_babel import gettext as _
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from wishboard.extensions import db
+from wishboard.models import (
+    DemandCount,
+    Notification,
+    NotificationKind,
+    Premises,
+    Support,
+    User,
+    Wish,
+    utcnow,
+)
+from wishboard.services import outbox
+from wishboard.settings import Settings
+from wishboard.urls import external_url
+
+UNSUBSCRIBE_SALT = "notifications-unsubscribe"
+KIND = "notifications"  # the outbox's kind for digests
+
+
+def wants(user: User, kind: NotificationKind) -> bool:
+    """True when `user` wants e-mails of this kind."""
+    return {
+        NotificationKind.LET: user.notify_let,
+        NotificationKind.PUBLISHED: user.notify_published,
+    }[kind]
+
+
+# Events
+
+
+def premises_let(premises: Premises) -> None:
+    """Notify everyone who supported `premises` that it is let (in the caller's transaction)."""
+    supporters = db.session.scalars(
+        select(Support.resident_id)
+        .where(Support.premises_id == premises.id, Support.resident_id.is_not(None))
+        .distinct()
+    ).all()
+    let_on = premises.let_on.isoformat() if premises.let_on else ""
+    for user_id in supporters:
+        _add(
+            user_id,
+            NotificationKind.LET,
+            f"let:{premises.id}:{let_on}:{user_id}",
+            premises_id=premises.id,
+        )
+
+
+def comment_published(wish: Wish) -> None:
+    """Notify the author of a published comment (in the caller's transaction)."""
+    if wish.author_id is None or not wish.comment:
+        return
+    _add(wish.author_id, NotificationKind.PUBLISHED, f"published:{wish.id}", wish_id=wish.id)
+
+
+def _add(user_id: int, kind: NotificationKind, key: str, **about: int) -> None:
+    if db.session.scalar(select(Notification.id).where(Notification.key == key)) is None:
+        db.session.add(Notification(user_id=user_id, kind=kind, key=key, **about))
+
+
+# Preferences
+
+
+def set_preferences(user: User, let: bool, published: bool) -> None:
+    """Turn each kind of e-mail on or off for `user`, and commit."""
+    user.notify_let, user.notify_published = let, published
+    db.session.commit()
+
+
+def unsubscribe_key(user: User, settings: Settings) -> str:
+    """A key that turns off every notification e-mail of `user`, without signing in."""
+    return URLSafeSerializer(settings.secret_key, salt=UNSUBSCRIBE_SALT).dumps(user.id)
+
+
+def user_for_key(key: str, settings: Settings) -> User | None:
+    """The person an unsubscribe key was made for, or None when it is not one of ours."""
+    try:
+        user_id = URLSafeSerializer(settings.secret_key, salt=UNSUBSCRIBE_SALT).loads(key)
+    except BadSignature:
+        return None
+    return db.session.get(User, user_id) if isinstance(user_id, int) else None
+
+
+# Digests
+
+
+@dataclass
+class DigestRun:
+    """What one run of `send_digests` did."""
+
+    digests: int = 0  # e-mails written to the outbox
+    dropped: int = 0  # notifications of kinds turned off, or of people who cannot get mail
+    waiting: int = 0  # people who already had today's digest
+    sent: int = 0  # e-mails delivered
+    message_ids: list[int] = field(default_factory=list)
+
+
+def send_digests(settings: Settings, now: datetime | None = None) -> DigestRun:
+    """Write each person's waiting notifications into one e-mail, then deliver them."""
+    now = now or utcnow()
+    run = DigestRun()
+    waiting = select(Notification.user_id).where(Notification.sent_at.is_(None)).distinct()
+    for user_id in db.session.scalars(waiting).all():
+        _digest_for(db.session.get(User, user_id), settings, now, run)
+    if run.message_ids:
+        run.sent = outbox.deliver(settings.mail, run.message_ids, now=now)
+    return run
+
+
+def _digest_for(user: User, settings: Settings, now: datetime, run: DigestRun) -> None:
+    if user.notified_at is not None and user.notified_at.date() == now.date():
+        run.waiting += 1
+        return
+    pending = list(
+        db.session.scalars(
+            select(Notification)
+            .where(Notification.user_id == user.id, Notification.sent_at.is_(None))
+            .order_by(Notification.created_at, Notification.id)
+        )
+    )
+    ids = [notification.id for notification in pending]
+    claimed = db.session.execute(
+        update(Notification)
+        .where(Notification.id.in_(ids), Notification.sent_at.is_(None))
+        .values(sent_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != len(ids):  # another run took some of them: it sends them
+        db.session.rollback()
+        return
+    reachable = user.active and user.is_verified
+    wanted = [item for item in pending if reachable and wants(user, item.kind)]
+    run.dropped += len(pending) - len(wanted)
+    if not wanted:
+        db.session.commit()
+        return
+    try:
+        message = _queue_digest(user, wanted, settings, now)
+        user.notified_at = now
+        db.session.commit()
+    except IntegrityError:  # another run wrote today's digest first
+        db.session.rollback()
+        return
+    run.digests += 1
+    run.message_ids.append(message.id)
+
+
+@dataclass(frozen=True)
+class News:
+    """One piece of news in a digest: a sentence, and the page it is about."""
+
+    sentence: str
+    url: str
+    link_text: str
+
+
+def _let_news(user: User, notification: Notification, locale: str) -> News:
+    """A premises the person supported is let: to what, whether they asked for it, how many did."""
+    premises = notification.premises
+    shop_type = premises.let_shop_type
+    url = external_url("public.premises_detail", premises_id=premises.id)
+    if shop_type is None:
+        sentence = _("%(address)s is let.", address=premises.address)
+        return News(sentence, url, _("See the premises"))
+    count = (
+        db.session.scalar(
+            select(DemandCount.supports).where(
+                DemandCount.premises_id == premises.id,
+                DemandCount.shop_type_id == shop_type.id,
+            )
+        )
+        or 0
+    )
+    mine = db.session.scalar(
+        select(Support.id).where(
+            Support.premises_id == premises.id,
+            Support.resident_id == user.id,
+            Support.shop_type_id == shop_type.id,
+        )
+    )
+    label = shop_type.label(locale)
+    if mine is not None:
+        sentence = ngettext(
+            "%(address)s is let: %(type)s has opened, as you had asked. %(num)d resident asked "
+            "for it.",
+            "%(address)s is let: %(type)s has opened, as you had asked. %(num)d residents asked "
+            "for it, you among them.",
+            count,
+            address=premises.address,
+            type=label,
+        )
+    else:
+        sentence = ngettext(
+            "%(address)s is let: %(type)s has opened. %(num)d resident had asked for it.",
+            "%(address)s is let: %(type)s has opened. %(num)d residents had asked for it.",
+            count,
+            address=premises.address,
+            type=label,
+        )
+    return News(sentence, url, _("See the premises"))
+
+
+def _published_news(wish: Wish) -> News:
+    """The person's comment is published: where it shows."""
+    if wish.premises is not None:
+        sentence = _("Your comment on %(address)s is published.", address=wish.premises.address)
+        url = external_url("public.premises_detail", premises_id=wish.premises_id)
+    else:
+        sentence = _("Your comment on your wish around a spot of the map is published.")
+        url = external_url("resident.my_wishes")
+    return News(sentence, url, _("See it"))
+
+
+def _queue_digest(user: User, notifications: list[Notification], settings: Settings, now: datetime):
+    locale = user.locale or settings.default_locale
+    stop_url = external_url("resident.stop_notifications", key=unsubscribe_key(user, settings))
+    with force_locale(locale):
+        items = [
+            _let_news(user, item, locale)
+            if item.kind is NotificationKind.LET
+            else _published_news(item.wish)
+            for item in notifications
+        ]
+        message = outbox.queue_template(
+            user.email,
+            _("What became of your wishes"),
+            "notifications",
+            kind=KIND,
+            user=user,
+            items=items,
+            settings_url=external_url("resident.notification_settings"),
+            stop_url=stop_url,
+        )
+    message.dedup_key = f"digest:{user.id}:{now.date().isoformat()}"
+    message.list_unsubscribe = stop_url
+    message.next_attempt_at = min(message.next_attempt_at, now)  # due in this very run
+    db.session.flush()
+    return message
