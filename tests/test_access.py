@@ -12,7 +12,7 @@ from flask import Flask
 
 from tests import factories
 from wishboard.extensions import db
-from wishboard.models import OutboxMessage, OutboxStatus, Role
+from wishboard.models import AreaFollow, OutboxMessage, OutboxStatus, Role
 from wishboard.services.people import notifications
 from wishboard.services.reports.links import unsubscribe_key
 from wishboard.settings import settings as app_settings
@@ -92,6 +92,10 @@ ACCESS: dict[tuple[str, str], dict[str, str]] = {
     ("resident.export_data", "GET"): SIGNED_IN,
     ("resident.notification_settings", "GET"): SIGNED_IN,
     ("resident.notification_settings", "POST"): SIGNED_IN,
+    ("resident.follow_district", "POST"): SIGNED_IN,
+    ("resident.follow_spot", "POST"): SIGNED_IN,
+    # Only one's own areas (someone else's is a 404: tests/test_notifications.py).
+    ("resident.unfollow", "POST"): SIGNED_IN,
     # The signed key is the proof: anyone holding the link may stop that person's e-mails.
     ("resident.stop_notifications", "GET"): ANYONE,
     ("resident.stop_notifications", "POST"): ANYONE,
@@ -231,8 +235,11 @@ def url_values(app: Flask) -> dict[str, object]:
     account, new_type = factories.make_user(), factories.make_shop_type()
     shop = factories.make_shop()
     correction = factories.make_correction(shop)
+    follow = AreaFollow(user_id=account.id, district_id=premises.district_id)
+    db.session.add(follow)
     db.session.commit()
     return {
+        "follow_id": follow.id,
         "premises_id": premises.id,
         "district_id": premises.district_id,
         "shop_id": shop.id,

@@ -5,6 +5,7 @@ from datetime import date, timedelta
 import pytest
 from bs4 import BeautifulSoup
 from flask import Flask
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from tests import factories
@@ -15,6 +16,7 @@ from wishboard.models import Notification, Role, User, WishStatus, utcnow
 from wishboard.services.demand import moderation
 from wishboard.services.people import accounts, notifications
 from wishboard.services.premises import management
+from wishboard.services.premises.management import PremisesValues
 from wishboard.settings import settings as app_settings
 
 SENDER = "Wishboard <mail@example.org>"
@@ -128,7 +130,7 @@ def test_one_digest_a_day_the_rest_waits_for_tomorrow(smtp_app, port):
 def test_a_person_who_turned_them_off_gets_nothing(smtp_app, port):
     ana = factories.make_user(locale="en")
     premises = supported_premises(ana)
-    notifications.set_preferences(ana, let=False, published=True)
+    notifications.set_preferences(ana, let=False, published=True, area=True)
     let(premises)
 
     with smtp_server(port) as inbox:
@@ -198,7 +200,8 @@ def test_a_resident_chooses_the_kinds_on_their_page(client, login_as):
 
     page = soup(client.get("/me/notifications", headers=ENGLISH))
     boxes = {box["name"]: box.has_attr("checked") for box in page.select("input[type=checkbox]")}
-    assert boxes == {"let": True, "published": True}  # both on until the person says otherwise
+    # All on until the person says otherwise (area news needs an area followed first).
+    assert boxes == {"let": True, "published": True, "area": True}
     assert page.select_one("label[for=let]").get_text() == "When a premises I supported is let"
 
     token = csrf_token(client, "/me/notifications")
@@ -208,7 +211,7 @@ def test_a_resident_chooses_the_kinds_on_their_page(client, login_as):
 
     assert saved.status_code == 303
     db.session.refresh(ana)
-    assert (ana.notify_let, ana.notify_published) == (False, True)
+    assert (ana.notify_let, ana.notify_published, ana.notify_area) == (False, True, False)
 
 
 def test_the_settings_page_asks_visitors_to_sign_in(client, app):
@@ -237,3 +240,173 @@ def test_a_deleted_account_leaves_no_notification(smtp_app):
     accounts.delete_account(ana, factories.PASSWORD)
 
     assert db.session.scalars(select(Notification)).all() == []
+
+
+# Areas
+
+
+def follow_spot(user, radius_m=500, latitude=48.8722, longitude=2.381):
+    return notifications.follow_spot(user, latitude, longitude, radius_m, app_settings())
+
+
+def add_premises(address: str, district_name: str, latitude=48.8722, longitude=2.381):
+    moderator = factories.make_user(Role.MODERATOR)
+    factories.make_district(district_name)
+    db.session.commit()
+    values = PremisesValues(
+        address=address,
+        city="Paris",
+        district=district_name,
+        latitude=latitude,
+        longitude=longitude,
+    )
+    return management.create_premises(moderator, values)
+
+
+def test_a_new_premises_near_a_followed_spot_is_news_and_a_far_one_is_not(smtp_app, port):
+    ana = factories.make_user(locale="en")
+    follow_spot(ana, radius_m=300)
+    add_premises("4 rue Proche", "Belleville", latitude=48.8730)  # about 90 m away
+    add_premises("9 rue Lointaine", "Belleville", latitude=48.8900)  # about 2 km away
+
+    with smtp_server(port) as inbox:
+        notifications.send_digests(app_settings())
+
+    (email,) = inbox.messages
+    text = text_of(email)
+    assert "New empty premises in an area you follow: 4 rue Proche." in text
+    assert "Lointaine" not in text
+
+
+def test_a_followed_district_hears_of_its_premises_let(smtp_app, port):
+    ana = factories.make_user(locale="en")
+    premises = add_premises("7 rue du Quartier", "Jourdain")
+    notifications.follow_district(ana, premises.district, app_settings())
+    let(premises)
+
+    with smtp_server(port) as inbox:
+        notifications.send_digests(app_settings())
+
+    (email,) = inbox.messages
+    assert "Let in an area you follow: 7 rue du Quartier, now Bakery." in text_of(email)
+
+
+def test_a_supporter_who_follows_the_area_hears_of_the_letting_once(smtp_app, port):
+    ana = factories.make_user(locale="en")
+    premises = supported_premises(ana)
+    notifications.follow_district(ana, premises.district, app_settings())
+    let(premises)
+
+    kinds = [n.kind.value for n in db.session.scalars(select(Notification))]
+    assert kinds == ["let"]
+
+
+def test_an_import_tells_the_followers_of_its_new_premises(smtp_app, port):
+    from wishboard.services.imports.premises import import_premises
+
+    ana = factories.make_user(locale="en")
+    factories.make_district("Belleville")
+    db.session.commit()
+    follow_spot(ana, radius_m=1000)
+    data = (
+        "reference,address,city,district,latitude,longitude\n"
+        "IMP-1,1 rue Importée,Paris,Belleville,48.8725,2.3815\n"
+    ).encode()
+
+    report = import_premises(None, data, "premises.csv", bounds=app_settings().map_bounds)
+
+    assert report.created == 1
+    (news,) = db.session.scalars(select(Notification)).all()
+    assert (news.user_id, news.kind.value) == (ana.id, "area_vacant")
+
+
+def test_area_news_can_be_turned_off(smtp_app, port):
+    ana = factories.make_user(locale="en")
+    follow_spot(ana)
+    notifications.set_preferences(ana, let=True, published=True, area=False)
+    add_premises("4 rue Proche", "Belleville")
+
+    assert db.session.scalars(select(Notification)).all() == []
+
+
+def test_a_person_follows_a_few_areas_at_most(app):
+    configure(app, WISHBOARD_MAX_FOLLOWED_AREAS=2)
+    ana = factories.make_user()
+    db.session.commit()
+    follow_spot(ana)
+    follow_spot(ana, radius_m=1000)
+
+    with pytest.raises(notifications.FollowError) as refused, force_locale("en"):
+        follow_spot(ana, radius_m=300)
+
+    assert "the most there can be" in refused.value.message
+    assert len(notifications.follows_of(ana)) == 2
+
+
+@pytest.mark.parametrize(
+    ("latitude", "radius_m", "field"),
+    [(48.8722, 250, "radius"), (45.0, 500, "latitude")],
+    ids=["a-radius-not-offered", "a-spot-outside-the-town"],
+)
+def test_a_spot_is_refused_with_its_reason(app, latitude, radius_m, field):
+    ana = factories.make_user()
+    db.session.commit()
+
+    with pytest.raises(notifications.FollowError) as refused:
+        follow_spot(ana, radius_m=radius_m, latitude=latitude)
+
+    assert refused.value.field == field
+
+
+def test_following_and_unfollowing_from_the_page_without_javascript(client, login_as):
+    ana = login_as(Role.RESIDENT)
+    district = factories.make_district("Belleville")
+    db.session.commit()
+    token = csrf_token(client, "/me/notifications")
+
+    # From the map's popup: the spot tapped comes filled in.
+    page = soup(client.get("/me/notifications?latitude=48.8722&longitude=2.381", headers=ENGLISH))
+    assert page.select_one("#latitude")["value"] == "48.8722"
+
+    spot = client.post(
+        "/me/areas/spot",
+        data={"csrf_token": token, "latitude": "48,8722", "longitude": "2.381", "radius": "300"},
+        headers=ENGLISH,
+    )
+    assert spot.status_code == 303
+    chosen = client.post(
+        "/me/areas/district",
+        data={"csrf_token": token, "district": str(district.id)},
+        headers=ENGLISH,
+    )
+    assert chosen.status_code == 303
+    again = client.post(
+        "/me/areas/district",
+        data={"csrf_token": token, "district": str(district.id)},
+        headers=ENGLISH,
+    )
+    assert again.status_code == 422
+    assert "You already follow Belleville." in soup(again).get_text()
+
+    page = soup(client.get("/me/notifications", headers=ENGLISH))
+    items = [li.get_text(" ", strip=True) for li in page.select(".follow-list li")]
+    assert items[0].startswith("Within 300 m of 48.8722, 2.381")
+    assert items[1].startswith("The district Belleville")
+
+    first, _district = notifications.follows_of(ana)
+    removed = client.post(f"/me/areas/{first.id}/remove", data={"csrf_token": token})
+    assert removed.status_code == 303
+    assert [follow.district_id for follow in notifications.follows_of(ana)] == [district.id]
+
+
+def test_nobody_removes_someone_elses_area(client, login_as):
+    other = factories.make_user()
+    db.session.commit()
+    theirs = follow_spot(other)
+    login_as(Role.RESIDENT)
+    token = csrf_token(client, "/me/notifications")
+
+    response = client.post(f"/me/areas/{theirs.id}/remove", data={"csrf_token": token})
+
+    assert response.status_code == 404
+    assert notifications.follows_of(other) == [theirs]

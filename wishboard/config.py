@@ -118,6 +118,8 @@ class Config:
             '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>',
         )
         self.WISHBOARD_MAX_TYPES_PER_PREMISES = _env_int("WISHBOARD_MAX_TYPES_PER_PREMISES", 3)
+        # How many areas (a district, or a circle around a spot) one resident may follow.
+        self.WISHBOARD_MAX_FOLLOWED_AREAS = _env_int("WISHBOARD_MAX_FOLLOWED_AREAS", 5)
         self.WISHBOARD_FLAGS_TO_HIDE = _env_int("WISHBOARD_FLAGS_TO_HIDE", 3)
         # A resident with this many published comments and none rejected skips the review queue.
         self.WISHBOARD_TRUSTED_AFTER = _env_int("WISHBOARD_TRUSTED_AFTER", 3)

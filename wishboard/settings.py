@@ -61,6 +61,7 @@ class Settings:
     report_link_days: int = 30  # how long a landlord's report link works
     default_locale: str = "fr"  # the language of e-mails to people who chose none
     mail: MailSettings = field(default_factory=MailSettings)
+    max_followed_areas: int = 5  # areas one resident may follow for news by e-mail
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> "Settings":
@@ -75,6 +76,7 @@ class Settings:
             report_link_days=config["WISHBOARD_REPORT_LINK_DAYS"],
             default_locale=config["BABEL_DEFAULT_LOCALE"],
             mail=MailSettings.from_config(config),
+            max_followed_areas=config["WISHBOARD_MAX_FOLLOWED_AREAS"],
         )
 
 

@@ -110,6 +110,12 @@
           openPanel(url);
         });
         box.appendChild(button);
+        if (labels.follow_url) {
+          // News of this spot by e-mail: the settings page, the spot filled in (sign-in first).
+          var follow = element("a", "map-popup-link", labels.follow_prompt);
+          follow.href = labels.follow_url + "?latitude=" + lat.toFixed(6) + "&longitude=" + lng.toFixed(6) + "#follow-spot";
+          box.appendChild(follow);
+        }
       }
       spot = L.circleMarker(event.latlng, { radius: 7, color: OUTLINE, weight: 2, dashArray: "2 3", fillOpacity: 0 });
       spot.addTo(map).bindPopup(box).openPopup();

@@ -361,6 +361,7 @@ def load_sweep_town(app: Flask) -> dict[str, object]:
             "unsubscribe_key": unsubscribe_key(str(ACCOUNTS["landlord"]["email"]), app_settings()),
             "notifications_key": notifications.unsubscribe_key(resident, app_settings()),
             "district_id": busiest.district_id,
+            "follow_id": 0,
             "code": "fr",
             "token": "not-a-token",
             "filename": "css/site.css",

@@ -2,11 +2,20 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+)
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, ValidationError
 
 from ..services.people import accounts
 from . import Form
+from .places import DecimalField
 
 
 def valid_email(form: FlaskForm, field: EmailField) -> None:
@@ -119,3 +128,41 @@ class NotificationSettingsForm(Form):
 
     let = BooleanField(_l("When a premises I supported is let"))
     published = BooleanField(_l("When my comment is published"))
+    area = BooleanField(_l("News of the areas I follow: new empty premises, premises let"))
+
+
+class FollowDistrictForm(Form):
+    """Follow the news of one district."""
+
+    district = SelectField(
+        _l("District"),
+        coerce=str,
+        validators=[DataRequired(_l("Choose a district from the list."))],
+        invalid_choice_message=_l("Choose a district from the list."),
+    )
+
+
+class FollowSpotForm(Form):
+    """Follow the news around a spot of the town: its position, and how far around it."""
+
+    latitude = DecimalField(
+        _l("Latitude"),
+        validators=[InputRequired(_l("Enter a latitude, such as 48.8765."))],
+        invalid_value_message=_l("Enter a latitude as a decimal number, such as 48.8765."),
+    )
+    longitude = DecimalField(
+        _l("Longitude"),
+        validators=[InputRequired(_l("Enter a longitude, such as 2.3890."))],
+        invalid_value_message=_l("Enter a longitude as a decimal number, such as 2.3890."),
+    )
+    radius = SelectField(
+        _l("Within"),
+        coerce=int,
+        choices=[
+            SelectChoice(300, _l("300 m")),
+            SelectChoice(500, _l("500 m")),
+            SelectChoice(1000, _l("1 km")),
+        ],
+        default=500,
+        invalid_choice_message=_l("Choose a distance from the list."),
+    )

@@ -3,7 +3,7 @@
 from .audit import AuditEvent
 from .base import utcnow
 from .demand import DataVersion, DemandCount
-from .notification import Notification, NotificationKind
+from .notification import AreaFollow, Notification, NotificationKind
 from .outbox import MailOptOut, OutboxMessage, OutboxStatus
 from .premises import District, Premises, PremisesStatus
 from .shop import (
@@ -19,6 +19,7 @@ from .user import Role, User
 from .wish import COMMENT_MAX_LENGTH, FLAG_REASON_MAX_LENGTH, Flag, Support, Wish, WishStatus
 
 __all__ = [
+    "AreaFollow",
     "COMMENT_MAX_LENGTH",
     "AuditEvent",
     "ContactOutcome",

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .base import enum_column, utcnow
-from .premises import Premises
+from .premises import District, Premises
 from .user import User
 from .wish import Wish
 
@@ -18,6 +18,8 @@ class NotificationKind(enum.StrEnum):
 
     LET = "let"  # a premises they supported is let
     PUBLISHED = "published"  # their comment is published
+    AREA_VACANT = "area_vacant"  # a new vacant premises in an area they follow
+    AREA_LET = "area_let"  # a premises let in an area they follow
 
 
 class Notification(db.Model):
@@ -43,3 +45,19 @@ class Notification(db.Model):
     user: Mapped[User] = relationship()
     premises: Mapped[Premises | None] = relationship()
     wish: Mapped[Wish | None] = relationship()
+
+
+class AreaFollow(db.Model):
+    """An area a person follows: a district, or a circle around a spot of the map."""
+
+    __tablename__ = "area_follows"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id", ondelete="CASCADE"))
+    latitude: Mapped[float | None]
+    longitude: Mapped[float | None]
+    radius_m: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    district: Mapped[District | None] = relationship()

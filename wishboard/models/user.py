@@ -40,6 +40,8 @@ class User(UserMixin, db.Model):
     # The notifications they want by e-mail (/me/notifications), and when the last digest went.
     notify_let: Mapped[bool] = mapped_column(default=True, server_default=true())
     notify_published: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # News of the areas they follow (none until they follow one).
+    notify_area: Mapped[bool] = mapped_column(default=True, server_default=true())
     notified_at: Mapped[datetime | None]
 
     @property

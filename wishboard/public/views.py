@@ -54,6 +54,8 @@ def index() -> ResponseReturnValue:
         "detail_url": detail_url.replace(str(_ID_PLACEHOLDER), "{id}"),
         "area_url": url_for("resident.area_wish"),
         "area_prompt": _("Wish for a shop around here"),
+        "follow_url": url_for("resident.notification_settings"),
+        "follow_prompt": _("Follow this area"),
         "outside": _("This spot is outside the town: wishes are made inside it."),
         "heat": _("Area wishes (shading)"),
     }

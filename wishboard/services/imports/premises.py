@@ -32,10 +32,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from wishboard.extensions import db
-from wishboard.models import District, Premises, Role, User
+from wishboard.models import District, NotificationKind, Premises, Role, User
 from wishboard.services import audit, editing
 from wishboard.services.imports import reading
 from wishboard.services.imports.reading import ImportConflict, Place, Problem, Row, column_label
+from wishboard.services.people import notifications
 from wishboard.services.premises import management
 from wishboard.services.premises.management import Lookups, PremisesValues
 from wishboard.services.progress import Progress, track
@@ -313,6 +314,10 @@ def _write(
     db.session.flush()  # the new premises' ids, for their audit events
     for premises, columns in created:
         management.record_created(actor, premises, columns)
+    # Those who follow an area hear of its new vacant premises in their next digest.
+    notifications.area_news(
+        [premises for premises, _columns in created], NotificationKind.AREA_VACANT
+    )
     reading.record_import(
         actor,
         "premises.imported",

@@ -11,18 +11,22 @@ written, and a day's digest has a dedup key in the outbox, so two runs at once s
 Kinds a person turned off are dropped when their digest is made, without an e-mail.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from wishboard.extensions import db
 from wishboard.models import (
+    AreaFollow,
     DemandCount,
+    District,
     Notification,
     NotificationKind,
     Premises,
@@ -32,6 +36,8 @@ from wishboard.models import (
     utcnow,
 )
 from wishboard.services import outbox
+from wishboard.services.errors import DomainError
+from wishboard.services.geometry import distance_m, inside
 from wishboard.settings import Settings
 from wishboard.urls import external_url
 
@@ -39,11 +45,21 @@ UNSUBSCRIBE_SALT = "notifications-unsubscribe"
 KIND = "notifications"  # the outbox's kind for digests
 
 
+# The radii a person may follow a spot at, in metres.
+RADII_M = (300, 500, 1000)
+
+
+class FollowError(DomainError):
+    """Following an area refused for a reason the person can fix; `field` names the culprit."""
+
+
 def wants(user: User, kind: NotificationKind) -> bool:
     """True when `user` wants e-mails of this kind."""
     return {
         NotificationKind.LET: user.notify_let,
         NotificationKind.PUBLISHED: user.notify_published,
+        NotificationKind.AREA_VACANT: user.notify_area,
+        NotificationKind.AREA_LET: user.notify_area,
     }[kind]
 
 
@@ -51,12 +67,17 @@ def wants(user: User, kind: NotificationKind) -> bool:
 
 
 def premises_let(premises: Premises) -> None:
-    """Notify everyone who supported `premises` that it is let (in the caller's transaction)."""
-    supporters = db.session.scalars(
-        select(Support.resident_id)
-        .where(Support.premises_id == premises.id, Support.resident_id.is_not(None))
-        .distinct()
-    ).all()
+    """Notify everyone who supported `premises` that it is let, and those following its area.
+
+    In the caller's transaction. A supporter who also follows the area hears of it once.
+    """
+    supporters = set(
+        db.session.scalars(
+            select(Support.resident_id)
+            .where(Support.premises_id == premises.id, Support.resident_id.is_not(None))
+            .distinct()
+        )
+    )
     let_on = premises.let_on.isoformat() if premises.let_on else ""
     for user_id in supporters:
         _add(
@@ -65,6 +86,40 @@ def premises_let(premises: Premises) -> None:
             f"let:{premises.id}:{let_on}:{user_id}",
             premises_id=premises.id,
         )
+    area_news([premises], NotificationKind.AREA_LET, skip=supporters)
+
+
+def area_news(
+    premises: Sequence[Premises], kind: NotificationKind, skip: set[int] = frozenset()
+) -> None:
+    """Notify the people following an area that holds one of `premises` (caller's transaction).
+
+    `kind` is AREA_VACANT (new vacant premises) or AREA_LET; `skip` are people told otherwise.
+    """
+    follows = db.session.execute(
+        select(AreaFollow.user_id, AreaFollow.district_id, AreaFollow.latitude,
+               AreaFollow.longitude, AreaFollow.radius_m)
+        .join(User, User.id == AreaFollow.user_id)
+        .where(User.notify_area.is_(True), User.active.is_(True))
+    ).all()  # fmt: skip
+    if not follows:
+        return
+    for place in premises:
+        marker = (
+            place.let_on.isoformat() if kind is NotificationKind.AREA_LET and place.let_on else ""
+        )
+        told = set(skip)
+        for user_id, district_id, latitude, longitude, radius_m in follows:
+            if user_id in told or not _inside(place, district_id, latitude, longitude, radius_m):
+                continue
+            told.add(user_id)
+            _add(user_id, kind, f"{kind}:{place.id}:{marker}:{user_id}", premises_id=place.id)
+
+
+def _inside(place: Premises, district_id, latitude, longitude, radius_m) -> bool:
+    if district_id is not None:
+        return place.district_id == district_id
+    return distance_m(latitude, longitude, place.latitude, place.longitude) <= radius_m
 
 
 def comment_published(wish: Wish) -> None:
@@ -72,6 +127,82 @@ def comment_published(wish: Wish) -> None:
     if wish.author_id is None or not wish.comment:
         return
     _add(wish.author_id, NotificationKind.PUBLISHED, f"published:{wish.id}", wish_id=wish.id)
+
+
+# Areas
+
+
+def follows_of(user: User) -> list[AreaFollow]:
+    """The areas `user` follows, oldest first, with their districts."""
+    return list(
+        db.session.scalars(
+            select(AreaFollow)
+            .where(AreaFollow.user_id == user.id)
+            .options(joinedload(AreaFollow.district))
+            .order_by(AreaFollow.created_at, AreaFollow.id)
+        )
+    )
+
+
+def _room_for_one_more(user: User, settings: Settings) -> None:
+    count = db.session.scalar(
+        select(func.count()).select_from(AreaFollow).where(AreaFollow.user_id == user.id)
+    )
+    if count >= settings.max_followed_areas:
+        raise FollowError(
+            ngettext(
+                "You follow %(num)d area already, the most there can be: stop following one first.",
+                "You follow %(num)d areas already, the most there can be: stop following one "
+                "first.",
+                settings.max_followed_areas,
+            )
+        )
+
+
+def follow_district(user: User, district: District | None, settings: Settings) -> AreaFollow:
+    """Follow the news of a district; commits. FollowError for none, or one followed already."""
+    if district is None:
+        raise FollowError(_("Choose a district from the list."), "district")
+    taken = select(AreaFollow.id).where(
+        AreaFollow.user_id == user.id, AreaFollow.district_id == district.id
+    )
+    if db.session.scalar(taken) is not None:
+        raise FollowError(_("You already follow %(district)s.", district=district.name), "district")
+    _room_for_one_more(user, settings)
+    follow = AreaFollow(user_id=user.id, district_id=district.id)
+    db.session.add(follow)
+    db.session.commit()
+    return follow
+
+
+def follow_spot(
+    user: User, latitude: float, longitude: float, radius_m: int, settings: Settings
+) -> AreaFollow:
+    """Follow the news within `radius_m` of a spot of the town; commits."""
+    if radius_m not in RADII_M:
+        raise FollowError(_("Choose a distance from the list."), "radius")
+    if not inside(settings.map_bounds, latitude, longitude):
+        raise FollowError(_("This spot is outside the town: choose one inside it."), "latitude")
+    _room_for_one_more(user, settings)
+    follow = AreaFollow(
+        user_id=user.id,
+        latitude=round(latitude, 6),
+        longitude=round(longitude, 6),
+        radius_m=radius_m,
+    )
+    db.session.add(follow)
+    db.session.commit()
+    return follow
+
+
+def unfollow(user: User, follow_id: int) -> bool:
+    """Stop following one of `user`'s areas; commits. False when it is not theirs (or gone)."""
+    follow = db.session.get(AreaFollow, follow_id)
+    if follow is None or follow.user_id != user.id:
+        return False
+    db.session.delete(follow)
+    db.session.commit()
+    return True
 
 
 def _add(user_id: int, kind: NotificationKind, key: str, **about: int) -> None:
@@ -82,9 +213,9 @@ def _add(user_id: int, kind: NotificationKind, key: str, **about: int) -> None:
 # Preferences
 
 
-def set_preferences(user: User, let: bool, published: bool) -> None:
+def set_preferences(user: User, let: bool, published: bool, area: bool) -> None:
     """Turn each kind of e-mail on or off for `user`, and commit."""
-    user.notify_let, user.notify_published = let, published
+    user.notify_let, user.notify_published, user.notify_area = let, published, area
     db.session.commit()
 
 
@@ -221,6 +352,28 @@ def _let_news(user: User, notification: Notification, locale: str) -> News:
     return News(sentence, url, _("See the premises"))
 
 
+def _news(user: User, notification: Notification, locale: str) -> News:
+    if notification.kind is NotificationKind.LET:
+        return _let_news(user, notification, locale)
+    if notification.kind is NotificationKind.PUBLISHED:
+        return _published_news(notification.wish)
+    premises = notification.premises
+    url = external_url("public.premises_detail", premises_id=premises.id)
+    if notification.kind is NotificationKind.AREA_VACANT:
+        sentence = _(
+            "New empty premises in an area you follow: %(address)s.", address=premises.address
+        )
+    elif premises.let_shop_type is not None:
+        sentence = _(
+            "Let in an area you follow: %(address)s, now %(type)s.",
+            address=premises.address,
+            type=premises.let_shop_type.label(locale),
+        )
+    else:
+        sentence = _("Let in an area you follow: %(address)s.", address=premises.address)
+    return News(sentence, url, _("See the premises"))
+
+
 def _published_news(wish: Wish) -> News:
     """The person's comment is published: where it shows."""
     if wish.premises is not None:
@@ -236,12 +389,7 @@ def _queue_digest(user: User, notifications: list[Notification], settings: Setti
     locale = user.locale or settings.default_locale
     stop_url = external_url("resident.stop_notifications", key=unsubscribe_key(user, settings))
     with force_locale(locale):
-        items = [
-            _let_news(user, item, locale)
-            if item.kind is NotificationKind.LET
-            else _published_news(item.wish)
-            for item in notifications
-        ]
+        items = [_news(user, item, locale) for item in notifications]
         message = outbox.queue_template(
             user.email,
             _("What became of your wishes"),

@@ -28,7 +28,16 @@ from sqlalchemy.orm import contains_eager
 
 from wishboard.collation import dictionary_order
 from wishboard.extensions import db
-from wishboard.models import District, Premises, PremisesStatus, Role, ShopType, User, utcnow
+from wishboard.models import (
+    District,
+    NotificationKind,
+    Premises,
+    PremisesStatus,
+    Role,
+    ShopType,
+    User,
+    utcnow,
+)
 from wishboard.models.base import CONTROL_CHARACTERS, max_length
 from wishboard.services import audit, editing
 from wishboard.services.errors import DomainError
@@ -410,6 +419,7 @@ def create_premises(
     premises = new_premises(columns)
     db.session.flush()  # the audit event names the new id
     record_created(actor, premises, columns)
+    notifications.area_news([premises], NotificationKind.AREA_VACANT)
     _commit()
     return premises
 
