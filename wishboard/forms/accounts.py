@@ -11,11 +11,11 @@ from wtforms import (
     SelectField,
     StringField,
 )
-from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, ValidationError
+from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from ..services.people import accounts
 from . import Form
-from .places import DecimalField
+from .places import latitude_field, longitude_field
 
 
 def valid_email(form: FlaskForm, field: EmailField) -> None:
@@ -145,16 +145,8 @@ class FollowDistrictForm(Form):
 class FollowSpotForm(Form):
     """Follow the news around a spot of the town: its position, and how far around it."""
 
-    latitude = DecimalField(
-        _l("Latitude"),
-        validators=[InputRequired(_l("Enter a latitude, such as 48.8765."))],
-        invalid_value_message=_l("Enter a latitude as a decimal number, such as 48.8765."),
-    )
-    longitude = DecimalField(
-        _l("Longitude"),
-        validators=[InputRequired(_l("Enter a longitude, such as 2.3890."))],
-        invalid_value_message=_l("Enter a longitude as a decimal number, such as 2.3890."),
-    )
+    latitude = latitude_field()
+    longitude = longitude_field()
     radius = SelectField(
         _l("Within"),
         coerce=int,
