@@ -11,7 +11,7 @@ from tests.conftest import make_app, redis_url
 from tests.helpers import csrf_token, soup
 from wishboard import limits
 from wishboard.extensions import db
-from wishboard.services.people import accounts
+from wishboard.services.people import accounts, notifications
 from wishboard.services.reports.links import report_key
 from wishboard.settings import settings as app_settings
 
@@ -202,6 +202,18 @@ def test_guessing_report_keys_is_limited_per_address(client):
     assert client.get(f"{url}?key={good}").status_code == 429
     # Elsewhere, the right key opens the report.
     assert from_address(client, "192.0.2.44").get(f"{url}?key={good}").status_code == 200
+
+
+def test_guessing_the_keys_that_stop_notification_e_mails_is_limited_too(client):
+    ana = factories.make_user()
+    db.session.commit()
+    good = f"/notifications/stop/{notifications.unsubscribe_key(ana, app_settings())}"
+    assert client.get(good).status_code == 200
+    assert [client.get(f"/notifications/stop/guess{n}").status_code for n in range(2)] == [404] * 2
+    assert_too_many(client.get("/notifications/stop/guess3"))
+    assert client.post(good).status_code == 429  # the address was guessing: it waits too
+    db.session.refresh(ana)
+    assert ana.notify_let  # nothing was stopped
 
 
 def test_keyed_requests_have_an_overall_limit(client):

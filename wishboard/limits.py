@@ -93,6 +93,8 @@ RULES: dict[str, tuple[Rule, ...]] = {
     # Open to visitors (an owner with no account): counted per address for them.
     "public.shop_correction": (Rule("WISHBOARD_LIMIT_CORRECTION", by_account),),
 }
+# Pages outside the landlord's blueprint that a signed key in their URL opens.
+KEYED_ENDPOINTS = ("resident.stop_notifications",)
 KEYED_RULES = (
     Rule(
         "WISHBOARD_LIMIT_REPORT_KEY",
@@ -126,9 +128,10 @@ def init_app(app: Flask) -> None:
     if not limiter.enabled:
         return
     rules = dict(RULES)
-    # Every landlord page opened with a signed key (report, files, "mark as let", unsubscribe).
+    # Every page opened with a signed key: the landlord's (report, files, "mark as let",
+    # unsubscribe) and the link that stops a resident's notification e-mails.
     for endpoint in app.view_functions:
-        if endpoint.startswith("landlord."):
+        if endpoint.startswith("landlord.") or endpoint in KEYED_ENDPOINTS:
             rules[endpoint] = rules.get(endpoint, ()) + KEYED_RULES
     for endpoint, endpoint_rules in rules.items():
         view = app.view_functions.get(endpoint)
