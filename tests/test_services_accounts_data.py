@@ -22,7 +22,8 @@ from wishboard.models import (
 )
 from wishboard.services import outbox
 from wishboard.services.demand.counts import demand_for
-from wishboard.services.people import accounts
+from wishboard.services.people import accounts, notifications
+from wishboard.settings import settings as app_settings
 
 CREATED = datetime(2024, 5, 2, 9, 30, 15)
 
@@ -89,6 +90,7 @@ def test_export_has_a_fixed_format_and_is_json(town):
         "emails",
         "landlord_premises",
         "staff_actions",
+        "notifications",
     }
     assert json.loads(json.dumps(data)) == data
     assert datetime.fromisoformat(data["exported_at"]).utcoffset().total_seconds() == 0
@@ -164,7 +166,8 @@ def test_export_takes_the_same_few_queries_whatever_the_amount_of_data(town, cou
     with count_queries() as queries:
         accounts.export_data(ana)
 
-    assert queries.count <= 5
+    # One per section: wishes, supports, e-mails, premises owned, staff actions, areas followed.
+    assert queries.count <= 6
 
 
 def test_deleting_keeps_supports_as_exact_anonymous_counts(town):
@@ -299,3 +302,20 @@ def test_a_sent_message_is_exported_with_its_time(app):
     (email,) = accounts.export_data(ana)["emails"]
 
     assert email["sent_at"] == "2024-05-02T09:30:15+00:00"
+
+
+def test_export_holds_the_e_mails_wanted_and_the_areas_followed(town, app):
+    ana = town["ana"]
+    district = factories.make_district("Jourdain")
+    db.session.commit()
+    notifications.set_preferences(ana, let=True, published=False, area=True)
+    notifications.follow_district(ana, district, app_settings())
+    notifications.follow_spot(ana, 48.8722, 2.381, 500, app_settings())
+
+    exported = accounts.export_data(ana)["notifications"]
+
+    assert (exported["let"], exported["published"], exported["area"]) == (True, False, True)
+    first, second = exported["areas"]
+    assert (first["district"], first["point"], first["radius_m"]) == ("Jourdain", None, None)
+    assert second["district"] is None and second["radius_m"] == 500
+    assert second["point"] == {"latitude": 48.8722, "longitude": 2.381}

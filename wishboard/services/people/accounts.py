@@ -19,6 +19,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from wishboard.extensions import db
 from wishboard.models import (
+    AreaFollow,
     AuditEvent,
     Notification,
     OutboxMessage,
@@ -374,7 +375,10 @@ def export_data(user: User) -> dict[str, Any]:
          "supports": [{"premises": {"id", "address"}, "shop_type": {...}, "created_at"}],
          "emails": [{"kind", "subject", "status", "created_at", "sent_at"}],
          "landlord_premises": [{"id", "address"}],
-         "staff_actions": [{"action", "object_type", "object_id", "created_at"}]}
+         "staff_actions": [{"action", "object_type", "object_id", "created_at"}],
+         "notifications": {"let", "published", "area" (the e-mails wanted, true or false),
+                           "areas": [{"district" or null, "point": {"latitude", "longitude"}
+                                      or null, "radius_m" or null, "created_at"}]}}
     """
     wishes = db.session.scalars(
         select(Wish)
@@ -457,6 +461,29 @@ def export_data(user: User) -> dict[str, Any]:
             }
             for event in actions
         ],
+        "notifications": {
+            "let": user.notify_let,
+            "published": user.notify_published,
+            "area": user.notify_area,
+            "areas": [
+                {
+                    "district": follow.district.name if follow.district else None,
+                    "point": (
+                        {"latitude": follow.latitude, "longitude": follow.longitude}
+                        if follow.district is None
+                        else None
+                    ),
+                    "radius_m": follow.radius_m,
+                    "created_at": _iso(follow.created_at),
+                }
+                for follow in db.session.scalars(
+                    select(AreaFollow)
+                    .where(AreaFollow.user_id == user.id)
+                    .options(joinedload(AreaFollow.district))
+                    .order_by(AreaFollow.created_at, AreaFollow.id)
+                )
+            ],
+        },
     }
 
 
