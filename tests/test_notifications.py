@@ -180,6 +180,7 @@ def test_the_stop_link_works_without_signing_in_and_a_get_changes_nothing(smtp_a
     page = client.get(path, headers=ENGLISH)
     assert page.status_code == 200
     assert page.headers["Cache-Control"] == "private, no-store"
+    assert page.headers["Referrer-Policy"] == "no-referrer"  # the key stays out of Referers
     db.session.refresh(ana)
     assert ana.notify_let and ana.notify_published  # looking at the page stops nothing
 

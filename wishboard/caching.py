@@ -250,6 +250,14 @@ def cached_page(view: Callable[..., ResponseReturnValue]) -> Callable[..., Respo
     return cached_view
 
 
+def keep_private(response: Response) -> Response:
+    """A report (or a page reached with a signed key) is for its reader alone: never cached,
+    and never named in a Referer."""
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
 def _private(response: Response) -> Response:
     # The page holds the visitor's CSRF token: only their own browser may keep it.
     response.headers["Cache-Control"] = "private, no-cache"

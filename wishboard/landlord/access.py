@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from flask import Response, abort, request
+from flask import abort, request
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
@@ -75,11 +75,3 @@ def report_reader(premises_id: int) -> Reader:
     if premises is None or not owns(premises):
         abort(404)
     return Reader(premises, None)
-
-
-def keep_private(response: Response) -> Response:
-    """A report (or a page reached with a signed key) is for its reader alone: never cached,
-    and never named in a Referer."""
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response

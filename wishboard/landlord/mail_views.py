@@ -4,13 +4,13 @@ from flask import abort, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
+from ..caching import keep_private
 from ..extensions import csrf
 from ..htmx import after_change, render
 from ..services.reports import mail as report_mail
 from ..services.reports.links import email_for_unsubscribe_key
 from ..settings import settings
 from . import bp
-from .access import keep_private
 
 # The button that sends the summaries again; anything else posted stops them (RFC 8058's
 # one-click POST from a mail client carries only "List-Unsubscribe=One-Click").

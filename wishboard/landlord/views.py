@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
+from ..caching import keep_private
 from ..htmx import render
 from ..models import Role
 from ..services.csv_export import csv_filename
@@ -19,7 +20,7 @@ from ..services.reports.report import DemandReport, build_report
 from ..settings import settings
 from ..urls import csv_variant
 from . import bp
-from .access import Reader, keep_private, report_reader
+from .access import Reader, report_reader
 
 
 @bp.after_request

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
+from ..caching import keep_private
 from ..extensions import csrf, db
 from ..forms.accounts import FollowDistrictForm, FollowSpotForm, NotificationSettingsForm
 from ..forms.premises import ActionForm
@@ -53,7 +54,7 @@ def _page(
         district_form=district_form or _district_form(formdata=None),
         spot_form=spot_form,
         follows=follows,
-        room=len(follows) < settings().max_followed_areas,
+        room=notifications.may_follow_more(current_user, settings()),
         max_areas=settings().max_followed_areas,
         action_form=ActionForm(),
     )
@@ -139,6 +140,5 @@ def stop_notifications(key: str) -> ResponseReturnValue:
     response = render(
         "resident/stop_notifications.html", key=key, email=user.email, stopped=stopped
     )
-    response.headers["Cache-Control"] = "private, no-store"
     response.headers["X-Robots-Tag"] = "noindex"
-    return response
+    return keep_private(response)

@@ -144,11 +144,16 @@ def follows_of(user: User) -> list[AreaFollow]:
     )
 
 
-def _room_for_one_more(user: User, settings: Settings) -> None:
+def may_follow_more(user: User, settings: Settings) -> bool:
+    """True while `user` follows fewer areas than the most one may (a setting)."""
     count = db.session.scalar(
         select(func.count()).select_from(AreaFollow).where(AreaFollow.user_id == user.id)
     )
-    if count >= settings.max_followed_areas:
+    return count < settings.max_followed_areas
+
+
+def _room_for_one_more(user: User, settings: Settings) -> None:
+    if not may_follow_more(user, settings):
         raise FollowError(
             ngettext(
                 "You follow %(num)d area already, the most there can be: stop following one first.",
