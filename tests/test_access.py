@@ -13,6 +13,7 @@ from flask import Flask
 from tests import factories
 from wishboard.extensions import db
 from wishboard.models import AreaFollow, OutboxMessage, OutboxStatus, Role
+from wishboard.services.demand import freshness
 from wishboard.services.people import notifications
 from wishboard.services.reports.links import unsubscribe_key
 from wishboard.settings import settings as app_settings
@@ -99,6 +100,11 @@ ACCESS: dict[tuple[str, str], dict[str, str]] = {
     # The signed key is the proof: anyone holding the link may stop that person's e-mails.
     ("resident.stop_notifications", "GET"): ANYONE,
     ("resident.stop_notifications", "POST"): ANYONE,
+    # The link of a digest that asks whether an old support is still wanted: the key is the proof.
+    ("resident.confirm_support", "GET"): ANYONE,
+    ("resident.confirm_support", "POST"): ANYONE,
+    # From My wishes: one's own support (another's is a 404, tests/test_freshness.py).
+    ("resident.confirm_own_support", "POST"): SIGNED_IN,
     ("resident.delete_account", "GET"): SIGNED_IN,
     ("resident.delete_account", "POST"): SIGNED_IN,
     # Reporting a comment: anyone signed in whose address is confirmed.
@@ -204,6 +210,7 @@ URL_VALUES: dict[str, dict[str, str]] = {
     # Its key stops another address than the one "Send now" writes to (the rows share one run).
     "landlord.unsubscribe": {"key": "{unsubscribe_key}"},
     "resident.stop_notifications": {"key": "{notifications_key}"},
+    "resident.confirm_support": {"key": "{confirm_key}"},
     # "Send now" needs a landlord address; revoking the links works on any premises.
     "moderation.premises_send_report": {"premises_id": "{contact_premises_id}"},
     # Premises management changes its own premises, not the one the other rows wish for.
@@ -237,6 +244,7 @@ def url_values(app: Flask) -> dict[str, object]:
     correction = factories.make_correction(shop)
     follow = AreaFollow(user_id=account.id, district_id=premises.district_id)
     db.session.add(follow)
+    support = factories.make_support(managed, account)
     db.session.commit()
     return {
         "follow_id": follow.id,
@@ -248,6 +256,8 @@ def url_values(app: Flask) -> dict[str, object]:
         "contact_premises_id": contact.id,
         "unsubscribe_key": unsubscribe_key("landlord@example.org", app_settings()),
         "notifications_key": notifications.unsubscribe_key(account, app_settings()),
+        "confirm_key": freshness.confirm_key(support, app_settings()),
+        "support_id": support.id,
         "message_id": failed_mail.id,
         "wish_id": wish.id,
         "reported_wish_id": reported.id,

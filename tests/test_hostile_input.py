@@ -1114,6 +1114,8 @@ def test_hostile_keys_and_let_forms_are_refused_without_a_change(app, hostile):
             f"/landlord/premises/{place.id}/report.pdf?key={q}",
             f"/landlord/premises/{place.id}/let?key={q}",
             f"/landlord/unsubscribe/{q}",
+            f"/notifications/stop/{q}",
+            f"/supports/confirm/{q}",
             f"/auth/verify/{q}",
             f"/auth/reset/{q}",
         ):
@@ -1121,8 +1123,13 @@ def test_hostile_keys_and_let_forms_are_refused_without_a_change(app, hostile):
             no_server_error(response)
             assert response.status_code in (400, 404, 410), (url, response.status_code)
             assert_inert(response.get_data(as_text=True))
-        response = client.post(f"/landlord/unsubscribe/{q}", data={"action": value})
-        assert response.status_code in (400, 404)
+        for url in (
+            f"/landlord/unsubscribe/{q}",
+            f"/notifications/stop/{q}",
+            f"/supports/confirm/{q}",
+        ):
+            response = client.post(url, data={"action": value})
+            assert response.status_code in (400, 404), url
 
         # The landlord's link, with a hostile shop type and date: refused, the premises unchanged.
         let_form = client.get(f"/landlord/premises/{place.id}/let?key={key}", headers=ENGLISH)

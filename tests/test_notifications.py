@@ -130,7 +130,7 @@ def test_one_digest_a_day_the_rest_waits_for_tomorrow(smtp_app, port):
 def test_a_person_who_turned_them_off_gets_nothing(smtp_app, port):
     ana = factories.make_user(locale="en")
     premises = supported_premises(ana)
-    notifications.set_preferences(ana, let=False, published=True, area=True)
+    notifications.set_preferences(ana, let=False, published=True, area=True, confirm=True)
     let(premises)
 
     with smtp_server(port) as inbox:
@@ -202,7 +202,7 @@ def test_a_resident_chooses_the_kinds_on_their_page(client, login_as):
     page = soup(client.get("/me/notifications", headers=ENGLISH))
     boxes = {box["name"]: box.has_attr("checked") for box in page.select("input[type=checkbox]")}
     # All on until the person says otherwise (area news needs an area followed first).
-    assert boxes == {"let": True, "published": True, "area": True}
+    assert boxes == {"let": True, "published": True, "area": True, "confirm": True}
     assert page.select_one("label[for=let]").get_text() == "When a premises I supported is let"
 
     token = csrf_token(client, "/me/notifications")
@@ -212,7 +212,12 @@ def test_a_resident_chooses_the_kinds_on_their_page(client, login_as):
 
     assert saved.status_code == 303
     db.session.refresh(ana)
-    assert (ana.notify_let, ana.notify_published, ana.notify_area) == (False, True, False)
+    assert (ana.notify_let, ana.notify_published, ana.notify_area, ana.notify_confirm) == (
+        False,
+        True,
+        False,
+        False,
+    )
 
 
 def test_the_settings_page_asks_visitors_to_sign_in(client, app):
@@ -229,7 +234,12 @@ def test_send_notifications_is_a_command(smtp_app, port, runner):
         result = runner.invoke(args=["send-notifications"])
 
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines() == ["1 digest queued.", "1 e-mail sent."]
+    assert result.output.splitlines() == [
+        "0 old supports asked about.",
+        "1 digest queued.",
+        "1 e-mail sent.",
+        "0 supports left unconfirmed stopped counting.",
+    ]
     assert len(inbox.messages) == 1
 
 
@@ -324,7 +334,7 @@ def test_an_import_tells_the_followers_of_its_new_premises(smtp_app, port):
 def test_area_news_can_be_turned_off(smtp_app, port):
     ana = factories.make_user(locale="en")
     follow_spot(ana)
-    notifications.set_preferences(ana, let=True, published=True, area=False)
+    notifications.set_preferences(ana, let=True, published=True, area=False, confirm=True)
     add_premises("4 rue Proche", "Belleville")
 
     assert db.session.scalars(select(Notification)).all() == []

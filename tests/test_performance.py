@@ -147,9 +147,9 @@ def counts_by_pair() -> dict[tuple[int, int], int]:
 
 def counted_from_supports() -> dict[tuple[int, int], int]:
     rows = db.session.execute(
-        select(Support.premises_id, Support.shop_type_id, func.count()).group_by(
-            Support.premises_id, Support.shop_type_id
-        )
+        select(Support.premises_id, Support.shop_type_id, func.count())
+        .where(Support.counted.is_(True))
+        .group_by(Support.premises_id, Support.shop_type_id)
     )
     return {(premises_id, type_id): number for premises_id, type_id, number in rows}
 

@@ -133,8 +133,14 @@ def test_export_holds_every_wish_with_its_place_or_point(town):
 def test_export_holds_only_the_persons_supports_and_emails(town):
     data = accounts.export_data(town["ana"])
 
-    supports = sorted((s["premises"]["address"], s["shop_type"]["code"]) for s in data["supports"])
-    assert supports == [("1 rue des Lilas", "shop=bakery"), ("2 place des Fêtes", "shop=bakery")]
+    supports = sorted(
+        (s["premises"]["address"], s["shop_type"]["code"], s["counted"], s["confirmed_at"])
+        for s in data["supports"]
+    )
+    assert supports == [
+        ("1 rue des Lilas", "shop=bakery", True, None),
+        ("2 place des Fêtes", "shop=bakery", True, None),
+    ]
     assert [(email["kind"], email["status"], email["sent_at"]) for email in data["emails"]] == [
         ("verify-email", "pending", None)
     ]
@@ -308,13 +314,18 @@ def test_export_holds_the_e_mails_wanted_and_the_areas_followed(town, app):
     ana = town["ana"]
     district = factories.make_district("Jourdain")
     db.session.commit()
-    notifications.set_preferences(ana, let=True, published=False, area=True)
+    notifications.set_preferences(ana, let=True, published=False, area=True, confirm=False)
     notifications.follow_district(ana, district, app_settings())
     notifications.follow_spot(ana, 48.8722, 2.381, 500, app_settings())
 
     exported = accounts.export_data(ana)["notifications"]
 
-    assert (exported["let"], exported["published"], exported["area"]) == (True, False, True)
+    assert (exported["let"], exported["published"], exported["area"], exported["confirm"]) == (
+        True,
+        False,
+        True,
+        False,
+    )
     first, second = exported["areas"]
     assert (first["district"], first["point"], first["radius_m"]) == ("Jourdain", None, None)
     assert second["district"] is None and second["radius_m"] == 500

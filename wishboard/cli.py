@@ -157,13 +157,17 @@ def send_reports_command() -> None:
 def send_notifications_command() -> None:
     """Send each resident one e-mail with what became of their wishes (run daily by cron).
 
-    A premises they supported is let, their comment is published: each person's news since their
-    last digest goes in one e-mail, at most one a day, through the outbox. Running it twice at
-    once, or again the same day, sends no e-mail twice.
+    A premises they supported is let, their comment is published, a support of theirs is old
+    enough to be confirmed: each person's news since their last digest goes in one e-mail, at most
+    one a day, through the outbox. Running it twice at once, or again the same day, sends no
+    e-mail twice. Last, supports left unconfirmed past the grace period stop counting.
     """
     from .services.people import notifications
 
     run = notifications.send_digests(settings())
+    click.echo(
+        ngettext("%(num)d old support asked about.", "%(num)d old supports asked about.", run.asked)
+    )
     click.echo(ngettext("%(num)d digest queued.", "%(num)d digests queued.", run.digests))
     if run.waiting:
         click.echo(
@@ -174,6 +178,13 @@ def send_notifications_command() -> None:
             )
         )
     click.echo(ngettext("%(num)d e-mail sent.", "%(num)d e-mails sent.", run.sent))
+    click.echo(
+        ngettext(
+            "%(num)d support left unconfirmed stopped counting.",
+            "%(num)d supports left unconfirmed stopped counting.",
+            run.expired,
+        )
+    )
 
 
 # Files with fewer rows are checked in a blink: a progress bar would only flicker.

@@ -120,6 +120,10 @@ class Config:
         self.WISHBOARD_MAX_TYPES_PER_PREMISES = _env_int("WISHBOARD_MAX_TYPES_PER_PREMISES", 3)
         # How many areas (a district, or a circle around a spot) one resident may follow.
         self.WISHBOARD_MAX_FOLLOWED_AREAS = _env_int("WISHBOARD_MAX_FOLLOWED_AREAS", 5)
+        # Fresh demand: a support this old (since given or last confirmed) asks its resident to
+        # confirm it; unconfirmed this many days after asking, it stops counting (it is kept).
+        self.WISHBOARD_SUPPORT_MAX_AGE_DAYS = _env_int("WISHBOARD_SUPPORT_MAX_AGE_DAYS", 365)
+        self.WISHBOARD_SUPPORT_GRACE_DAYS = _env_int("WISHBOARD_SUPPORT_GRACE_DAYS", 30)
         self.WISHBOARD_FLAGS_TO_HIDE = _env_int("WISHBOARD_FLAGS_TO_HIDE", 3)
         # A resident with this many published comments and none rejected skips the review queue.
         self.WISHBOARD_TRUSTED_AFTER = _env_int("WISHBOARD_TRUSTED_AFTER", 3)

@@ -94,7 +94,7 @@ RULES: dict[str, tuple[Rule, ...]] = {
     "public.shop_correction": (Rule("WISHBOARD_LIMIT_CORRECTION", by_account),),
 }
 # Pages outside the landlord's blueprint that a signed key in their URL opens.
-KEYED_ENDPOINTS = ("resident.stop_notifications",)
+KEYED_ENDPOINTS = ("resident.stop_notifications", "resident.confirm_support")
 KEYED_RULES = (
     Rule(
         "WISHBOARD_LIMIT_REPORT_KEY",

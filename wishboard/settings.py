@@ -62,6 +62,8 @@ class Settings:
     default_locale: str = "fr"  # the language of e-mails to people who chose none
     mail: MailSettings = field(default_factory=MailSettings)
     max_followed_areas: int = 5  # areas one resident may follow for news by e-mail
+    support_max_age_days: int = 365  # a support this old asks to be confirmed
+    support_grace_days: int = 30  # unconfirmed this long after the asking, it stops counting
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> "Settings":
@@ -77,6 +79,8 @@ class Settings:
             default_locale=config["BABEL_DEFAULT_LOCALE"],
             mail=MailSettings.from_config(config),
             max_followed_areas=config["WISHBOARD_MAX_FOLLOWED_AREAS"],
+            support_max_age_days=config["WISHBOARD_SUPPORT_MAX_AGE_DAYS"],
+            support_grace_days=config["WISHBOARD_SUPPORT_GRACE_DAYS"],
         )
 
 

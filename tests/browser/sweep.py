@@ -41,7 +41,7 @@ from wishboard.models import (
     WishStatus,
     utcnow,
 )
-from wishboard.services.demand import moderation, wishes
+from wishboard.services.demand import freshness, moderation, wishes
 from wishboard.services.people import notifications, users
 from wishboard.services.reports.links import unsubscribe_key
 from wishboard.settings import settings
@@ -285,6 +285,15 @@ def load_sweep_town(app: Flask) -> dict[str, object]:
             app.config["WISHBOARD_MAP_BOUNDS"],
         )
 
+        # Fresh demand: one old support asked about (the digest's link), one no longer counted.
+        asked, lapsed = (
+            factories.make_support(_premises(n), resident, code="amenity=cafe") for n in (3, 4)
+        )
+        for support in (asked, lapsed):
+            support.created_at = utcnow() - timedelta(days=400)
+        asked.confirmation_asked_at = utcnow() - timedelta(days=2)
+        lapsed.counted = False
+
         # A shop with a long name, a correction asked about it, and a landlord contact.
         shop = factories.make_shop(
             name=LONG_SHOP_NAME,
@@ -360,6 +369,8 @@ def load_sweep_town(app: Flask) -> dict[str, object]:
             "message_id": failed_mail.id,
             "unsubscribe_key": unsubscribe_key(str(ACCOUNTS["landlord"]["email"]), app_settings()),
             "notifications_key": notifications.unsubscribe_key(resident, app_settings()),
+            "confirm_key": freshness.confirm_key(asked, app_settings()),
+            "support_id": asked.id,
             "district_id": busiest.district_id,
             "follow_id": 0,
             "code": "fr",

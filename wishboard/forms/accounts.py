@@ -129,6 +129,9 @@ class NotificationSettingsForm(Form):
     let = BooleanField(_l("When a premises I supported is let"))
     published = BooleanField(_l("When my comment is published"))
     area = BooleanField(_l("News of the areas I follow: new empty premises, premises let"))
+    confirm = BooleanField(
+        _l("When a support I gave long ago needs confirming (unconfirmed, it stops counting)")
+    )
 
 
 class FollowDistrictForm(Form):

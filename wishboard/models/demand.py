@@ -70,28 +70,29 @@ def _version_trigger_name(table: str, event: str) -> str:
     return f"{table}_version_{event.lower()}"
 
 
+# Only counted supports count (see Support.counted): a support that stops counting, or counts
+# again, moves its count as an insert or a delete would.
+_SQLITE_COUNT_ONE = """INSERT INTO demand_counts (premises_id, shop_type_id, supports)
+  VALUES (NEW.premises_id, NEW.shop_type_id, 1)
+  ON CONFLICT (premises_id, shop_type_id) DO UPDATE SET supports = supports + 1;"""
+_SQLITE_UNCOUNT_ONE = """UPDATE demand_counts SET supports = supports - 1
+  WHERE premises_id = OLD.premises_id AND shop_type_id = OLD.shop_type_id;
+  DELETE FROM demand_counts
+  WHERE premises_id = OLD.premises_id AND shop_type_id = OLD.shop_type_id AND supports = 0;"""
+_SQLITE_COUNTED_COLUMNS = "premises_id, shop_type_id, counted"
+
 SQLITE_TRIGGERS = [
-    """CREATE TRIGGER IF NOT EXISTS supports_count_insert AFTER INSERT ON supports BEGIN
-  INSERT INTO demand_counts (premises_id, shop_type_id, supports)
-  VALUES (NEW.premises_id, NEW.shop_type_id, 1)
-  ON CONFLICT (premises_id, shop_type_id) DO UPDATE SET supports = supports + 1;
-END""",
-    """CREATE TRIGGER IF NOT EXISTS supports_count_delete AFTER DELETE ON supports BEGIN
-  UPDATE demand_counts SET supports = supports - 1
-  WHERE premises_id = OLD.premises_id AND shop_type_id = OLD.shop_type_id;
-  DELETE FROM demand_counts
-  WHERE premises_id = OLD.premises_id AND shop_type_id = OLD.shop_type_id AND supports = 0;
-END""",
-    """CREATE TRIGGER IF NOT EXISTS supports_count_update
-AFTER UPDATE OF premises_id, shop_type_id ON supports BEGIN
-  UPDATE demand_counts SET supports = supports - 1
-  WHERE premises_id = OLD.premises_id AND shop_type_id = OLD.shop_type_id;
-  DELETE FROM demand_counts
-  WHERE premises_id = OLD.premises_id AND shop_type_id = OLD.shop_type_id AND supports = 0;
-  INSERT INTO demand_counts (premises_id, shop_type_id, supports)
-  VALUES (NEW.premises_id, NEW.shop_type_id, 1)
-  ON CONFLICT (premises_id, shop_type_id) DO UPDATE SET supports = supports + 1;
-END""",
+    "CREATE TRIGGER IF NOT EXISTS supports_count_insert AFTER INSERT ON supports"
+    f" WHEN NEW.counted BEGIN\n  {_SQLITE_COUNT_ONE}\nEND",
+    "CREATE TRIGGER IF NOT EXISTS supports_count_delete AFTER DELETE ON supports"
+    f" WHEN OLD.counted BEGIN\n  {_SQLITE_UNCOUNT_ONE}\nEND",
+    # An update takes the old row's count away and gives the new row's (either may be uncounted).
+    "CREATE TRIGGER IF NOT EXISTS supports_count_update_old"
+    f" AFTER UPDATE OF {_SQLITE_COUNTED_COLUMNS} ON supports"
+    f" WHEN OLD.counted BEGIN\n  {_SQLITE_UNCOUNT_ONE}\nEND",
+    "CREATE TRIGGER IF NOT EXISTS supports_count_update_new"
+    f" AFTER UPDATE OF {_SQLITE_COUNTED_COLUMNS} ON supports"
+    f" WHEN NEW.counted BEGIN\n  {_SQLITE_COUNT_ONE}\nEND",
     *(
         f"CREATE TRIGGER IF NOT EXISTS {_version_trigger_name(table, event)}"
         f" AFTER {event} ON {table}"
@@ -105,25 +106,30 @@ POSTGRESQL_TRIGGERS = [
     """CREATE OR REPLACE FUNCTION wishboard_count_support() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
+  -- Only counted supports count (see Support.counted).
   IF TG_OP IN ('DELETE', 'UPDATE') THEN
-    -- Decrement first, then remove a row left at zero: safe when two withdrawals race.
-    UPDATE demand_counts SET supports = supports - 1
-    WHERE premises_id = OLD.premises_id AND shop_type_id = OLD.shop_type_id;
-    DELETE FROM demand_counts
-    WHERE premises_id = OLD.premises_id AND shop_type_id = OLD.shop_type_id AND supports = 0;
+    IF OLD.counted THEN
+      -- Decrement first, then remove a row left at zero: safe when two withdrawals race.
+      UPDATE demand_counts SET supports = supports - 1
+      WHERE premises_id = OLD.premises_id AND shop_type_id = OLD.shop_type_id;
+      DELETE FROM demand_counts
+      WHERE premises_id = OLD.premises_id AND shop_type_id = OLD.shop_type_id AND supports = 0;
+    END IF;
   END IF;
   IF TG_OP IN ('INSERT', 'UPDATE') THEN
-    INSERT INTO demand_counts (premises_id, shop_type_id, supports)
-    VALUES (NEW.premises_id, NEW.shop_type_id, 1)
-    ON CONFLICT (premises_id, shop_type_id)
-    DO UPDATE SET supports = demand_counts.supports + 1;
+    IF NEW.counted THEN
+      INSERT INTO demand_counts (premises_id, shop_type_id, supports)
+      VALUES (NEW.premises_id, NEW.shop_type_id, 1)
+      ON CONFLICT (premises_id, shop_type_id)
+      DO UPDATE SET supports = demand_counts.supports + 1;
+    END IF;
   END IF;
   RETURN NULL;
 END
 $$""",
     "DROP TRIGGER IF EXISTS supports_count ON supports",
     """CREATE TRIGGER supports_count
-AFTER INSERT OR DELETE OR UPDATE OF premises_id, shop_type_id ON supports
+AFTER INSERT OR DELETE OR UPDATE OF premises_id, shop_type_id, counted ON supports
 FOR EACH ROW EXECUTE FUNCTION wishboard_count_support()""",
     # Counted at commit (a deferred trigger), once per transaction: the version row is locked
     # only while the transaction commits, after every other lock it takes, so no deadlock.
@@ -198,6 +204,6 @@ def triggers_paused(connection: Connection) -> Iterator[None]:
     connection.exec_driver_sql("DELETE FROM demand_counts")
     connection.exec_driver_sql(
         "INSERT INTO demand_counts (premises_id, shop_type_id, supports)"
-        " SELECT premises_id, shop_type_id, count(*) FROM supports"
+        " SELECT premises_id, shop_type_id, count(*) FROM supports WHERE counted"
         " GROUP BY premises_id, shop_type_id"
     )

@@ -10,7 +10,7 @@ from ..extensions import db
 from .base import enum_column, utcnow
 from .premises import District, Premises
 from .user import User
-from .wish import Wish
+from .wish import Support, Wish
 
 
 class NotificationKind(enum.StrEnum):
@@ -20,6 +20,7 @@ class NotificationKind(enum.StrEnum):
     PUBLISHED = "published"  # their comment is published
     AREA_VACANT = "area_vacant"  # a new vacant premises in an area they follow
     AREA_LET = "area_let"  # a premises let in an area they follow
+    CONFIRM = "confirm"  # a support of theirs is old: do they still want it?
 
 
 class Notification(db.Model):
@@ -38,6 +39,7 @@ class Notification(db.Model):
     key: Mapped[str] = mapped_column(String(120), unique=True)
     premises_id: Mapped[int | None] = mapped_column(ForeignKey("premises.id", ondelete="CASCADE"))
     wish_id: Mapped[int | None] = mapped_column(ForeignKey("wishes.id", ondelete="CASCADE"))
+    support_id: Mapped[int | None] = mapped_column(ForeignKey("supports.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # When it went out in a digest (or was dropped because its kind was turned off).
     sent_at: Mapped[datetime | None] = mapped_column(index=True)
@@ -45,6 +47,7 @@ class Notification(db.Model):
     user: Mapped[User] = relationship()
     premises: Mapped[Premises | None] = relationship()
     wish: Mapped[Wish | None] = relationship()
+    support: Mapped[Support | None] = relationship()
 
 
 class AreaFollow(db.Model):

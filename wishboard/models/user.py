@@ -42,6 +42,8 @@ class User(UserMixin, db.Model):
     notify_published: Mapped[bool] = mapped_column(default=True, server_default=true())
     # News of the areas they follow (none until they follow one).
     notify_area: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # Asked, in the digest, whether a support given long ago is still wanted.
+    notify_confirm: Mapped[bool] = mapped_column(default=True, server_default=true())
     notified_at: Mapped[datetime | None]
 
     @property

@@ -3,7 +3,16 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -96,6 +105,8 @@ class Support(db.Model):
             "shop_type_id",
             "resident_id",
         ),
+        # The supports old enough to be asked about, or to stop counting (demand/freshness.py).
+        Index("ix_supports_counted_created", "counted", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -104,10 +115,21 @@ class Support(db.Model):
     premises_id: Mapped[int] = mapped_column(ForeignKey("premises.id", ondelete="CASCADE"))
     shop_type_id: Mapped[int] = mapped_column(ForeignKey("shop_types.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Fresh demand: a support is as old as its last confirmation (or, never confirmed, its
+    # creation). Past an age the resident is asked; unconfirmed past a grace period it stops
+    # being `counted` (demand_counts holds counted supports only) but stays, as history.
+    confirmed_at: Mapped[datetime | None]
+    confirmation_asked_at: Mapped[datetime | None]
+    counted: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     resident: Mapped[User | None] = relationship()
     premises: Mapped[Premises] = relationship()
     shop_type: Mapped[ShopType] = relationship()
+
+    @property
+    def given_or_confirmed_at(self) -> datetime:
+        """When the resident last said they want it: its age counts from then."""
+        return self.confirmed_at or self.created_at
 
 
 FLAG_REASON_MAX_LENGTH = 200

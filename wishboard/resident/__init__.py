@@ -5,4 +5,4 @@ from flask import Blueprint
 bp = Blueprint("resident", __name__)
 
 # The view modules add their routes to bp (the Flask way): imported last, once bp exists.
-from . import notification_views, views  # noqa: E402, F401
+from . import confirm_views, notification_views, views  # noqa: E402, F401

@@ -43,6 +43,7 @@ def _page(
         form.let.data = current_user.notify_let
         form.published.data = current_user.notify_published
         form.area.data = current_user.notify_area
+        form.confirm.data = current_user.notify_confirm
     if spot_form is None:
         # From the map: "Follow this area" brings the spot tapped.
         spot_form = FollowSpotForm(formdata=request.args if "latitude" in request.args else None)
@@ -69,7 +70,9 @@ def notification_settings() -> ResponseReturnValue:
     form = NotificationSettingsForm()
     if not form.validate_on_submit():
         return _page(form, status=400)
-    notifications.set_preferences(current_user, form.let.data, form.published.data, form.area.data)
+    notifications.set_preferences(
+        current_user, form.let.data, form.published.data, form.area.data, form.confirm.data
+    )
     flash(_("Your choices are saved."), "success")
     return redirect(url_for(SETTINGS_URL), 303)
 
@@ -135,7 +138,7 @@ def stop_notifications(key: str) -> ResponseReturnValue:
         abort(404)
     stopped = False
     if request.method == "POST":
-        notifications.set_preferences(user, let=False, published=False, area=False)
+        notifications.set_preferences(user, let=False, published=False, area=False, confirm=False)
         stopped = True
     response = render(
         "resident/stop_notifications.html", key=key, email=user.email, stopped=stopped

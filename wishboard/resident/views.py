@@ -27,10 +27,11 @@ from ..htmx import after_change, fragment_or_page, render
 from ..models import Premises, ShopType, Wish, WishStatus
 from ..premises_page import load_premises, max_types, premises_page, viewer, wish_form
 from ..redirects import local_path
-from ..services.demand import moderation, wishes
+from ..services.demand import freshness, moderation, wishes
 from ..services.demand.counts import Demand, count_for
 from ..services.people import accounts
 from ..services.taxonomy import shop_type_by_code
+from ..settings import settings
 from ..urls import LARGEST_ID
 from . import bp
 
@@ -278,10 +279,12 @@ def withdraw_area_wish(code: str) -> ResponseReturnValue:
 def my_wishes() -> ResponseReturnValue:
     """What the signed-in resident pinned and supported, and where each stands."""
     record = wishes.record_of(current_user)
+    town = settings()
     return render_template(
         "resident/my_wishes.html",
         record=record,
         may_withdraw=wishes.may_withdraw,
+        freshness_of=lambda support: freshness.freshness_of(support, town),
         locale=str(get_locale()),
     )
 

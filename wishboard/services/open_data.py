@@ -96,7 +96,11 @@ EXPORTS: tuple[Export, ...] = (
             ExportField("status", _l("`vacant`, or `let` once a shop has opened there.")),
             ExportField(
                 "total_support",
-                _l("Supports from residents at this premises, all shop types together."),
+                _l(
+                    "Supports from residents at this premises, all shop types together: the "
+                    "current ones (an old support that its resident does not confirm stops "
+                    "counting)."
+                ),
             ),
             _TOP,
             ExportField(
@@ -200,7 +204,13 @@ EXPORTS: tuple[Export, ...] = (
             ),
             ExportField("shop_type_label_fr", _l("Its name in French.")),
             ExportField("shop_type_label_en", _l("Its name in English.")),
-            ExportField("supports", _l("Residents supporting that type at that premises.")),
+            ExportField(
+                "supports",
+                _l(
+                    "Residents supporting that type at that premises now (an old support that "
+                    "its resident does not confirm stops counting)."
+                ),
+            ),
         ),
         csv=True,
     ),

@@ -127,7 +127,9 @@ def standings(
     supported: dict[int, set[int]] = defaultdict(set)
     for premises_id, shop_type_id in db.session.execute(
         select(Support.premises_id, Support.shop_type_id).where(
-            Support.resident_id == resident.id, Support.premises_id.in_(premises_ids)
+            Support.resident_id == resident.id,
+            Support.premises_id.in_(premises_ids),
+            Support.counted.is_(True),  # one that stopped counting is given again by a tap
         )
     ):
         supported[premises_id].add(shop_type_id)
@@ -204,7 +206,7 @@ def make_wish(
         wish.moderated_at = wish.moderated_by_id = wish.rejection_reason = None
     if wish.status is WishStatus.PUBLISHED:
         _insert_support(resident, premises, shop_type)
-    _commit_within_cap(resident, premises, max_types)
+    commit_within_cap(resident, premises, max_types)
     return wish
 
 
@@ -213,7 +215,7 @@ def support(resident: User | None, premises: Premises, shop_type: ShopType, max_
     _check_may_wish(resident, premises, shop_type)
     _lock_resident(resident)
     inserted = _insert_support(resident, premises, shop_type)
-    _commit_within_cap(resident, premises, max_types)
+    commit_within_cap(resident, premises, max_types)
     return inserted
 
 
@@ -432,23 +434,39 @@ def insert_ignoring_duplicate(model, **values) -> bool:
 
 
 def _insert_support(resident: User, premises: Premises, shop_type: ShopType) -> bool:
-    return insert_ignoring_duplicate(
-        Support,
-        resident_id=resident.id,
-        premises_id=premises.id,
-        shop_type_id=shop_type.id,
-        created_at=utcnow(),
+    """Count the resident's support; True if it did not count before.
+
+    A new support is inserted; one that had stopped counting (services/demand/freshness.py)
+    counts again, confirmed now, and keeps the day it was first given.
+    """
+    now = utcnow()
+    statement = (
+        _dialect_insert(Support)
+        .values(
+            resident_id=resident.id,
+            premises_id=premises.id,
+            shop_type_id=shop_type.id,
+            created_at=now,
+        )
+        .on_conflict_do_update(
+            index_elements=[Support.resident_id, Support.premises_id, Support.shop_type_id],
+            set_={"counted": True, "confirmed_at": now, "confirmation_asked_at": None},
+            where=Support.counted.is_(False),
+        )
     )
+    return db.session.execute(statement.returning(Support.id)).first() is not None
 
 
-def _commit_within_cap(resident: User, premises: Premises, max_types: int) -> None:
+def commit_within_cap(resident: User, premises: Premises, max_types: int) -> None:
     """Commit, unless the resident now holds more shop types at `premises` than the cap allows.
 
     Counted after the insert, inside the same transaction, so that two requests at once cannot
     both slip under the cap.
     """
     supported = select(Support.shop_type_id).where(
-        Support.resident_id == resident.id, Support.premises_id == premises.id
+        Support.resident_id == resident.id,
+        Support.premises_id == premises.id,
+        Support.counted.is_(True),
     )
     pending = select(Wish.shop_type_id).where(
         Wish.author_id == resident.id,

@@ -372,11 +372,13 @@ def export_data(user: User) -> dict[str, Any]:
                      "point": {"latitude", "longitude"} or null (an area wish),
                      "shop_type": {"code", "label_fr", "label_en"}, "comment", "status",
                      "rejection_reason", "created_at"}],
-         "supports": [{"premises": {"id", "address"}, "shop_type": {...}, "created_at"}],
+         "supports": [{"premises": {"id", "address"}, "shop_type": {...}, "created_at",
+                       "confirmed_at" or null, "counted" (false once it stopped counting)}],
          "emails": [{"kind", "subject", "status", "created_at", "sent_at"}],
          "landlord_premises": [{"id", "address"}],
          "staff_actions": [{"action", "object_type", "object_id", "created_at"}],
-         "notifications": {"let", "published", "area" (the e-mails wanted, true or false),
+         "notifications": {"let", "published", "area", "confirm" (the e-mails wanted, true or
+                           false),
                            "areas": [{"district" or null, "point": {"latitude", "longitude"}
                                       or null, "radius_m" or null, "created_at"}]}}
     """
@@ -438,6 +440,8 @@ def export_data(user: User) -> dict[str, Any]:
                 "premises": _premises_ref(support.premises),
                 "shop_type": _shop_type_ref(support.shop_type),
                 "created_at": _iso(support.created_at),
+                "confirmed_at": _iso(support.confirmed_at),
+                "counted": support.counted,
             }
             for support in supports
         ],
@@ -465,6 +469,7 @@ def export_data(user: User) -> dict[str, Any]:
             "let": user.notify_let,
             "published": user.notify_published,
             "area": user.notify_area,
+            "confirm": user.notify_confirm,
             "areas": [
                 {
                     "district": follow.district.name if follow.district else None,

@@ -1,7 +1,8 @@
 """Telling residents what became of what they asked for: one e-mail a day at most, a digest.
 
-An event (a premises they supported is let, their comment is published) adds a Notification for each
-person concerned, in the event's own transaction: nothing is lost if the site stops right after.
+An event (a premises they supported is let, their comment is published, a support of theirs is old
+enough to be confirmed) adds a Notification for each person concerned, in the event's own
+transaction: nothing is lost if the site stops right after.
 `send_digests` (the `wishboard send-notifications` command, run by cron) then gathers each person's
 waiting notifications into one e-mail through the outbox, in their language, with a one-click
 unsubscribe (RFC 8058). A person gets at most one digest a day (UTC); the rest waits for the next.
@@ -15,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from flask_babel import force_locale, ngettext
+from flask_babel import force_locale, format_date, ngettext
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import func, select, update
@@ -36,6 +37,7 @@ from wishboard.models import (
     utcnow,
 )
 from wishboard.services import outbox
+from wishboard.services.demand import freshness
 from wishboard.services.errors import DomainError
 from wishboard.services.geometry import distance_m, inside
 from wishboard.settings import Settings
@@ -60,6 +62,7 @@ def wants(user: User, kind: NotificationKind) -> bool:
         NotificationKind.PUBLISHED: user.notify_published,
         NotificationKind.AREA_VACANT: user.notify_area,
         NotificationKind.AREA_LET: user.notify_area,
+        NotificationKind.CONFIRM: user.notify_confirm,
     }[kind]
 
 
@@ -218,9 +221,10 @@ def _add(user_id: int, kind: NotificationKind, key: str, **about: int) -> None:
 # Preferences
 
 
-def set_preferences(user: User, let: bool, published: bool, area: bool) -> None:
+def set_preferences(user: User, let: bool, published: bool, area: bool, confirm: bool) -> None:
     """Turn each kind of e-mail on or off for `user`, and commit."""
     user.notify_let, user.notify_published, user.notify_area = let, published, area
+    user.notify_confirm = confirm
     db.session.commit()
 
 
@@ -245,6 +249,8 @@ def user_for_key(key: str, settings: Settings) -> User | None:
 class DigestRun:
     """What one run of `send_digests` did."""
 
+    asked: int = 0  # old supports asked about (services/demand/freshness.py)
+    expired: int = 0  # supports left unconfirmed that stopped counting
     digests: int = 0  # e-mails written to the outbox
     dropped: int = 0  # notifications of kinds turned off, or of people who cannot get mail
     waiting: int = 0  # people who already had today's digest
@@ -253,14 +259,19 @@ class DigestRun:
 
 
 def send_digests(settings: Settings, now: datetime | None = None) -> DigestRun:
-    """Write each person's waiting notifications into one e-mail, then deliver them."""
+    """Write each person's waiting notifications into one e-mail, then deliver them.
+
+    First the supports past their age are asked about (they join the digests); last, those left
+    unconfirmed past the grace period stop counting (services/demand/freshness.py).
+    """
     now = now or utcnow()
-    run = DigestRun()
+    run = DigestRun(asked=freshness.ask_to_confirm(settings, now))
     waiting = select(Notification.user_id).where(Notification.sent_at.is_(None)).distinct()
     for user_id in db.session.scalars(waiting).all():
         _digest_for(db.session.get(User, user_id), settings, now, run)
     if run.message_ids:
         run.sent = outbox.deliver(settings.mail, run.message_ids, now=now)
+    run.expired = freshness.expire(settings, now)
     return run
 
 
@@ -286,7 +297,9 @@ def _digest_for(user: User, settings: Settings, now: datetime, run: DigestRun) -
         db.session.rollback()
         return
     reachable = user.active and user.is_verified
-    wanted = [item for item in pending if reachable and wants(user, item.kind)]
+    wanted = [
+        item for item in pending if reachable and wants(user, item.kind) and _still_news(item)
+    ]
     run.dropped += len(pending) - len(wanted)
     if not wanted:
         db.session.commit()
@@ -300,6 +313,14 @@ def _digest_for(user: User, settings: Settings, now: datetime, run: DigestRun) -
         return
     run.digests += 1
     run.message_ids.append(message.id)
+
+
+def _still_news(notification: Notification) -> bool:
+    """False for a question already answered: the support was confirmed since it was asked."""
+    if notification.kind is not NotificationKind.CONFIRM:
+        return True
+    support = notification.support
+    return support.counted and support.confirmation_asked_at is not None
 
 
 @dataclass(frozen=True)
@@ -357,9 +378,27 @@ def _let_news(user: User, notification: Notification, locale: str) -> News:
     return News(sentence, url, _("See the premises"))
 
 
-def _news(user: User, notification: Notification, locale: str) -> News:
+def _confirm_news(notification: Notification, settings: Settings, locale: str) -> News:
+    """A support of theirs is old: do they still want it? One link keeps it counting."""
+    support = notification.support
+    deadline = freshness.freshness_of(support, settings).deadline
+    sentence = _(
+        "On %(date)s you asked for %(type)s at %(address)s. Do you still want it? Unless you "
+        "confirm it by %(deadline)s, it will stop counting (it stays in your wishes).",
+        date=format_date(support.given_or_confirmed_at, "long"),
+        type=support.shop_type.label(locale),
+        address=support.premises.address,
+        deadline=format_date(deadline, "long"),
+    )
+    url = external_url("resident.confirm_support", key=freshness.confirm_key(support, settings))
+    return News(sentence, url, _("Yes, I still want it"))
+
+
+def _news(user: User, notification: Notification, settings: Settings, locale: str) -> News:
     if notification.kind is NotificationKind.LET:
         return _let_news(user, notification, locale)
+    if notification.kind is NotificationKind.CONFIRM:
+        return _confirm_news(notification, settings, locale)
     if notification.kind is NotificationKind.PUBLISHED:
         return _published_news(notification.wish)
     premises = notification.premises
@@ -394,7 +433,7 @@ def _queue_digest(user: User, notifications: list[Notification], settings: Setti
     locale = user.locale or settings.default_locale
     stop_url = external_url("resident.stop_notifications", key=unsubscribe_key(user, settings))
     with force_locale(locale):
-        items = [_news(user, item, locale) for item in notifications]
+        items = [_news(user, item, settings, locale) for item in notifications]
         message = outbox.queue_template(
             user.email,
             _("What became of your wishes"),

@@ -9,6 +9,7 @@ not a crash.
 from pathlib import Path
 
 from wishboard.services.csv_export import CsvVariant, csv_bytes, iso_utc
+from wishboard.services.demand.freshness import RECENT_DAYS
 from wishboard.services.reports.report import DemandReport
 
 CSV_HEADER = (
@@ -55,6 +56,12 @@ def report_rows(report: DemandReport, locale: str) -> list[tuple]:
         _row("premises", "radius_m", count=report.radius_m),
         _row("total", "supports", count=report.total_supports),
         _row("total", "supporters", count=report.supporters),
+        _row(
+            "total",
+            f"recent_{RECENT_DAYS}_days",
+            count=report.recent_supports,
+            share_percent=round(report.recent_share * 100, 1),
+        ),
     ]
     if report.let is not None:
         rows.append(

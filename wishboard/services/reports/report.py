@@ -27,6 +27,7 @@ from wishboard.models import (
 )
 from wishboard.services.demand.area import area_demand_near
 from wishboard.services.demand.counts import TOP_TYPES, Demand, demand_for
+from wishboard.services.demand.freshness import RECENT_DAYS
 from wishboard.services.demand.gaps import Coverage, shops_near
 from wishboard.services.premises.listing import MAP_STATUSES
 from wishboard.settings import DEFAULT_AREA_RADIUS_M
@@ -153,6 +154,8 @@ class DemandReport:
     demand: tuple[TypeDemand, ...]
     total_supports: int
     supporters: int  # distinct residents behind the supports
+    # The supports given or confirmed in the last RECENT_DAYS days (counted ones only, as all).
+    recent_supports: int
     comments: tuple[ReportComment, ...]  # the newest COMMENT_LIMIT
     comment_count: int
     trend: Trend
@@ -169,6 +172,21 @@ class DemandReport:
     def gaps(self) -> tuple[Coverage, ...]:
         """The wished types with no open shop of their type within the radius."""
         return tuple(item for item in self.coverage if item.is_gap)
+
+    @property
+    def recent_share(self) -> float:
+        """The share of the demand given or confirmed recently, 0 to 1."""
+        return self.recent_supports / self.total_supports if self.total_supports else 0.0
+
+    @property
+    def recent_days(self) -> int:
+        """How recent "recent" is, in days."""
+        return RECENT_DAYS
+
+    @property
+    def recent_percent(self) -> int:
+        """The recent share in whole percent."""
+        return round(self.recent_share * 100)
 
     @property
     def top(self) -> tuple[TypeDemand, ...]:
@@ -199,6 +217,7 @@ def build_report(
         demand=demand,
         total_supports=total,
         supporters=_supporters(premises),
+        recent_supports=_recent(premises, now),
         comments=comments,
         comment_count=comment_count,
         trend=_trend(premises, [item.shop_type for item in top], now),
@@ -218,9 +237,24 @@ def _supporters(premises: Premises) -> int:
         select(
             func.count(func.distinct(Support.resident_id)),
             func.count() - func.count(Support.resident_id),
-        ).where(Support.premises_id == premises.id)
+        ).where(Support.premises_id == premises.id, Support.counted.is_(True))
     ).one()
     return known + anonymous
+
+
+def _recent(premises: Premises, now: datetime) -> int:
+    """How many of the counted supports were given or confirmed in the last RECENT_DAYS days."""
+    since = now - timedelta(days=RECENT_DAYS)
+    return (
+        db.session.scalar(
+            select(func.count()).where(
+                Support.premises_id == premises.id,
+                Support.counted.is_(True),
+                or_(Support.created_at >= since, Support.confirmed_at >= since),
+            )
+        )
+        or 0
+    )
 
 
 def _comments(premises: Premises) -> tuple[tuple[ReportComment, ...], int]:
