@@ -11,6 +11,7 @@ from tests.conftest import make_app, redis_url
 from tests.helpers import csrf_token, soup
 from wishboard import limits
 from wishboard.extensions import db
+from wishboard.services.demand import freshness
 from wishboard.services.people import accounts, notifications
 from wishboard.services.reports.links import report_key
 from wishboard.settings import settings as app_settings
@@ -214,6 +215,16 @@ def test_guessing_the_keys_that_stop_notification_e_mails_is_limited_too(client)
     assert client.post(good).status_code == 429  # the address was guessing: it waits too
     db.session.refresh(ana)
     assert ana.notify_let  # nothing was stopped
+
+
+def test_guessing_the_links_that_confirm_old_supports_is_limited_too(client):
+    support = factories.make_support(factories.make_premises())
+    db.session.commit()
+    good = f"/supports/confirm/{freshness.confirm_key(support, app_settings())}"
+    assert client.get(good).status_code == 200
+    assert [client.get(f"/supports/confirm/guess{n}").status_code for n in range(2)] == [404] * 2
+    assert_too_many(client.get("/supports/confirm/guess3"))
+    assert client.get(good).status_code == 429  # the address was guessing: it waits too
 
 
 def test_keyed_requests_have_an_overall_limit(client):
