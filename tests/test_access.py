@@ -52,6 +52,8 @@ ACCESS: dict[tuple[str, str], dict[str, str]] = {
     ("public.liveness", "GET"): ANYONE,
     ("public.premises_list", "GET"): ANYONE,
     ("public.premises_detail", "GET"): ANYONE,
+    # A window poster's QR code: counts the scan, then sends anyone to the premises.
+    ("public.short_link", "GET"): dict.fromkeys(ROLES, "ok (302)"),
     ("public.shop_list", "GET"): ANYONE,
     ("public.shop_detail", "GET"): ANYONE,
     # Anyone may ask for a correction of a shop's listing (no account needed).
@@ -118,6 +120,7 @@ ACCESS: dict[tuple[str, str], dict[str, str]] = {
     },
     ("landlord.report", "GET"): REPORT_READERS,
     ("landlord.report_pdf", "GET"): REPORT_READERS,
+    ("landlord.poster_pdf", "GET"): REPORT_READERS,
     ("landlord.report_csv", "GET"): REPORT_READERS,
     ("landlord.mark_let", "GET"): REPORT_READERS,
     # A POST answers 404 too (not told apart from OK for a POST); no data, so nothing changes.
@@ -139,6 +142,13 @@ ACCESS: dict[tuple[str, str], dict[str, str]] = {
     ("moderation.premises_create", "GET"): MODERATORS,
     ("moderation.premises_create", "POST"): MODERATORS,
     ("moderation.premises_edit", "GET"): MODERATORS,
+    ("moderation.premises_poster", "GET"): MODERATORS,
+    # The table's URL names no district (?district=): staff get the 400 that says so.
+    ("moderation.district_posters", "GET"): {
+        **MODERATORS,
+        "moderator": "ok (400)",
+        "admin": "ok (400)",
+    },
     ("moderation.premises_edit", "POST"): MODERATORS,
     ("moderation.premises_let", "GET"): MODERATORS,
     ("moderation.premises_let", "POST"): MODERATORS,

@@ -688,6 +688,34 @@ def test_the_pdf_report_shows_every_hostile_text_as_text(app):
     assert missing == [], f"words of these hostile strings are missing from the PDF: {missing}"
 
 
+def test_a_window_poster_shows_hostile_addresses_and_shop_type_labels_as_text(app):
+    if not pdf_available():
+        pytest.skip("WeasyPrint cannot run here")
+    client, _ = signed_in(app, Role.MODERATOR)
+    district = factories.make_district('<svg onload="x">Belleville</svg>')
+    shown = []  # every address and shop type label the posters must show as text
+    for value in HOSTILE.values():
+        if "\x00" in value or len(value) > 200:
+            continue  # refused by every form that sets an address or a label
+        place = factories.make_premises(address=value, district=district)
+        factories.make_support(place, code=factories.make_shop_type(label_en=value[:60]).code)
+        shown += [value, value[:60]]
+    db.session.commit()
+
+    response = client.get(f"/moderation/posters.pdf?district={district.id}", headers=ENGLISH)
+
+    assert response.status_code == 200
+    squeezed = pdf_text(response.data).replace(" ", "")
+    assert '<svgonload="x">Belleville</svg>' in squeezed
+    missing = [
+        (value, word)
+        for value in shown
+        for word in ascii_words(value)
+        if word.replace(" ", "") not in squeezed
+    ]
+    assert missing == [], f"words of these hostile strings are missing from the posters: {missing}"
+
+
 # Accounts: register, sign in, reset, the display name wherever staff and e-mails show it
 
 STRONG_PASSWORD = "a long and unusual passphrase 42"

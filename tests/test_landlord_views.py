@@ -95,6 +95,10 @@ def test_the_landlord_reads_the_report_of_their_premises(client, login_as, premi
         "Download the numbers for a spreadsheet (Excel, LibreOffice)": (
             f"/landlord/premises/{premises.id}/report.csv?variant=spreadsheet"
         ),
+        "Download the window poster (PDF, A4)": f"/landlord/premises/{premises.id}/poster.pdf",
+        "Download the window poster (PDF, A3)": (
+            f"/landlord/premises/{premises.id}/poster.pdf?size=a3"
+        ),
         "Mark as let": f"/landlord/premises/{premises.id}/let",
     }
     assert response.headers["Cache-Control"] == "private, no-store"
@@ -161,7 +165,7 @@ def test_a_signed_link_opens_the_report_without_an_account(client, premises):
     html = page(response)
     assert html.select_one("h1").get_text(strip=True) == "Demand report: 12 rue des Essais"
     hrefs = [urlsplit(a["href"]) for a in html.select(".report-actions a")]
-    assert len(hrefs) == 4
+    assert len(hrefs) == 6  # the report's files, the two posters and "Mark as let"
     assert all(parse_qs(href.query)["key"] == [key] for href in hrefs)
     assert response.headers["Cache-Control"] == "private, no-store"
     assert response.headers["Referrer-Policy"] == "no-referrer"

@@ -73,7 +73,12 @@ def test_csv_has_every_section_with_exact_numbers(premises):
         ("2", "amenity=cafe", "Café", "2", "40.0"),
     ]
     totals = {r["item"]: r["count"] for r in rows if r["section"] == "total"}
-    assert totals == {"supports": "5", "supporters": "5", "recent_90_days": "5"}
+    assert totals == {
+        "supports": "5",
+        "supporters": "5",
+        "recent_90_days": "5",
+        "poster_scans": "0",
+    }
     trend = {
         (r["item"], r["shop_type_code"]): r["count"]
         for r in rows

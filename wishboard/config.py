@@ -169,6 +169,8 @@ class Config:
         self.WISHBOARD_LIMIT_CORRECTION = os.environ.get(
             "WISHBOARD_LIMIT_CORRECTION", "10 per hour"
         )
+        # A window poster's QR code: an address counts once per premises and window.
+        self.WISHBOARD_LIMIT_SCAN = os.environ.get("WISHBOARD_LIMIT_SCAN", "1 per hour")
         self.WISHBOARD_LIMIT_REPORT_KEY = os.environ.get(
             "WISHBOARD_LIMIT_REPORT_KEY", "60 per minute"
         )

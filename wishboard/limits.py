@@ -21,6 +21,7 @@ from flask import Flask, current_app, request
 from flask_babel import ngettext
 from flask_limiter import Limiter
 from flask_login import current_user
+from limits import parse_many
 from limits.storage import Storage
 from werkzeug.exceptions import TooManyRequests
 
@@ -160,6 +161,23 @@ def _decorate(limiter: Limiter, rule: Rule) -> Callable:
 
 def _limiter() -> Limiter:
     return current_app.extensions[EXTENSION_KEY]
+
+
+def counts_this_time(subject: str, setting: str) -> bool:
+    """Whether this address's request about `subject` counts, under the limit `setting`.
+
+    For a number that strangers could inflate (a poster's scans): the request itself is never
+    refused, only not counted past the limit. True when limits are off or the storage fails.
+    """
+    limiter = _limiter()
+    if not limiter.enabled:
+        return True
+    try:
+        item = parse_many(current_app.config[setting])[0]
+        return limiter.limiter.hit(item, KEY_PREFIX, "count", subject, by_address())
+    except Exception:
+        current_app.logger.exception("Counting limit skipped: rate-limit storage failed")
+        return True
 
 
 def _storage() -> Storage | None:

@@ -12,6 +12,7 @@ from markupsafe import Markup
 from ..caching import keep_private
 from ..htmx import render
 from ..models import Role
+from ..poster_page import posters_pdf
 from ..services.csv_export import csv_filename
 from ..services.demand.counts import TOP_TYPES, demand_by_premises, total_support
 from ..services.premises.listing import landlord_premises
@@ -117,3 +118,11 @@ def report_csv_download(premises_id: int) -> ResponseReturnValue:
     report = _report(reader)
     body = report_csv(report, str(get_locale()), variant)
     return _attachment(body, "text/csv", csv_filename(_download_stem(report), variant))
+
+
+@bp.get("/premises/<int:premises_id>/poster.pdf", endpoint="poster_pdf")
+def poster_pdf_download(premises_id: int) -> ResponseReturnValue:
+    """The premises' window poster (`?size=a4` or `a3`), for the readers of its report."""
+    reader = report_reader(premises_id)
+    premises = reader.premises
+    return posters_pdf([premises], f"poster-{premises.reference or premises.id}")

@@ -5,7 +5,7 @@ from .base import utcnow
 from .demand import DataVersion, DemandCount
 from .notification import AreaFollow, Notification, NotificationKind
 from .outbox import MailOptOut, OutboxMessage, OutboxStatus
-from .premises import District, Premises, PremisesStatus
+from .premises import District, PosterScan, Premises, PremisesStatus
 from .shop import (
     ContactOutcome,
     CorrectionStatus,
@@ -34,6 +34,7 @@ __all__ = [
     "NotificationKind",
     "OutboxMessage",
     "OutboxStatus",
+    "PosterScan",
     "Premises",
     "PremisesStatus",
     "Presence",

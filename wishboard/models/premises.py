@@ -86,3 +86,19 @@ class Premises(db.Model):
 
     def __repr__(self) -> str:
         return f"<Premises {self.id} {self.address!r}>"
+
+
+class PosterScan(db.Model):
+    """How many times the QR code of a premises' window poster was scanned on one day.
+
+    Only numbers: who scanned is not kept (services/premises/posters.py).
+    """
+
+    __tablename__ = "poster_scans"
+    __table_args__ = (CheckConstraint("scans >= 0", name="scans_not_negative"),)
+
+    premises_id: Mapped[int] = mapped_column(
+        ForeignKey("premises.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(primary_key=True)
+    scans: Mapped[int]

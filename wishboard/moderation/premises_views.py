@@ -12,11 +12,12 @@ from ..extensions import db
 from ..forms.premises import ActionForm, ImportForm, LetForm, PremisesForm, StaffFilterForm
 from ..htmx import render
 from ..maps import picker_map
-from ..models import Premises, utcnow
+from ..models import District, Premises, utcnow
+from ..poster_page import posters_pdf
 from ..premises_page import map_settings
 from ..services.imports import premises as premises_import
 from ..services.imports.reading import ImportConflict
-from ..services.premises import management
+from ..services.premises import management, posters
 from ..services.premises.management import PremisesConflict, PremisesError, PremisesValues
 from ..settings import settings
 from ..urls import LARGEST_ID, page_number
@@ -118,6 +119,7 @@ def _form_page(
         },
         has_districts=len(form.district.choices) > 1,
         action_form=ActionForm(),
+        poster_scans=posters.scans_of(premises) if premises else 0,
         locale=str(get_locale()),
     )
 
@@ -296,3 +298,26 @@ def too_large(error: RequestEntityTooLarge) -> ResponseReturnValue:
         message = _("What you sent is too large.")
         return render("errors/error.html", "content", status=413, code=413, message=message)
     return _import_page(ImportForm(formdata=None), status=413, too_large=True)
+
+
+# Window posters
+
+
+@bp.get(f"{PREMISES_URL}/poster.pdf")
+def premises_poster(premises_id: int) -> ResponseReturnValue:
+    """The window poster of one premises (`?size=a4` or `a3`), as a PDF."""
+    premises = _load(premises_id)
+    return posters_pdf([premises], f"poster-{premises.reference or premises.id}")
+
+
+@bp.get("/posters.pdf")
+def district_posters() -> ResponseReturnValue:
+    """The posters of every vacant premises of `?district=<id>`, one page each, in one PDF."""
+    raw = request.args.get("district", "")
+    if not raw.isdigit() or int(raw) > LARGEST_ID:
+        abort(400, description=_("district must be the number of a district."))
+    district = db.get_or_404(District, int(raw))
+    places = posters.district_premises(district)
+    if not places:
+        abort(404, description=_("%(district)s has no vacant premises.", district=district.name))
+    return posters_pdf(places, f"posters-{district.name}")

@@ -14,11 +14,14 @@ from ..extensions import db
 from ..forms.filters import MapFilterForm, PremisesFilterForm
 from ..htmx import render
 from ..i18n import LANGUAGE_COOKIE
+from ..limits import counts_this_time
 from ..maps import HEAT_LEGEND, SUPPORT_LEVELS, town_map
+from ..models import utcnow
 from ..premises_page import load_premises, map_settings, max_types, premises_page, viewer
 from ..redirects import local_path
 from ..services.demand import wishes
 from ..services.demand.counts import TOP_TYPES, demand_by_premises
+from ..services.premises import posters
 from ..services.premises.listing import vacant_premises
 from ..urls import LARGEST_ID, page_number
 from . import bp
@@ -133,6 +136,17 @@ def premises_list() -> ResponseReturnValue:
 def premises_detail(premises_id: int) -> ResponseReturnValue:
     """One premises: where it is, its status, its demand and the "I want here…" form."""
     return premises_page(load_premises(premises_id))
+
+
+@bp.get(f"/p/<int(max={LARGEST_ID}):premises_id>")
+def short_link(premises_id: int) -> ResponseReturnValue:
+    """The short address of a window poster's QR code: count the scan, then show the premises."""
+    premises = load_premises(premises_id)
+    if counts_this_time(f"scan:{premises.id}", "WISHBOARD_LIMIT_SCAN"):
+        posters.record_scan(premises, utcnow().date())
+    response = redirect(url_for("public.premises_detail", premises_id=premises.id), 302)
+    response.headers["Cache-Control"] = "no-store"  # every scan reaches the server
+    return response
 
 
 @bp.get("/language/<code>")

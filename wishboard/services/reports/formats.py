@@ -62,6 +62,7 @@ def report_rows(report: DemandReport, locale: str) -> list[tuple]:
             count=report.recent_supports,
             share_percent=round(report.recent_share * 100, 1),
         ),
+        _row("total", "poster_scans", count=report.poster_scans),
     ]
     if report.let is not None:
         rows.append(

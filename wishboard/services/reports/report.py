@@ -29,6 +29,7 @@ from wishboard.services.demand.area import area_demand_near
 from wishboard.services.demand.counts import TOP_TYPES, Demand, demand_for
 from wishboard.services.demand.freshness import RECENT_DAYS
 from wishboard.services.demand.gaps import Coverage, shops_near
+from wishboard.services.premises import posters
 from wishboard.services.premises.listing import MAP_STATUSES
 from wishboard.settings import DEFAULT_AREA_RADIUS_M
 
@@ -156,6 +157,7 @@ class DemandReport:
     supporters: int  # distinct residents behind the supports
     # The supports given or confirmed in the last RECENT_DAYS days (counted ones only, as all).
     recent_supports: int
+    poster_scans: int  # how many times the QR code of its window poster was scanned
     comments: tuple[ReportComment, ...]  # the newest COMMENT_LIMIT
     comment_count: int
     trend: Trend
@@ -218,6 +220,7 @@ def build_report(
         total_supports=total,
         supporters=_supporters(premises),
         recent_supports=_recent(premises, now),
+        poster_scans=posters.scans_of(premises),
         comments=comments,
         comment_count=comment_count,
         trend=_trend(premises, [item.shop_type for item in top], now),
