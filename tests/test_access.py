@@ -12,14 +12,21 @@ from flask import Flask
 
 from tests import factories
 from wishboard.extensions import db
-from wishboard.models import AreaFollow, OutboxMessage, OutboxStatus, Role
+from wishboard.models import (
+    AreaFollow,
+    OutboxMessage,
+    OutboxStatus,
+    ProjectHorizon,
+    Role,
+    ShopProject,
+)
 from wishboard.services.demand import freshness
 from wishboard.services.people import notifications
 from wishboard.services.reports.links import unsubscribe_key
 from wishboard.settings import settings as app_settings
 
 OK, LOGIN, VERIFY, FORBIDDEN, BACK = "ok", "login", "verify", "forbidden", "back"
-ROLES = ("visitor", "unverified", "resident", "landlord", "moderator", "admin")
+ROLES = ("visitor", "unverified", "resident", "landlord", "entrepreneur", "moderator", "admin")
 
 ANYONE = dict.fromkeys(ROLES, OK)
 SIGNED_IN = {**ANYONE, "visitor": LOGIN}
@@ -34,6 +41,7 @@ WISHER = {
     "unverified": VERIFY,
     "resident": OK,
     "landlord": BACK,
+    "entrepreneur": BACK,
     "moderator": BACK,
     "admin": BACK,
 }
@@ -43,6 +51,9 @@ MODERATORS = {**dict.fromkeys(ROLES, FORBIDDEN), "visitor": LOGIN, "moderator": 
 NOT_FOUND = "ok (404)"
 REPORT_READERS = {**dict.fromkeys(ROLES, NOT_FOUND), "visitor": LOGIN, "moderator": OK, "admin": OK}
 ADMINS = {**MODERATORS, "moderator": FORBIDDEN}
+# A project holder's own pages (the table's project belongs to another holder: a 404 there).
+PROJECT_HOLDERS = {**dict.fromkeys(ROLES, FORBIDDEN), "visitor": LOGIN, "entrepreneur": OK}
+OWN_PROJECT = {**PROJECT_HOLDERS, "entrepreneur": NOT_FOUND}
 
 # (endpoint, method) -> what each role gets.
 ACCESS: dict[tuple[str, str], dict[str, str]] = {
@@ -112,6 +123,19 @@ ACCESS: dict[tuple[str, str], dict[str, str]] = {
     # Reporting a comment: anyone signed in whose address is confirmed.
     ("resident.report", "GET"): {**SIGNED_IN, "unverified": VERIFY},
     ("resident.report", "POST"): {**SIGNED_IN, "unverified": VERIFY},
+    # A resident asks to become a project holder; other accounts are told they cannot.
+    ("resident.ask_project_role", "POST"): {
+        **dict.fromkeys(ROLES, BACK),
+        "visitor": LOGIN,
+        "unverified": OK,
+        "resident": OK,
+    },
+    ("projects.mine", "GET"): PROJECT_HOLDERS,
+    ("projects.create", "GET"): PROJECT_HOLDERS,
+    ("projects.create", "POST"): PROJECT_HOLDERS,
+    ("projects.edit", "GET"): OWN_PROJECT,
+    ("projects.edit", "POST"): PROJECT_HOLDERS,
+    ("projects.delete", "POST"): PROJECT_HOLDERS,
     # The landlord's own list; staff find every premises under /moderation/premises.
     ("landlord.index", "GET"): {
         **dict.fromkeys(ROLES, FORBIDDEN),
@@ -211,6 +235,18 @@ FORM_DATA: dict[str, dict[str, str]] = {
     },
     "admin.relabel_shop_type": {"label_fr": "Essai renommé", "label_en": "Renamed trial"},
     "admin.merge_shop_type": {"target": "shop=bakery", "confirm": "y"},
+    "projects.create": {
+        "shop_type": "shop=bakery",
+        "districts": "{district_id}",
+        "horizon": "soon",
+        "visibility": "public",
+    },
+    "projects.edit": {
+        "shop_type": "shop=bakery",
+        "districts": "{district_id}",
+        "horizon": "year",
+        "visibility": "private",
+    },
 }
 # URL variables that mean something else for one endpoint.
 URL_VALUES: dict[str, dict[str, str]] = {
@@ -255,6 +291,14 @@ def url_values(app: Flask) -> dict[str, object]:
     follow = AreaFollow(user_id=account.id, district_id=premises.district_id)
     db.session.add(follow)
     support = factories.make_support(managed, account)
+    holder = factories.make_user(role=Role.ENTREPRENEUR)
+    project = ShopProject(
+        owner=holder,
+        shop_type=factories.shop_type("shop=bakery"),
+        horizon=ProjectHorizon.SOON,
+        districts=[premises.district],
+    )
+    db.session.add(project)
     db.session.commit()
     return {
         "follow_id": follow.id,
@@ -268,6 +312,7 @@ def url_values(app: Flask) -> dict[str, object]:
         "notifications_key": notifications.unsubscribe_key(account, app_settings()),
         "confirm_key": freshness.confirm_key(support, app_settings()),
         "support_id": support.id,
+        "project_id": project.id,
         "message_id": failed_mail.id,
         "wish_id": wish.id,
         "reported_wish_id": reported.id,

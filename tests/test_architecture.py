@@ -8,7 +8,16 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "wishboard"
-BLUEPRINTS = ("public", "auth", "resident", "landlord", "moderation", "admin", "api")
+BLUEPRINTS = (
+    "public",
+    "auth",
+    "resident",
+    "landlord",
+    "moderation",
+    "admin",
+    "api",
+    "projects",
+)
 
 
 def module_name(path: Path) -> str:

@@ -51,7 +51,7 @@ def test_create_user_with_an_unknown_role_fails_with_one_error_line(runner):
     assert result.exit_code == 2
     assert result.output.strip().splitlines() == [
         "Error: Rôle inconnu mayor\u00a0; "
-        "choisissez parmi\u00a0: resident, landlord, moderator, admin."
+        "choisissez parmi\u00a0: resident, landlord, moderator, admin, entrepreneur."
     ]
     assert db.session.scalars(select(User)).all() == []
 

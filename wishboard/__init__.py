@@ -87,6 +87,7 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     from .errors import register_error_handlers
     from .landlord import bp as landlord_bp
     from .moderation import bp as moderation_bp
+    from .projects import bp as projects_bp
     from .public import bp as public_bp
     from .resident import bp as resident_bp
 
@@ -97,6 +98,7 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(landlord_bp, url_prefix="/landlord")
     app.register_blueprint(moderation_bp, url_prefix="/moderation")
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(projects_bp, url_prefix="/projects")
     register_error_handlers(app)
     register_commands(app)
     limits.init_app(app)  # once every route exists: it attaches the limits by endpoint

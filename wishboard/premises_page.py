@@ -20,6 +20,7 @@ from .services.demand import moderation, wishes
 from .services.demand.area import area_demand_near
 from .services.demand.counts import asked_for, demand_for
 from .services.demand.gaps import coverage_for
+from .services.people import projects
 from .settings import settings
 
 
@@ -101,5 +102,6 @@ def premises_page(
         notice=notice,
         next_url=url_for("public.premises_detail", premises_id=premises.id),
         map=position,
+        projects_near=projects.public_projects_near(premises),
         locale=locale,
     )

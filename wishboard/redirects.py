@@ -10,6 +10,7 @@ from .models import Role, User
 HOME_BY_ROLE = {
     Role.RESIDENT: "public.index",
     Role.LANDLORD: "landlord.index",
+    Role.ENTREPRENEUR: "projects.mine",
     Role.MODERATOR: "moderation.queue",
     Role.ADMIN: "moderation.queue",
 }

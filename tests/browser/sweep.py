@@ -35,7 +35,10 @@ from wishboard.models import (
     OutboxMessage,
     OutboxStatus,
     Premises,
+    ProjectHorizon,
+    ProjectVisibility,
     Role,
+    ShopProject,
     User,
     Wish,
     WishStatus,
@@ -78,6 +81,8 @@ BAD_TOKEN_OUTCOME = "ok (400)"
 # The access table's premises has no landlord, so a landlord gets 404 there; in the sweep the
 # landlord opens these pages for a premises of their own.
 OWNER_PAGES = ("landlord.report", "landlord.mark_let")
+# Likewise the table's project belongs to another holder; in the sweep the holder edits their own.
+HOLDER_PAGES = ("projects.edit",)
 
 PASSWORD = factories.PASSWORD
 # Long, realistic addresses and names: the layout must wrap them on a phone.
@@ -97,6 +102,11 @@ ACCOUNTS: dict[str, dict[str, object]] = {
         "email": "gestion-locative.rez-de-chaussee@fonciere-des-faubourgs-parisiens.example.org",
         "display_name": "Société Foncière des Faubourgs Parisiens",
         "role": Role.LANDLORD,
+    },
+    "entrepreneur": {
+        "email": "porteuse-de-projet.boulangerie-au-levain@entreprendre-a-belleville.example.org",
+        "display_name": "Hélène Vasseur-Montgolfier",
+        "role": Role.ENTREPRENEUR,
     },
     "moderator": {
         "email": "moderation.commerces-de-proximite@mairie-du-dix-neuvieme.example.org",
@@ -165,6 +175,8 @@ def _outcome_is_page(endpoint: str, role: str) -> bool:
         raise LookupError(f"{route} is not in ACCESS (tests/test_access.py): add it there")
     outcome = ACCESS[route][role]
     if role == "landlord" and endpoint in OWNER_PAGES:
+        return True
+    if role == "entrepreneur" and endpoint in HOLDER_PAGES:
         return True
     if outcome == BAD_TOKEN_OUTCOME:
         return role == "visitor"
@@ -289,6 +301,19 @@ def load_sweep_town(app: Flask) -> dict[str, object]:
             app.config["WISHBOARD_MAP_BOUNDS"],
         )
 
+        # A project holder's project, with a long pitch, in two districts.
+        project = ShopProject(
+            owner=accounts["entrepreneur"],
+            shop_type=factories.shop_type("shop=bakery"),
+            surface_min_m2=40,
+            surface_max_m2=120,
+            horizon=ProjectHorizon.YEAR,
+            pitch=LONG_COMMENT,
+            visibility=ProjectVisibility.PUBLIC,
+            districts=[busiest.district, _premises(2).district],
+        )
+        db.session.add(project)
+
         # Fresh demand: one old support asked about (the digest's link), one no longer counted.
         asked, lapsed = (
             factories.make_support(_premises(n), resident, code="amenity=cafe") for n in (3, 4)
@@ -375,6 +400,7 @@ def load_sweep_town(app: Flask) -> dict[str, object]:
             "notifications_key": notifications.unsubscribe_key(resident, app_settings()),
             "confirm_key": freshness.confirm_key(asked, app_settings()),
             "support_id": asked.id,
+            "project_id": project.id,
             "district_id": busiest.district_id,
             "follow_id": 0,
             "code": "fr",

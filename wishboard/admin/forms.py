@@ -18,6 +18,7 @@ from ..services.taxonomy import (
 ROLE_LABELS = {
     Role.RESIDENT: _l("Resident"),
     Role.LANDLORD: _l("Landlord"),
+    Role.ENTREPRENEUR: _l("Project holder"),
     Role.MODERATOR: _l("Moderator"),
     Role.ADMIN: _l("Administrator"),
 }

@@ -16,7 +16,7 @@ from ..htmx import after_change, fragment_or_page, go_to, render
 from ..models import Role, ShopType, ShopTypeGroup, User
 from ..redirects import local_path
 from ..services import audit, taxonomy
-from ..services.people import users
+from ..services.people import projects, users
 from ..urls import LARGEST_ID, page_number
 from . import bp
 from .forms import (
@@ -43,7 +43,9 @@ def users_list() -> ResponseReturnValue:
     """Every account, or those matching the search, page by page, each with its actions."""
     form = UserSearchForm(request.args)
     if not form.validate():
-        return render("admin/users.html", status=400, form=form, page=None, filter_args={})
+        return render(
+            "admin/users.html", status=400, form=form, page=None, filter_args={}, askers=[]
+        )
     page = db.paginate(
         users.search_users(form.search()),
         page=page_number(),
@@ -59,6 +61,7 @@ def users_list() -> ResponseReturnValue:
         filter_args=form.url_args(),
         back=request.full_path.rstrip("?"),
         role_labels=ROLE_LABELS,
+        askers=projects.askers(),
     )
 
 

@@ -9,6 +9,7 @@ from flask_wtf import FlaskForm
 
 from .. import limits
 from ..forms.accounts import LoginForm, RegisterForm, ResetPasswordForm, ResetRequestForm
+from ..models import Role
 from ..redirects import after_sign_in, local_path
 from ..security import renew_session
 from ..services.people import accounts
@@ -41,6 +42,7 @@ def register() -> ResponseReturnValue:
                 form.password.data,
                 settings(),
                 locale=str(get_locale()),
+                role=Role(form.role.data),
             )
         except accounts.AccountError as error:
             getattr(form, error.field or "email").errors.append(error.message)

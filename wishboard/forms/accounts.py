@@ -66,6 +66,19 @@ class RegisterForm(PasswordChoiceMixin, Form):
             EqualTo("password", _l("The two passwords are not the same.")),
         ],
     )
+    role = SelectField(
+        _l("I come to"),
+        choices=[
+            SelectChoice(
+                "resident", _l("say which shops I miss, and support my neighbours' wishes")
+            ),
+            SelectChoice(
+                "entrepreneur", _l("open a shop: find where it is wanted, and meet landlords")
+            ),
+        ],
+        default="resident",
+        validate_choice=True,
+    )
 
     def validate_email(self, field: EmailField) -> None:
         """One account per address, whatever its case."""

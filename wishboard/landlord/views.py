@@ -10,11 +10,13 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 
 from ..caching import keep_private
+from ..forms.projects import HORIZON_LABELS
 from ..htmx import render
 from ..models import Role
 from ..poster_page import posters_pdf
 from ..services.csv_export import csv_filename
 from ..services.demand.counts import TOP_TYPES, demand_by_premises, total_support
+from ..services.people import projects
 from ..services.premises.listing import landlord_premises
 from ..services.reports.formats import PdfUnavailable, report_csv, report_pdf, report_stylesheet
 from ..services.reports.report import DemandReport, build_report
@@ -78,6 +80,8 @@ def report(premises_id: int) -> ResponseReturnValue:
         "landlord/report.html",
         report=_report(reader),
         reader=reader,
+        projects=projects.matching_projects(reader.premises),
+        horizons=HORIZON_LABELS,
         locale=str(get_locale()),
     )
     return keep_private(response)

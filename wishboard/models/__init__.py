@@ -6,6 +6,7 @@ from .demand import DataVersion, DemandCount
 from .notification import AreaFollow, Notification, NotificationKind
 from .outbox import MailOptOut, OutboxMessage, OutboxStatus
 from .premises import District, PosterScan, Premises, PremisesStatus
+from .project import PITCH_MAX_LENGTH, ProjectHorizon, ProjectVisibility, ShopProject
 from .shop import (
     ContactOutcome,
     CorrectionStatus,
@@ -38,6 +39,10 @@ __all__ = [
     "Premises",
     "PremisesStatus",
     "Presence",
+    "PITCH_MAX_LENGTH",
+    "ProjectHorizon",
+    "ProjectVisibility",
+    "ShopProject",
     "Role",
     "Shop",
     "ShopContact",

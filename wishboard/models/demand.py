@@ -48,6 +48,9 @@ VERSIONED_TABLES = (
     "shop_types",
     "shop_type_groups",
     "shops",
+    # Public shop projects show on the premises pages of their districts.
+    "shop_projects",
+    "project_districts",
 )
 # (table, event, condition) of the changes that visitors can see.
 VERSION_EVENTS = [

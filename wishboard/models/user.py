@@ -19,6 +19,8 @@ class Role(enum.StrEnum):
     LANDLORD = "landlord"
     MODERATOR = "moderator"
     ADMIN = "admin"
+    # Plans to open a shop: describes shop projects and meets landlords (issue #18).
+    ENTREPRENEUR = "entrepreneur"
 
 
 class User(UserMixin, db.Model):
@@ -45,6 +47,8 @@ class User(UserMixin, db.Model):
     # Asked, in the digest, whether a support given long ago is still wanted.
     notify_confirm: Mapped[bool] = mapped_column(default=True, server_default=true())
     notified_at: Mapped[datetime | None]
+    # A resident who asked to become a project holder, until staff decide.
+    project_role_asked_at: Mapped[datetime | None]
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses to sign in inactive users
@@ -73,6 +77,11 @@ class User(UserMixin, db.Model):
     def is_admin(self) -> bool:
         """True for an admin, who also manages accounts and the taxonomy."""
         return self.role is Role.ADMIN
+
+    @property
+    def is_entrepreneur(self) -> bool:
+        """True for a person planning to open a shop, who describes shop projects."""
+        return self.role is Role.ENTREPRENEUR
 
     @property
     def is_landlord(self) -> bool:

@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
 from ..extensions import db
+from ..forms.premises import ActionForm as PlainActionForm
 from ..forms.reasons import OTHER
 from ..forms.wishes import ActionForm, AreaWishForm, DeleteAccountForm, FlagForm, shop_type_choices
 from ..htmx import after_change, fragment_or_page, render
@@ -29,7 +30,7 @@ from ..premises_page import load_premises, max_types, premises_page, viewer, wis
 from ..redirects import local_path
 from ..services.demand import freshness, moderation, wishes
 from ..services.demand.counts import Demand, count_for
-from ..services.people import accounts
+from ..services.people import accounts, projects
 from ..services.taxonomy import shop_type_by_code
 from ..settings import settings
 from ..urls import LARGEST_ID
@@ -384,6 +385,21 @@ def report(wish_id: int) -> ResponseReturnValue:
 def account() -> ResponseReturnValue:
     """The signed-in person's account: who they are, and what they can do with their data."""
     return render_template("resident/account.html")
+
+
+@bp.post("/me/project-holder")
+@login_required
+def ask_project_role() -> ResponseReturnValue:
+    """A resident asks to become a project holder; an administrator decides."""
+    if not PlainActionForm().validate_on_submit():
+        abort(400)
+    try:
+        projects.ask_for_role(current_user)
+    except projects.ProjectError as error:
+        flash(error.message, "error")
+    else:
+        flash(_("Your request is sent: an administrator will decide soon."), "success")
+    return redirect(url_for("resident.account"), 303)
 
 
 @bp.get("/me/data.json")

@@ -138,14 +138,25 @@ def password_problems(password: str, email: str | None = None) -> list[str]:
     return problems
 
 
+# The roles a person may choose for themselves when they sign up.
+SELF_CHOSEN_ROLES = (Role.RESIDENT, Role.ENTREPRENEUR)
+
+
 def register(
-    email: str, display_name: str, password: str, settings: Settings, locale: str | None = None
+    email: str,
+    display_name: str,
+    password: str,
+    settings: Settings,
+    locale: str | None = None,
+    role: Role = Role.RESIDENT,
 ) -> User:
-    """Create an unverified resident and send them the link that verifies their address.
+    """Create an unverified resident (or project holder) and send the link that verifies it.
 
     `locale` is the language they signed up in: later e-mails to them are written in it.
     """
-    user = _new_user(email, display_name, password, Role.RESIDENT)
+    if role not in SELF_CHOSEN_ROLES:
+        raise AccountError(_("Choose what you come for from the list."), "role")
+    user = _new_user(email, display_name, password, role)
     user.locale = locale
     message = _queue_verification(user, settings)
     _commit_new_user()

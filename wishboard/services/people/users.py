@@ -82,6 +82,7 @@ def change_role(actor: User, user: User, role: Role) -> bool:
             )
         before = user.role
         user.role = role
+        user.project_role_asked_at = None  # a request to become a project holder is decided
         audit.record(
             actor,
             "user.role_changed",
