@@ -76,6 +76,8 @@ ACCESS: dict[tuple[str, str], dict[str, str]] = {
     ("api.area_wishes_geojson", "GET"): ANYONE,
     ("api.shops_geojson", "GET"): ANYONE,
     ("public.gaps", "GET"): ANYONE,
+    ("public.opportunities_page", "GET"): ANYONE,
+    ("api.opportunities_csv", "GET"): ANYONE,
     ("public.stats", "GET"): ANYONE,
     ("public.open_data", "GET"): ANYONE,
     ("api.gaps_geojson", "GET"): ANYONE,

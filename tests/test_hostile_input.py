@@ -1209,6 +1209,8 @@ QUERY_URLS: list[tuple[str, str]] = [
     ("visitor", "/api/shops.geojson?type={v}&group={v}&district={v}"),
     ("visitor", "/gaps?type={v}&group={v}&district={v}"),
     ("visitor", "/api/gaps.geojson?type={v}"),
+    ("visitor", "/opportunities?type={v}&group={v}&district={v}"),
+    ("visitor", "/api/opportunities.csv?type={v}&group={v}&district={v}&variant={v}"),
     ("visitor", "/stats?district={v}&period={v}"),
     ("resident", "/wishes/1/report?next={v}"),
     ("moderator", "/moderation/?page={v}"),

@@ -357,6 +357,7 @@ def test_the_menu_offers_each_role_its_own_work_and_marks_the_page(
         "/premises": "Empty premises",
         "/shops": "Shops",
         "/gaps": "Gaps",
+        "/opportunities": "Opportunities",
         "/stats": "Statistics",
     }
     assert [link["href"] for link in page.select("header a[aria-current=page]")] == ["/stats"]

@@ -241,6 +241,7 @@ def test_every_page_links_to_the_stats_and_the_gaps(client: FlaskClient):
     assert links == {
         "Statistics": "/stats",
         "Gaps: the shops residents miss": "/gaps",
+        "Opportunities: where a new shop is wanted": "/opportunities",
         "Open data": "/data",
     }
 

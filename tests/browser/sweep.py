@@ -64,6 +64,7 @@ NOT_PAGES: dict[str, str] = {
     "api.shops_geojson": "GeoJSON",
     "api.gaps_geojson": "GeoJSON",
     "api.demand_csv": "CSV",
+    "api.opportunities_csv": "CSV",
     "public.town_feed": "Atom",
     "public.district_feed": "Atom",
     "landlord.report_pdf": "PDF",

@@ -14,10 +14,12 @@ from ..forms.filters import MapFilterForm
 from ..forms.shops import ShopFilterForm
 from ..services.csv_export import (
     DEMAND_HEADER,
+    OPPORTUNITIES_HEADER,
     CsvVariant,
     csv_bytes,
     csv_filename,
     demand_rows,
+    opportunity_rows,
 )
 from ..services.demand.area import AreaCell, area_cells
 from ..services.demand.counts import (
@@ -29,6 +31,7 @@ from ..services.demand.counts import (
     total_support,
 )
 from ..services.demand.gaps import GapPoint, gap_points
+from ..services.demand.opportunities import opportunities
 from ..services.open_data import osm_id
 from ..services.premises.listing import map_premises, map_premises_ids
 from ..services.shops.directory import map_shops
@@ -39,6 +42,14 @@ from . import bp
 GEOJSON = "application/geo+json"
 # Any id works: the placeholder is swapped for each shop's id (one url_for for them all).
 _ID_PLACEHOLDER = 987654321
+
+
+def _bad_filters(form) -> tuple[dict, int]:
+    """A 400 that names each filter whose value does not exist."""
+    errors = {
+        name: [str(message) for message in messages] for name, messages in form.errors.items()
+    }
+    return {"error": "Bad Request", "status": 400, "errors": errors}, 400
 
 
 def _feature_collection(features: list[dict]) -> bytes:
@@ -64,10 +75,7 @@ def _premises_geojson() -> bytes | tuple[dict, int]:
     locale = str(get_locale())
     form = MapFilterForm(request.args)
     if not form.validate():
-        errors = {
-            name: [str(message) for message in messages] for name, messages in form.errors.items()
-        }
-        return {"error": "Bad Request", "status": 400, "errors": errors}, 400
+        return _bad_filters(form)
     filters = form.filters()
     rows = map_premises(filters)
     demand = demand_within(map_premises_ids(filters))
@@ -162,10 +170,7 @@ def _shops_geojson() -> bytes | tuple[dict, int]:
     locale = str(get_locale())
     form = ShopFilterForm(request.args)
     if not form.validate():
-        errors = {
-            name: [str(message) for message in messages] for name, messages in form.errors.items()
-        }
-        return {"error": "Bad Request", "status": 400, "errors": errors}, 400
+        return _bad_filters(form)
     detail_url = url_for("public.shop_detail", shop_id=_ID_PLACEHOLDER)
     features = []
     for row in map_shops(form.shop_filter()):
@@ -206,6 +211,32 @@ def demand_csv() -> Response:
         "text/csv",
         # Both languages' labels are columns, so the standard file is the same for every
         # visitor; the spreadsheet's decimal separator follows the visitor's language.
+        per_language=variant is CsvVariant.SPREADSHEET,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@bp.get("/opportunities.csv")
+def opportunities_csv() -> Response:
+    """One row per (shop type, district) with demand, most unmet demand first (as /opportunities).
+
+    Takes the map's filters (`type`, `group`, `district`); a value that does not exist is a 400
+    that names the argument. `?variant=spreadsheet` gives the file for a spreadsheet.
+    """
+    variant = csv_variant()
+    filename = csv_filename("wishboard-opportunities", variant)
+
+    def build() -> bytes | tuple[dict, int]:
+        form = MapFilterForm(request.args)
+        if not form.validate():
+            return _bad_filters(form)
+        rows = opportunity_rows(opportunities(settings(), form.filters()))
+        return csv_bytes(OPPORTUNITIES_HEADER, rows, variant, str(get_locale()))
+
+    return cached_data(
+        build,
+        "text/csv",
+        # Both languages' labels are columns (see demand_csv).
         per_language=variant is CsvVariant.SPREADSHEET,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

@@ -31,6 +31,7 @@ from sqlalchemy import select
 from wishboard.extensions import db
 from wishboard.models import District, Premises
 from wishboard.services.demand.counts import demand_by_status
+from wishboard.services.demand.opportunities import Opportunity
 from wishboard.services.premises.listing import MAP_STATUSES
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -164,3 +165,50 @@ def demand_rows() -> list[tuple]:
             )
         )
     return rows
+
+
+OPPORTUNITIES_HEADER = (
+    "rank",
+    "shop_type_code",
+    "shop_type_label_fr",
+    "shop_type_label_en",
+    "district_id",
+    "district",
+    "unmet_demand",
+    "supports",
+    "area_wishes",
+    "open_shops_near",
+    "premises_count",
+    "top_premises_id",
+    "top_premises_address",
+    "premises_ids",
+)
+
+
+def opportunity_rows(rows: Iterable[Opportunity]) -> list[tuple]:
+    """One row per (shop type, district) of `rows`, in their order, following OPPORTUNITIES_HEADER.
+
+    `premises_ids` lists the suitable premises, most supported first, separated by spaces.
+    """
+    result = []
+    for rank, row in enumerate(rows, start=1):
+        top = row.premises[0]
+        result.append(
+            (
+                rank,
+                row.shop_type.code,
+                row.shop_type.label_fr,
+                row.shop_type.label_en,
+                row.district_id,
+                row.district,
+                row.unmet,
+                row.supports,
+                row.area_wishes,
+                row.shops_near,
+                len(row.premises),
+                top.premises_id,
+                top.address,
+                " ".join(str(place.premises_id) for place in row.premises),
+            )
+        )
+    return result

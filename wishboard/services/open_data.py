@@ -214,6 +214,54 @@ EXPORTS: tuple[Export, ...] = (
         ),
         csv=True,
     ),
+    Export(
+        key="opportunities",
+        endpoint="api.opportunities_csv",
+        title=_l("Opportunities: where a new shop is wanted"),
+        description=_l(
+            "One row per shop type and district with demand in its vacant premises, most unmet "
+            "demand first. Demand at a premises counts as unmet when no open shop of the type "
+            "stands within %(radius_m)d m of it; a wish pinned on a spot counts at its nearest "
+            "vacant premises within %(radius_m)d m."
+        ),
+        format="CSV",
+        fields=(
+            ExportField("rank", _l("The row's place in the ranking, from 1.")),
+            ExportField("shop_type_code", _l("The shop type's code (the OpenStreetMap tag).")),
+            ExportField("shop_type_label_fr", _l("Its name in French.")),
+            ExportField("shop_type_label_en", _l("Its name in English.")),
+            ExportField("district_id", _l("The district's number on this site.")),
+            ExportField("district", _l("The district's name.")),
+            ExportField(
+                "unmet_demand",
+                _l(
+                    "Supports and area wishes at the district's vacant premises that have no "
+                    "open shop of the type nearby."
+                ),
+            ),
+            ExportField(
+                "supports",
+                _l("Residents supporting the type in the district's vacant premises now."),
+            ),
+            ExportField(
+                "area_wishes",
+                _l("Wishes pinned on a spot whose nearest vacant premises is in the district."),
+            ),
+            ExportField(
+                "open_shops_near",
+                _l("Open shops of the type near the district's premises that carry the demand."),
+            ),
+            ExportField("premises_count", _l("Vacant premises carrying the demand.")),
+            ExportField("top_premises_id", _l("The number of the most supported of them.")),
+            ExportField("top_premises_address", _l("Its street address.")),
+            ExportField(
+                "premises_ids",
+                _l("The numbers of all of them, most supported first, separated by spaces."),
+            ),
+        ),
+        filters=MAP_FILTERS,
+        csv=True,
+    ),
 )
 
 
