@@ -17,6 +17,7 @@ from wishboard.models import (
     OutboxMessage,
     OutboxStatus,
     ProjectHorizon,
+    ProjectInterest,
     Role,
     ShopProject,
 )
@@ -138,6 +139,17 @@ ACCESS: dict[tuple[str, str], dict[str, str]] = {
     ("projects.edit", "GET"): OWN_PROJECT,
     ("projects.edit", "POST"): PROJECT_HOLDERS,
     ("projects.delete", "POST"): PROJECT_HOLDERS,
+    ("projects.premises", "GET"): OWN_PROJECT,
+    ("projects.express_interest", "POST"): PROJECT_HOLDERS,
+    ("projects.answer_let", "POST"): PROJECT_HOLDERS,
+    # The landlord answers a project's interest; staff read the report but do not answer for them.
+    ("landlord.answer_interest", "POST"): {
+        **dict.fromkeys(ROLES, OK),
+        "visitor": LOGIN,
+        "moderator": FORBIDDEN,
+        "admin": FORBIDDEN,
+    },
+    ("moderation.matches", "GET"): MODERATORS,
     # The landlord's own list; staff find every premises under /moderation/premises.
     ("landlord.index", "GET"): {
         **dict.fromkeys(ROLES, FORBIDDEN),
@@ -301,6 +313,9 @@ def url_values(app: Flask) -> dict[str, object]:
         districts=[premises.district],
     )
     db.session.add(project)
+    db.session.flush()
+    interest = ProjectInterest(project_id=project.id, premises_id=premises.id)
+    db.session.add(interest)
     db.session.commit()
     return {
         "follow_id": follow.id,
@@ -315,6 +330,7 @@ def url_values(app: Flask) -> dict[str, object]:
         "confirm_key": freshness.confirm_key(support, app_settings()),
         "support_id": support.id,
         "project_id": project.id,
+        "interest_id": interest.id,
         "message_id": failed_mail.id,
         "wish_id": wish.id,
         "reported_wish_id": reported.id,

@@ -10,7 +10,7 @@ from tests import factories
 from tests.conftest import postgres_url
 from wishboard import config, create_app
 from wishboard.extensions import db
-from wishboard.models import DemandCount
+from wishboard.models import DemandCount, Role
 from wishboard.services import taxonomy
 
 
@@ -49,6 +49,8 @@ def test_upgrade_from_empty_matches_the_models_and_downgrades(empty_database_url
 def _the_migrated_triggers_count_counted_supports_only() -> None:
     """The triggers the migrations made (not create_all's) keep demand_counts to counted ones."""
     taxonomy.load_shop_types()
+    # The role CHECK widened in place on SQLite (0013) takes the new role.
+    factories.make_user(role=Role.ENTREPRENEUR)
     place = factories.make_premises()
     supports = [factories.make_support(place) for _ in range(3)]
     supports[0].counted = False

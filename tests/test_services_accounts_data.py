@@ -14,7 +14,10 @@ from wishboard.models import (
     AuditEvent,
     OutboxMessage,
     OutboxStatus,
+    ProjectHorizon,
+    ProjectInterest,
     Role,
+    ShopProject,
     Support,
     User,
     Wish,
@@ -91,6 +94,7 @@ def test_export_has_a_fixed_format_and_is_json(town):
         "landlord_premises",
         "staff_actions",
         "notifications",
+        "shop_projects",
     }
     assert json.loads(json.dumps(data)) == data
     assert datetime.fromisoformat(data["exported_at"]).utcoffset().total_seconds() == 0
@@ -172,8 +176,42 @@ def test_export_takes_the_same_few_queries_whatever_the_amount_of_data(town, cou
     with count_queries() as queries:
         accounts.export_data(ana)
 
-    # One per section: wishes, supports, e-mails, premises owned, staff actions, areas followed.
-    assert queries.count <= 6
+    # One per section: wishes, supports, e-mails, premises owned, staff actions, areas followed,
+    # shop projects (their districts and interests only when there are projects).
+    assert queries.count <= 7
+
+
+def test_a_project_holder_s_export_holds_their_projects_and_interests(app, count_queries):
+    holder = factories.make_user(role=Role.ENTREPRENEUR)
+    landlord_place = factories.make_premises(landlord_email="owner@example.org")
+    for code in ("shop=bakery", "amenity=cafe"):
+        project = ShopProject(
+            owner=holder,
+            shop_type=factories.shop_type(code),
+            horizon=ProjectHorizon.YEAR,
+            districts=[landlord_place.district],
+            pitch="Levain",
+        )
+        db.session.add(project)
+        db.session.flush()
+        db.session.add(ProjectInterest(project_id=project.id, premises_id=landlord_place.id))
+    db.session.commit()
+
+    with count_queries() as queries:
+        data = accounts.export_data(holder)
+
+    assert queries.count <= 10  # the sections, then the projects' districts and interests
+    bakery, cafe = data["shop_projects"]
+    assert (bakery["shop_type"]["code"], bakery["horizon"], bakery["pitch"]) == (
+        "shop=bakery",
+        "year",
+        "Levain",
+    )
+    assert [i["landlord_answer"] for i in bakery["interests"] + cafe["interests"]] == [
+        "pending",
+        "pending",
+    ]
+    assert "owner@example.org" not in json.dumps(data)
 
 
 def test_deleting_keeps_supports_as_exact_anonymous_counts(town):

@@ -36,6 +36,7 @@ from wishboard.models import (
     OutboxStatus,
     Premises,
     ProjectHorizon,
+    ProjectInterest,
     ProjectVisibility,
     Role,
     ShopProject,
@@ -83,7 +84,7 @@ BAD_TOKEN_OUTCOME = "ok (400)"
 # landlord opens these pages for a premises of their own.
 OWNER_PAGES = ("landlord.report", "landlord.mark_let")
 # Likewise the table's project belongs to another holder; in the sweep the holder edits their own.
-HOLDER_PAGES = ("projects.edit",)
+HOLDER_PAGES = ("projects.edit", "projects.premises")
 
 PASSWORD = factories.PASSWORD
 # Long, realistic addresses and names: the layout must wrap them on a phone.
@@ -314,6 +315,9 @@ def load_sweep_town(app: Flask) -> dict[str, object]:
             districts=[busiest.district, _premises(2).district],
         )
         db.session.add(project)
+        db.session.flush()
+        interest = ProjectInterest(project_id=project.id, premises_id=busiest.id)
+        db.session.add(interest)
 
         # Fresh demand: one old support asked about (the digest's link), one no longer counted.
         asked, lapsed = (
@@ -402,6 +406,7 @@ def load_sweep_town(app: Flask) -> dict[str, object]:
             "confirm_key": freshness.confirm_key(asked, app_settings()),
             "support_id": asked.id,
             "project_id": project.id,
+            "interest_id": interest.id,
             "district_id": busiest.district_id,
             "follow_id": 0,
             "code": "fr",

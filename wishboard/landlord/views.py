@@ -2,7 +2,7 @@
 
 import re
 
-from flask import Response, abort, current_app, render_template, request
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -10,18 +10,20 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 
 from ..caching import keep_private
+from ..extensions import db
+from ..forms.premises import ActionForm
 from ..forms.projects import HORIZON_LABELS
 from ..htmx import render
-from ..models import Role
+from ..models import LandlordAnswer, ProjectInterest, Role
 from ..poster_page import posters_pdf
 from ..services.csv_export import csv_filename
 from ..services.demand.counts import TOP_TYPES, demand_by_premises, total_support
-from ..services.people import projects
+from ..services.people import meetings, projects
 from ..services.premises.listing import landlord_premises
 from ..services.reports.formats import PdfUnavailable, report_csv, report_pdf, report_stylesheet
 from ..services.reports.report import DemandReport, build_report
 from ..settings import settings
-from ..urls import csv_variant
+from ..urls import LARGEST_ID, csv_variant
 from . import bp
 from .access import Reader, report_reader
 
@@ -76,11 +78,17 @@ def _attachment(body: bytes, mimetype: str, filename: str) -> Response:
 def report(premises_id: int) -> ResponseReturnValue:
     """The demand report of one premises, for its landlord, staff, or the holder of its link."""
     reader = report_reader(premises_id)
+    interests = meetings.interests_at(reader.premises)
+    interested = {interest.project_id for interest in interests}
     response = render(
         "landlord/report.html",
         report=_report(reader),
         reader=reader,
-        projects=projects.matching_projects(reader.premises),
+        # The projects interested already are listed with their answer, not twice.
+        projects=[p for p in projects.matching_projects(reader.premises) if p.id not in interested],
+        interests=interests,
+        may_answer=_may_answer(reader),
+        action_form=ActionForm(),
         horizons=HORIZON_LABELS,
         locale=str(get_locale()),
     )
@@ -130,3 +138,43 @@ def poster_pdf_download(premises_id: int) -> ResponseReturnValue:
     reader = report_reader(premises_id)
     premises = reader.premises
     return posters_pdf([premises], f"poster-{premises.reference or premises.id}")
+
+
+def _may_answer(reader: Reader) -> bool:
+    """The landlord answers projects: through the signed link, or signed in as its landlord."""
+    if reader.through_link:
+        return True
+    return (
+        current_user.is_authenticated
+        and current_user.role is Role.LANDLORD
+        and reader.premises.landlord_id == current_user.id
+    )
+
+
+@bp.post(f"/premises/<int:premises_id>/interests/<int(max={LARGEST_ID}):interest_id>")
+def answer_interest(premises_id: int, interest_id: int) -> ResponseReturnValue:
+    """The landlord's answer to a project interested in their premises: talk, or not for us."""
+    reader = report_reader(premises_id)
+    if not _may_answer(reader):
+        abort(403)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    interest = db.session.get(ProjectInterest, interest_id)
+    if interest is None or interest.premises_id != reader.premises.id:
+        abort(404)
+    try:
+        given = LandlordAnswer(request.form.get("answer", ""))
+        introduced = meetings.answer(
+            interest, given, None if reader.through_link else current_user, settings()
+        )
+    except ValueError:
+        abort(400)
+    except meetings.MeetingError as error:
+        flash(error.message, "error")
+    else:
+        if introduced:
+            flash(_("We sent each of you the other's e-mail address."), "success")
+        else:
+            flash(_("Your answer is saved."), "success")
+    back = url_for("landlord.report", premises_id=reader.premises.id, **reader.url_args())
+    return redirect(f"{back}#report-interests-title", 303)

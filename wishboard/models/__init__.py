@@ -6,7 +6,14 @@ from .demand import DataVersion, DemandCount
 from .notification import AreaFollow, Notification, NotificationKind
 from .outbox import MailOptOut, OutboxMessage, OutboxStatus
 from .premises import District, PosterScan, Premises, PremisesStatus
-from .project import PITCH_MAX_LENGTH, ProjectHorizon, ProjectVisibility, ShopProject
+from .project import (
+    PITCH_MAX_LENGTH,
+    LandlordAnswer,
+    ProjectHorizon,
+    ProjectInterest,
+    ProjectVisibility,
+    ShopProject,
+)
 from .shop import (
     ContactOutcome,
     CorrectionStatus,
@@ -41,6 +48,8 @@ __all__ = [
     "Presence",
     "PITCH_MAX_LENGTH",
     "ProjectHorizon",
+    "ProjectInterest",
+    "LandlordAnswer",
     "ProjectVisibility",
     "ShopProject",
     "Role",

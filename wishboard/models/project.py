@@ -3,12 +3,12 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Table, Text
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .base import enum_column, utcnow
-from .premises import District
+from .premises import District, Premises
 from .taxonomy import ShopType
 from .user import User
 
@@ -86,3 +86,42 @@ class ShopProject(db.Model):
             return True
         low, high = self.surface_min_m2, self.surface_max_m2
         return (low is None or surface_m2 >= low) and (high is None or surface_m2 <= high)
+
+
+class LandlordAnswer(enum.StrEnum):
+    """What the landlord said to a project's interest in their premises."""
+
+    PENDING = "pending"
+    TALK = "talk"  # "let's talk": with the holder's interest, both agree
+    DECLINED = "declined"  # "not for us"
+
+
+class ProjectInterest(db.Model):
+    """A project holder's "I'm interested" in one premises, and the landlord's answer.
+
+    The two e-mail addresses are exchanged once both agree (`introduced_at`), never before.
+    """
+
+    __tablename__ = "project_interests"
+    __table_args__ = (UniqueConstraint("project_id", "premises_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("shop_projects.id", ondelete="CASCADE"), index=True
+    )
+    premises_id: Mapped[int] = mapped_column(
+        ForeignKey("premises.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    answer: Mapped[LandlordAnswer] = mapped_column(
+        enum_column(LandlordAnswer, "landlord_answer"), default=LandlordAnswer.PENDING
+    )
+    answered_at: Mapped[datetime | None]
+    introduced_at: Mapped[datetime | None]  # when each side was sent the other's address
+    # The premises was let to the project's shop type: was it this holder? (None: not asked yet,
+    # or no answer.)
+    let_asked_at: Mapped[datetime | None]
+    let_was_theirs: Mapped[bool | None]
+
+    project: Mapped[ShopProject] = relationship()
+    premises: Mapped[Premises] = relationship()

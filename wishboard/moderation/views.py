@@ -2,8 +2,8 @@
 
 from flask import abort, current_app, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
 
 from ..access import require_role
@@ -15,6 +15,7 @@ from ..models import Role, Wish
 from ..redirects import local_path
 from ..services import audit
 from ..services.demand import moderation
+from ..services.people import meetings
 from ..settings import settings
 from ..urls import LARGEST_ID, page_number
 from . import bp
@@ -258,4 +259,15 @@ def dismiss_flags(wish_id: int) -> ResponseReturnValue:
     """Disagree with the reports: the wish is shown and the reports are closed."""
     return _visibility_action(
         wish_id, moderation.dismiss_flags, _("Reports dismissed; the item is shown.")
+    )
+
+
+@bp.get("/matches")
+def matches() -> ResponseReturnValue:
+    """Staff: every project's interest in a premises, and where it stands."""
+    return render(
+        "moderation/matches.html",
+        interests=meetings.all_interests(),
+        let_thanks=meetings.let_thanks_to_the_board(),
+        locale=str(get_locale()),
     )

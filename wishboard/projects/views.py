@@ -7,11 +7,14 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..access import require_role
+from ..extensions import db
 from ..forms.premises import ActionForm
 from ..forms.projects import HORIZON_LABELS, VISIBILITY_LABELS, ProjectForm
 from ..htmx import render
-from ..models import Role, ShopProject
-from ..services.people import projects
+from ..models import Premises, Role, ShopProject
+from ..services.demand.opportunities import premises_for_project
+from ..services.people import meetings, projects
+from ..settings import settings
 from ..urls import LARGEST_ID
 from . import bp
 
@@ -33,6 +36,7 @@ def mine() -> ResponseReturnValue:
     return render(
         "projects/index.html",
         projects=projects.projects_of(current_user),
+        interests=meetings.interests_of(current_user),
         horizons=HORIZON_LABELS,
         visibilities=VISIBILITY_LABELS,
         action_form=ActionForm(),
@@ -96,4 +100,61 @@ def delete(project_id: int) -> ResponseReturnValue:
     if not projects.delete_project(current_user, project_id):
         abort(404)
     flash(_("Your project is deleted."), "success")
+    return redirect(url_for("projects.mine"), 303)
+
+
+# Finding premises and meeting landlords
+
+
+@bp.get(f"{PROJECT_URL}/premises")
+def premises(project_id: int) -> ResponseReturnValue:
+    """The vacant premises that suit one of the holder's projects, best first."""
+    project = _own(project_id)
+    interests = {
+        interest.premises_id: interest
+        for interest in meetings.interests_of(current_user)
+        if interest.project_id == project.id
+    }
+    return render(
+        "projects/premises.html",
+        project=project,
+        ranked=premises_for_project(project, settings()),
+        interests=interests,
+        action_form=ActionForm(),
+        radius=settings().area_radius_m,
+        locale=str(get_locale()),
+    )
+
+
+@bp.post(f"{PROJECT_URL}/interest/<int(max={LARGEST_ID}):premises_id>")
+def express_interest(project_id: int, premises_id: int) -> ResponseReturnValue:
+    """The project's holder is interested in a premises: they ask to meet its landlord."""
+    project = _own(project_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    place = db.get_or_404(Premises, premises_id)
+    try:
+        meetings.express_interest(current_user, project, place, settings())
+    except meetings.MeetingError as error:
+        flash(error.message, "error")
+    else:
+        flash(
+            _(
+                "The landlord of %(address)s is told. You will get their address by e-mail if "
+                "they agree to talk.",
+                address=place.address,
+            ),
+            "success",
+        )
+    return redirect(url_for("projects.premises", project_id=project.id), 303)
+
+
+@bp.post(f"/interests/<int(max={LARGEST_ID}):interest_id>/let")
+def answer_let(interest_id: int) -> ResponseReturnValue:
+    """The holder says whether the premises let to their project's type was theirs."""
+    if not ActionForm().validate_on_submit() or request.form.get("theirs") not in ("yes", "no"):
+        abort(400)
+    if not meetings.answer_let(current_user, interest_id, request.form["theirs"] == "yes"):
+        abort(404)
+    flash(_("Thank you for telling us."), "success")
     return redirect(url_for("projects.mine"), 303)

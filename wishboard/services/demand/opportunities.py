@@ -32,6 +32,7 @@ from wishboard.models import (
     Premises,
     PremisesStatus,
     Shop,
+    ShopProject,
     ShopType,
     ShopTypeGroup,
     Wish,
@@ -274,3 +275,49 @@ def opportunities(
         )
     )
     return tuple(rows)
+
+
+def premises_for_project(project: ShopProject, settings: Settings) -> list[SuitablePremises]:
+    """The vacant premises that suit `project`, best first (a fixed number of queries).
+
+    Those that suit it: in one of its districts, of a surface it wants (an unknown surface
+    suits). Ranked as the opportunities are: the demand for its shop type with no such shop open
+    within the radius first, then all the demand for its type (supports there and the area
+    wishes attached to it), then the closest surface to the middle of the range.
+    """
+    radius = settings.area_radius_m
+    districts = {district.id for district in project.districts}
+    places = _vacant_places()
+    type_ids = {project.shop_type_id}
+    supports = _supports(type_ids)
+    attached = _attached_area_wishes(places, type_ids, radius)
+    suiting = [
+        place
+        for place in places.values()
+        if place.district_id in districts and project.fits_surface(place.surface_m2)
+    ]
+    wanted = {(place.id, project.shop_type_id) for place in suiting}
+    near = _shops_near(places, wanted, radius)
+    low, high = project.surface_min_m2, project.surface_max_m2
+    middle = (low + high) / 2 if low and high else (low or high)
+
+    def surface_gap(place: SuitablePremises) -> float:
+        if middle is None or place.surface_m2 is None:
+            return 0.0
+        return abs(place.surface_m2 - middle)
+
+    ranked = [
+        SuitablePremises(
+            place.id,
+            place.address,
+            place.surface_m2,
+            supports.get((place.id, project.shop_type_id), 0),
+            attached.get((place.id, project.shop_type_id), 0),
+            len(near[(place.id, project.shop_type_id)]),
+        )
+        for place in suiting
+    ]
+    ranked.sort(
+        key=lambda place: (-place.unmet, -place.demand, surface_gap(place), place.premises_id)
+    )
+    return ranked

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from wishboard.extensions import db
@@ -24,7 +24,9 @@ from wishboard.models import (
     Notification,
     OutboxMessage,
     Premises,
+    ProjectInterest,
     Role,
+    ShopProject,
     ShopType,
     Support,
     User,
@@ -391,7 +393,11 @@ def export_data(user: User) -> dict[str, Any]:
          "notifications": {"let", "published", "area", "confirm" (the e-mails wanted, true or
                            false),
                            "areas": [{"district" or null, "point": {"latitude", "longitude"}
-                                      or null, "radius_m" or null, "created_at"}]}}
+                                      or null, "radius_m" or null, "created_at"}]},
+         "shop_projects": [{"shop_type", "surface_min_m2", "surface_max_m2", "districts",
+                            "horizon", "pitch", "visibility", "created_at",
+                            "interests": [{"premises", "created_at", "landlord_answer",
+                                           "introduced_at", "let_was_theirs"}]}]}
     """
     wishes = db.session.scalars(
         select(Wish)
@@ -500,6 +506,53 @@ def export_data(user: User) -> dict[str, Any]:
                 )
             ],
         },
+        "shop_projects": _projects_data(user),
+    }
+
+
+def _projects_data(user: User) -> list[dict]:
+    """The person's shop projects and their interests in premises (no landlord's data), in two
+    queries (three with districts)."""
+    projects = list(
+        db.session.scalars(
+            select(ShopProject)
+            .where(ShopProject.owner_id == user.id)
+            .options(selectinload(ShopProject.districts), joinedload(ShopProject.shop_type))
+            .order_by(ShopProject.created_at, ShopProject.id)
+        )
+    )
+    interests: dict[int, list[ProjectInterest]] = {project.id: [] for project in projects}
+    if projects:
+        for interest in db.session.scalars(
+            select(ProjectInterest)
+            .where(ProjectInterest.project_id.in_(list(interests)))
+            .options(joinedload(ProjectInterest.premises))
+            .order_by(ProjectInterest.created_at, ProjectInterest.id)
+        ):
+            interests[interest.project_id].append(interest)
+    return [_project_data(project, interests[project.id]) for project in projects]
+
+
+def _project_data(project: ShopProject, interests: list[ProjectInterest]) -> dict:
+    return {
+        "shop_type": _shop_type_ref(project.shop_type),
+        "surface_min_m2": project.surface_min_m2,
+        "surface_max_m2": project.surface_max_m2,
+        "districts": [district.name for district in project.districts],
+        "horizon": project.horizon.value,
+        "pitch": project.pitch,
+        "visibility": project.visibility.value,
+        "created_at": _iso(project.created_at),
+        "interests": [
+            {
+                "premises": _premises_ref(interest.premises),
+                "created_at": _iso(interest.created_at),
+                "landlord_answer": interest.answer.value,
+                "introduced_at": _iso(interest.introduced_at),
+                "let_was_theirs": interest.let_was_theirs,
+            }
+            for interest in interests
+        ],
     }
 
 

@@ -41,7 +41,7 @@ from wishboard.models import (
 from wishboard.models.base import CONTROL_CHARACTERS, max_length
 from wishboard.services import audit, editing
 from wishboard.services.errors import DomainError
-from wishboard.services.people import accounts, notifications
+from wishboard.services.people import accounts, meetings, notifications
 from wishboard.services.transactions import commit
 from wishboard.settings import DEFAULT_MAP_BOUNDS
 
@@ -542,11 +542,18 @@ def mark_let(
     # Newly let (not a correction of type or date): its supporters hear of it in their next
     # digest, the notifications written in this same transaction.
     newly_let = premises.status is not PremisesStatus.LET
+
+    def tell(place: Premises) -> None:
+        if newly_let:
+            notifications.premises_let(place)
+        # The holders of projects of this type interested in it: was it theirs?
+        meetings.ask_if_theirs(place)
+
     return _status_change(
         actor,
         premises,
         "premises.let_by_link" if through_link else "premises.let",
-        notify=notifications.premises_let if newly_let else None,
+        notify=tell,
         status=PremisesStatus.LET,
         let_shop_type_id=shop_type.id,
         let_on=let_on,
