@@ -39,9 +39,11 @@ from tests.helpers import count
 from wishboard.extensions import db
 from wishboard.models import (
     COMMENT_MAX_LENGTH,
+    PITCH_MAX_LENGTH,
     OutboxMessage,
     Premises,
     Role,
+    ShopProject,
     ShopType,
     User,
     Wish,
@@ -49,6 +51,7 @@ from wishboard.models import (
 )
 from wishboard.services import outbox
 from wishboard.services.csv_export import FORMULA_STARTS
+from wishboard.services.people import meetings
 from wishboard.services.reports import mail as report_mail
 from wishboard.services.reports.formats import pdf_available
 from wishboard.services.reports.links import report_key, unsubscribe_key
@@ -714,6 +717,52 @@ def test_a_window_poster_shows_hostile_addresses_and_shop_type_labels_as_text(ap
         if word.replace(" ", "") not in squeezed
     ]
     assert missing == [], f"words of these hostile strings are missing from the posters: {missing}"
+
+
+def test_a_shop_project_s_pitch_is_text_for_its_holder_and_the_landlords(app, hostile):
+    holder_client, holder = signed_in(app, Role.ENTREPRENEUR)
+    staff_client, _ = signed_in(app, Role.MODERATOR)
+    place = factories.make_premises(landlord_email="owner@example.org")
+    db.session.commit()
+    token = PageReader(holder_client.get("/projects/new").get_data(as_text=True)).inputs[
+        "csrf_token"
+    ]
+
+    def check(value: str) -> None:
+        response = holder_client.post(
+            "/projects/new",
+            data={
+                "csrf_token": token,
+                "shop_type": "shop=bakery",
+                "districts": str(place.district_id),
+                "horizon": "soon",
+                "visibility": "landlords",
+                "pitch": value,
+            },
+            headers=ENGLISH,
+        )
+        no_server_error(response)
+        assert_inert(response.get_data(as_text=True))
+        if refused_by_forms(value, PITCH_MAX_LENGTH):
+            assert response.status_code == 422
+            return
+        assert response.status_code == 303
+        project = db.session.scalars(
+            select(ShopProject).where(ShopProject.owner_id == holder.id)
+        ).one()
+        meetings.express_interest(holder, project, place, app_settings())
+        for client, url, with_pitch in (
+            (holder_client, "/projects/", True),
+            (holder_client, f"/projects/{project.id}/premises", False),
+            (staff_client, f"/landlord/premises/{place.id}/report", True),
+        ):
+            page = assert_inert(client.get(url, headers=ENGLISH).get_data(as_text=True), url)
+            if with_pitch:
+                assert shown(value.strip()) in shown(" ".join(page.strings)), url
+        for message in db.session.scalars(select(OutboxMessage)):
+            assert_inert(message.body_html or "", "an e-mail")
+
+    each_hostile("a shop project's pitch", check, tidy=(ShopProject, OutboxMessage), values=hostile)
 
 
 # Accounts: register, sign in, reset, the display name wherever staff and e-mails show it

@@ -11,6 +11,7 @@ from tests.conftest import make_app, redis_url
 from tests.helpers import csrf_token, soup
 from wishboard import limits
 from wishboard.extensions import db
+from wishboard.models import Role
 from wishboard.services.demand import freshness
 from wishboard.services.people import accounts, notifications
 from wishboard.services.reports.links import report_key
@@ -30,6 +31,8 @@ TIGHT = {
     "WISHBOARD_LIMIT_CORRECTION": "2 per minute",
     "WISHBOARD_LIMIT_REPORT_KEY": "6 per minute",
     "WISHBOARD_LIMIT_REPORT_KEY_FAILURES": "2 per minute",
+    "WISHBOARD_LIMIT_INTEREST": "2 per minute",
+    "WISHBOARD_LIMIT_PROJECT": "2 per minute",
     "WISHBOARD_SIGNIN_FREE_FAILURES": 2,
     "WISHBOARD_SIGNIN_ADDRESS_FREE_FAILURES": 4,
     "WISHBOARD_SIGNIN_DELAY_S": 30,
@@ -154,6 +157,18 @@ def test_reports_of_comments_are_limited(client, login_as):
     # Refused or not by the form, each attempt counts.
     assert [post(client, url).status_code for _ in range(2)] == [422, 422]
     assert_too_many(post(client, url))
+
+
+def test_interests_and_new_projects_are_limited_per_account(client, login_as):
+    login_as(Role.ENTREPRENEUR)
+    place = factories.make_premises()
+    db.session.commit()
+    # Refused or not (no such project, an empty form), each attempt counts.
+    interest = f"/projects/999/interest/{place.id}"
+    assert [post(client, interest).status_code for _ in range(2)] == [404, 404]
+    assert_too_many(post(client, interest))
+    assert [post(client, "/projects/new").status_code for _ in range(2)] == [422, 422]
+    assert_too_many(post(client, "/projects/new"))
 
 
 def test_shop_correction_requests_are_limited_per_address(client):

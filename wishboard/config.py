@@ -169,6 +169,9 @@ class Config:
         self.WISHBOARD_LIMIT_CORRECTION = os.environ.get(
             "WISHBOARD_LIMIT_CORRECTION", "10 per hour"
         )
+        # "I'm interested" (each e-mails a landlord) and new shop projects, per account.
+        self.WISHBOARD_LIMIT_INTEREST = os.environ.get("WISHBOARD_LIMIT_INTEREST", "20 per day")
+        self.WISHBOARD_LIMIT_PROJECT = os.environ.get("WISHBOARD_LIMIT_PROJECT", "10 per day")
         # A window poster's QR code: an address counts once per premises and window.
         self.WISHBOARD_LIMIT_SCAN = os.environ.get("WISHBOARD_LIMIT_SCAN", "1 per hour")
         self.WISHBOARD_LIMIT_REPORT_KEY = os.environ.get(

@@ -93,6 +93,10 @@ RULES: dict[str, tuple[Rule, ...]] = {
     "resident.delete_account": (Rule("WISHBOARD_LIMIT_LOGIN", by_account),),
     # Open to visitors (an owner with no account): counted per address for them.
     "public.shop_correction": (Rule("WISHBOARD_LIMIT_CORRECTION", by_account),),
+    # Each one e-mails a landlord, or staff: a holder may not send them by the hundred.
+    "projects.express_interest": (Rule("WISHBOARD_LIMIT_INTEREST", by_account),),
+    "projects.create": (Rule("WISHBOARD_LIMIT_PROJECT", by_account),),
+    "resident.ask_project_role": (Rule("WISHBOARD_LIMIT_PROJECT", by_account),),
 }
 # Pages outside the landlord's blueprint that a signed key in their URL opens.
 KEYED_ENDPOINTS = ("resident.stop_notifications", "resident.confirm_support")
