@@ -66,6 +66,8 @@ ACCESS: dict[tuple[str, str], dict[str, str]] = {
     ("public.premises_detail", "GET"): ANYONE,
     # A window poster's QR code: counts the scan, then sends anyone to the premises.
     ("public.short_link", "GET"): dict.fromkeys(ROLES, "ok (302)"),
+    # Open to anyone; the table's URL names no shop type (?type=): the 400 that says so.
+    ("public.evidence_sheet", "GET"): dict.fromkeys(ROLES, "ok (400)"),
     ("public.shop_list", "GET"): ANYONE,
     ("public.shop_detail", "GET"): ANYONE,
     # Anyone may ask for a correction of a shop's listing (no account needed).

@@ -1261,6 +1261,7 @@ QUERY_URLS: list[tuple[str, str]] = [
     ("visitor", "/opportunities?type={v}&group={v}&district={v}"),
     ("visitor", "/api/opportunities.csv?type={v}&group={v}&district={v}&variant={v}"),
     ("visitor", "/stats?district={v}&period={v}"),
+    ("visitor", "/premises/1/evidence.pdf?type={v}"),
     ("resident", "/wishes/1/report?next={v}"),
     ("moderator", "/moderation/?page={v}"),
     ("moderator", "/moderation/premises?q={v}&status={v}&district={v}&sort={v}&page={v}"),

@@ -178,3 +178,40 @@ def test_staff_and_the_report_see_how_often_the_poster_was_scanned(app, client, 
 
     assert "its code was scanned 2 times" in edit.get_data(as_text=True)
     assert "window poster was scanned 2 times" in report.get_data(as_text=True)
+
+
+def test_an_evidence_sheet_sums_up_the_demand_for_one_type_at_one_premises(
+    app, client, pdf_renderer
+):
+    district = factories.make_district("Belleville")
+    place = factories.make_premises(district=district, address="5 rue Rébeval", surface_m2=70)
+    other = factories.make_premises(district=district)
+    for _ in range(3):
+        factories.make_support(place)
+    factories.make_support(place, code="amenity=cafe")
+    factories.make_support(other)
+    factories.make_wish(
+        place, comment="Une boulangerie au levain, enfin !", shop_type=factories.shop_type()
+    )
+    factories.make_shop(
+        name="Au Bon Pain",
+        latitude=place.latitude + 0.001,
+        longitude=place.longitude,
+        shop_type=factories.shop_type("shop=bakery"),
+    )
+    db.session.commit()
+
+    response = client.get(f"/premises/{place.id}/evidence.pdf?type=shop=bakery", headers=ENGLISH)
+
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert page_sizes(response.get_data()) == [A4]  # one page
+    (text,) = page_texts(response.get_data())
+    assert "Demand for Bakery at 5 rue Rébeval" in text
+    assert "3 residents want one here" in text
+    assert "3 of them said so in the last 90 days" in text
+    assert "Ranked 1 of the 2 shop types wished here, with 75 % of the 4 supports." in text
+    assert "Au Bon Pain" in text and "(111 m)" in text
+    assert "4 residents want one in the vacant premises of Belleville (at 2 premises)" in text
+    assert "Une boulangerie au levain, enfin !" in text
+    assert client.get(f"/premises/{place.id}/evidence.pdf?type=nope").status_code == 400
+    assert client.get(f"/premises/{place.id}/evidence.pdf").status_code == 400

@@ -172,6 +172,7 @@ class Config:
         # "I'm interested" (each e-mails a landlord) and new shop projects, per account.
         self.WISHBOARD_LIMIT_INTEREST = os.environ.get("WISHBOARD_LIMIT_INTEREST", "20 per day")
         self.WISHBOARD_LIMIT_PROJECT = os.environ.get("WISHBOARD_LIMIT_PROJECT", "10 per day")
+        self.WISHBOARD_LIMIT_PDF = os.environ.get("WISHBOARD_LIMIT_PDF", "60 per hour")
         # A window poster's QR code: an address counts once per premises and window.
         self.WISHBOARD_LIMIT_SCAN = os.environ.get("WISHBOARD_LIMIT_SCAN", "1 per hour")
         self.WISHBOARD_LIMIT_REPORT_KEY = os.environ.get(

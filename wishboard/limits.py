@@ -96,6 +96,8 @@ RULES: dict[str, tuple[Rule, ...]] = {
     # Each one e-mails a landlord, or staff: a holder may not send them by the hundred.
     "projects.express_interest": (Rule("WISHBOARD_LIMIT_INTEREST", by_account),),
     "projects.create": (Rule("WISHBOARD_LIMIT_PROJECT", by_account),),
+    # A PDF costs the server a fraction of a second: open to all, but not by the thousand.
+    "public.evidence_sheet": (Rule("WISHBOARD_LIMIT_PDF", by_address, methods=("GET",)),),
     "resident.ask_project_role": (Rule("WISHBOARD_LIMIT_PROJECT", by_account),),
 }
 # Pages outside the landlord's blueprint that a signed key in their URL opens.

@@ -73,6 +73,7 @@ NOT_PAGES: dict[str, str] = {
     "moderation.premises_poster": "PDF",
     "moderation.district_posters": "PDF",
     "public.short_link": "a redirect",
+    "public.evidence_sheet": "PDF",
     "landlord.report_csv": "CSV",
     "moderation.audit_csv": "CSV",
     "moderation.visibility_csv": "CSV",

@@ -15,7 +15,7 @@ from ..forms.premises import ActionForm
 from ..forms.projects import HORIZON_LABELS
 from ..htmx import render
 from ..models import LandlordAnswer, ProjectInterest, Role
-from ..poster_page import posters_pdf
+from ..pdf_downloads import posters_pdf
 from ..services.csv_export import csv_filename
 from ..services.demand.counts import TOP_TYPES, demand_by_premises, total_support
 from ..services.people import meetings, projects

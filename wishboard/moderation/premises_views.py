@@ -13,7 +13,7 @@ from ..forms.premises import ActionForm, ImportForm, LetForm, PremisesForm, Staf
 from ..htmx import render
 from ..maps import picker_map
 from ..models import District, Premises, utcnow
-from ..poster_page import posters_pdf
+from ..pdf_downloads import posters_pdf
 from ..premises_page import map_settings
 from ..services.imports import premises as premises_import
 from ..services.imports.reading import ImportConflict

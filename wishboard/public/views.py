@@ -16,13 +16,15 @@ from ..htmx import render
 from ..i18n import LANGUAGE_COOKIE
 from ..limits import counts_this_time
 from ..maps import HEAT_LEGEND, SUPPORT_LEVELS, town_map
-from ..models import utcnow
+from ..models import PremisesStatus, utcnow
+from ..pdf_downloads import evidence_pdf
 from ..premises_page import load_premises, map_settings, max_types, premises_page, viewer
 from ..redirects import local_path
 from ..services.demand import wishes
 from ..services.demand.counts import TOP_TYPES, demand_by_premises
 from ..services.premises import posters
 from ..services.premises.listing import vacant_premises
+from ..services.taxonomy import shop_type_by_code
 from ..urls import LARGEST_ID, page_number
 from . import bp
 from .layers import shops_layer
@@ -136,6 +138,18 @@ def premises_list() -> ResponseReturnValue:
 def premises_detail(premises_id: int) -> ResponseReturnValue:
     """One premises: where it is, its status, its demand and the "I want here…" form."""
     return premises_page(load_premises(premises_id))
+
+
+@bp.get(f"/premises/<int(max={LARGEST_ID}):premises_id>/evidence.pdf")
+def evidence_sheet(premises_id: int) -> ResponseReturnValue:
+    """One page on the demand for `?type=<code>` at a premises, for a bank or a landlord."""
+    premises = load_premises(premises_id)
+    if premises.status is PremisesStatus.WITHDRAWN:
+        abort(404)
+    shop_type = shop_type_by_code(request.args.get("type", ""), active_only=False)
+    if shop_type is None:
+        abort(400, description=_("type must be the code of a shop type."))
+    return evidence_pdf(premises, shop_type)
 
 
 @bp.get(f"/p/<int(max={LARGEST_ID}):premises_id>")

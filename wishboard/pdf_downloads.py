@@ -1,7 +1,7 @@
-"""The window posters as a PDF download, for staff (one premises, or a district's) and landlords.
+"""PDF downloads drawn by WeasyPrint: window posters (staff and landlords) and evidence sheets.
 
-Shared by the moderation and landlord blueprints; the rules and the QR codes are in
-services/premises/posters.py.
+Shared by the blueprints; the rules are in services/premises/posters.py (posters and QR codes)
+and services/reports/evidence.py (the evidence sheet).
 """
 
 import re
@@ -13,9 +13,11 @@ from flask_babel import gettext as _
 
 from .caching import keep_private
 from .htmx import render
-from .models import Premises
+from .models import Premises, ShopType
 from .services.premises import posters
+from .services.reports.evidence import build_evidence
 from .services.reports.formats import PdfUnavailable, report_pdf
+from .settings import settings
 from .urls import external_url
 
 
@@ -44,12 +46,31 @@ def posters_pdf(premises: list[Premises], name: str) -> ResponseReturnValue:
         logo=posters.inline_logo(config["WISHBOARD_LOGO_URL"], current_app.static_folder),
         locale=str(get_locale()),
     )
+    return pdf_attachment(html, f"{name}-{size}")
+
+
+def evidence_pdf(premises: Premises, shop_type: ShopType) -> ResponseReturnValue:
+    """The evidence sheet of `shop_type` at `premises`, as a PDF."""
+    evidence = build_evidence(premises, shop_type, settings().area_radius_m)
+    html = render_template(
+        "evidence/evidence.html",
+        evidence=evidence,
+        town=current_app.config["WISHBOARD_SITE_NAME"],
+        page_url=external_url("public.premises_detail", premises_id=premises.id),
+        locale=str(get_locale()),
+    )
+    code = shop_type.code.split("=")[-1]
+    return pdf_attachment(html, f"evidence-{premises.reference or premises.id}-{code}")
+
+
+def pdf_attachment(html: str, name: str) -> ResponseReturnValue:
+    """The PDF of a standalone document, as an attachment `<name>.pdf` (letters and digits)."""
     try:
         body = report_pdf(html, base_url=request.url_root)
     except PdfUnavailable:
         message = _("The PDF cannot be made on this server at the moment. Please try again later.")
         return keep_private(render("errors/error.html", status=503, code=503, message=message))
-    stem = re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-") or "posters"
+    stem = re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-") or "document"
     response = Response(body, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="{stem}-{size}.pdf"'
+    response.headers["Content-Disposition"] = f'attachment; filename="{stem}.pdf"'
     return keep_private(response)
