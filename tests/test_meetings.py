@@ -18,6 +18,7 @@ from wishboard.models import (
     Role,
     ShopProject,
 )
+from wishboard.services.demand import stats
 from wishboard.services.demand.opportunities import premises_for_project
 from wishboard.services.people import meetings
 from wishboard.services.premises import management
@@ -186,7 +187,9 @@ def test_a_premises_let_to_the_project_s_type_asks_its_holder_whether_it_was_the
     answered = client.post(question["action"], data={"csrf_token": token, "theirs": "yes"})
 
     assert answered.status_code == 303
-    assert meetings.let_thanks_to_the_board() == 1
+    assert stats.let_to_projects() == 1
+    public = soup(client.get("/stats", headers=ENGLISH)).select_one(".stats-summary").get_text()
+    assert "1 premises let to a shop project that met its landlord here" in public
     assert db.session.scalars(db.select(ProjectInterest)).one().let_was_theirs is True
 
 

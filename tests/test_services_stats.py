@@ -148,7 +148,7 @@ def test_the_queries_do_not_grow_with_the_town(town, count_queries):
     with count_queries() as larger:
         town_stats(NOW)
 
-    assert larger.count == small.count == 9
+    assert larger.count == small.count == 10
 
 
 def test_the_same_numbers_on_every_database(any_db_app: Flask):

@@ -58,6 +58,25 @@ def upgrade():
     )
     op.create_index("ix_project_interests_project_id", "project_interests", ["project_id"])
     op.create_index("ix_project_interests_premises_id", "project_interests", ["premises_id"])
+    _version_triggers()
+
+
+def _version_triggers() -> None:
+    """The statistics count let premises from here: changes move the data version (as 0013)."""
+    dialect = op.get_bind().dialect.name
+    for event in ("INSERT", "UPDATE", "DELETE"):
+        name = f"project_interests_version_{event.lower()}"
+        if dialect == "sqlite":
+            op.execute(
+                f"CREATE TRIGGER IF NOT EXISTS {name} AFTER {event} ON project_interests"
+                " BEGIN UPDATE data_versions SET version = version + 1; END"
+            )
+        elif dialect == "postgresql":
+            op.execute(
+                f"CREATE CONSTRAINT TRIGGER {name} AFTER {event} ON project_interests"
+                " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW"
+                " EXECUTE FUNCTION wishboard_bump_version()"
+            )
 
 
 def downgrade():

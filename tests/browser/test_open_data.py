@@ -19,7 +19,7 @@ def test_the_page_passes_axe_on_a_wide_screen(page: Page, watch: PageWatch) -> N
     page.goto("/data")
 
     expect(page.locator("h1")).to_have_text("Données ouvertes")
-    expect(page.locator("section.data-export")).to_have_count(5)
+    expect(page.locator("section.data-export")).to_have_count(6)
     assert axe_violations(page) == []
     watch.assert_clean()
 

@@ -51,6 +51,8 @@ VERSIONED_TABLES = (
     # Public shop projects show on the premises pages of their districts.
     "shop_projects",
     "project_districts",
+    # The statistics count the premises let to a project that met its landlord here.
+    "project_interests",
 )
 # (table, event, condition) of the changes that visitors can see.
 VERSION_EVENTS = [

@@ -14,7 +14,7 @@ from ..htmx import after_change, render
 from ..models import Role, Wish
 from ..redirects import local_path
 from ..services import audit
-from ..services.demand import moderation
+from ..services.demand import moderation, stats
 from ..services.people import meetings
 from ..settings import settings
 from ..urls import LARGEST_ID, page_number
@@ -268,6 +268,6 @@ def matches() -> ResponseReturnValue:
     return render(
         "moderation/matches.html",
         interests=meetings.all_interests(),
-        let_thanks=meetings.let_thanks_to_the_board(),
+        let_thanks=stats.let_to_projects(),
         locale=str(get_locale()),
     )

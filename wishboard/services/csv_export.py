@@ -180,7 +180,7 @@ OPPORTUNITIES_HEADER = (
     "open_shops_near",
     "premises_count",
     "top_premises_id",
-    "top_premises_address",
+    "top_address",
     "premises_ids",
 )
 

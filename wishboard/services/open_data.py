@@ -227,7 +227,9 @@ EXPORTS: tuple[Export, ...] = (
         format="CSV",
         fields=(
             ExportField("rank", _l("The row's place in the ranking, from 1.")),
-            ExportField("shop_type_code", _l("The shop type's code (the OpenStreetMap tag).")),
+            ExportField(
+                "shop_type_code", _l("The wished shop type's code (the OpenStreetMap tag).")
+            ),
             ExportField("shop_type_label_fr", _l("Its name in French.")),
             ExportField("shop_type_label_en", _l("Its name in English.")),
             ExportField("district_id", _l("The district's number on this site.")),
@@ -253,7 +255,7 @@ EXPORTS: tuple[Export, ...] = (
             ),
             ExportField("premises_count", _l("Vacant premises carrying the demand.")),
             ExportField("top_premises_id", _l("The number of the most supported of them.")),
-            ExportField("top_premises_address", _l("Its street address.")),
+            ExportField("top_address", _l("Its street address.")),
             ExportField(
                 "premises_ids",
                 _l("The numbers of all of them, most supported first, separated by spaces."),

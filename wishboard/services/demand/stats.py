@@ -28,6 +28,7 @@ from wishboard.models import (
     District,
     Premises,
     PremisesStatus,
+    ProjectInterest,
     ShopType,
     ShopTypeGroup,
     Support,
@@ -116,6 +117,8 @@ class TownStats:
     months: tuple[MonthStat, ...]  # oldest first
     let_total: int  # every let premises
     let_thanks: tuple[LetStat, ...]  # newest first
+    # Premises let to a shop project that met its landlord here (its holder said so).
+    let_to_projects: int = 0
 
     @property
     def supports(self) -> int:
@@ -139,6 +142,7 @@ def town_stats(now: datetime | None = None) -> TownStats:
         months=_months(now.date()),
         let_total=_let_total(),
         let_thanks=_let_thanks(),
+        let_to_projects=let_to_projects(),
     )
 
 
@@ -271,6 +275,15 @@ def _months(today: date) -> tuple[MonthStat, ...]:
         months.append(MonthStat(month, wished, supported))
         month = _add_month(month)
     return tuple(months[-MONTHS_SHOWN:])
+
+
+def let_to_projects() -> int:
+    """Premises let to a project whose holder met its landlord on the board (1 query)."""
+    return db.session.scalar(
+        select(func.count(func.distinct(ProjectInterest.premises_id))).where(
+            ProjectInterest.let_was_theirs.is_(True)
+        )
+    )
 
 
 def _let_total() -> int:

@@ -19,7 +19,7 @@ from datetime import datetime
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
 from wishboard.extensions import db
@@ -252,15 +252,6 @@ def answer_let(holder: User, interest_id: int, theirs: bool) -> bool:
     )
     db.session.commit()
     return True
-
-
-def let_thanks_to_the_board() -> int:
-    """How many premises were let to a project that met its landlord here (its holder said so)."""
-    return db.session.scalar(
-        select(func.count(func.distinct(ProjectInterest.premises_id))).where(
-            ProjectInterest.let_was_theirs.is_(True)
-        )
-    )
 
 
 def all_interests() -> list[ProjectInterest]:
