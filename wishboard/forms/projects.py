@@ -3,6 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     IntegerField,
+    RadioField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
@@ -74,7 +75,7 @@ class ProjectForm(ShopTypeMixin, Form):
             Length(max=PITCH_MAX_LENGTH, message=_l("A pitch has at most %(max)d characters."))
         ],
     )
-    visibility = SelectField(
+    visibility = RadioField(
         _l("Who sees this project"),
         choices=[
             SelectChoice(visibility.value, label) for visibility, label in VISIBILITY_LABELS.items()
