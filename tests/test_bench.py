@@ -74,6 +74,12 @@ def test_the_benchmark_measures_every_route_and_the_map(tools: str, tmp_path: Pa
         "geojson_304",
         "demand_report",
         "support_toggle",
+        "resident_home",
+        "resident_premises",
+        "resident_premises_detail",
+        "resident_wishes",
+        "landlord_index",
+        "moderator_queue",
     ]
     for key, row in routes.items():
         assert row["requests"] > 0, key

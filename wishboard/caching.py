@@ -36,6 +36,7 @@ from .htmx import is_htmx_request
 from .models import DataVersion
 
 EXTENSION_KEY = "wishboard.response_cache"
+MEMO_KEY = "wishboard.versioned_memo"
 # Per worker; a full map's GeoJSON with its compressed copies takes about 2 MB.
 CACHE_BYTES = 64 * 1024 * 1024
 # Stands for the visitor's CSRF token in a cached page.
@@ -137,8 +138,9 @@ class ResponseCache:
 
 
 def init_app(app: Flask) -> None:
-    """Give the app its response cache."""
+    """Give the app its response cache and its memo of values by data version."""
     app.extensions[EXTENSION_KEY] = ResponseCache()
+    app.extensions[MEMO_KEY] = VersionedMemo()
 
 
 def _cache() -> ResponseCache:
@@ -248,6 +250,43 @@ def cached_page(view: Callable[..., ResponseReturnValue]) -> Callable[..., Respo
         return _private(response)
 
     return cached_view
+
+
+class VersionedMemo:
+    """Values built once per data version and key, the least recently used dropped first.
+
+    For what is costly to compute and changes only with the data (a busy premises' demand
+    report): the page around it is still built for each reader, the numbers are not.
+    """
+
+    def __init__(self, max_entries: int = 256) -> None:
+        self.max_entries = max_entries
+        self._entries: OrderedDict[tuple, tuple[int, object]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_or_build(self, key: tuple, build: Callable[[], object]) -> object:
+        version = data_version()
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None and found[0] == version:
+                self._entries.move_to_end(key)
+                return found[1]
+        value = build()
+        with self._lock:
+            self._entries[key] = (version, value)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+def by_version(key: tuple, build: Callable[[], object]) -> object:
+    """`build()`, or what it gave for `key` at this very data version (this worker's memo)."""
+    return current_app.extensions[MEMO_KEY].get_or_build(key, build)
 
 
 def keep_private(response: Response) -> Response:

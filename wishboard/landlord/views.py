@@ -1,5 +1,6 @@
 """The landlord's pages: their premises, and each premises' demand report as HTML, PDF and CSV."""
 
+import dataclasses
 import re
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
@@ -9,12 +10,12 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
-from ..caching import keep_private
+from ..caching import by_version, keep_private
 from ..extensions import db
 from ..forms.premises import ActionForm
 from ..forms.projects import HORIZON_LABELS
 from ..htmx import render
-from ..models import LandlordAnswer, ProjectInterest, Role
+from ..models import LandlordAnswer, ProjectInterest, Role, utcnow
 from ..pdf_downloads import posters_pdf
 from ..services.csv_export import csv_filename
 from ..services.demand.counts import TOP_TYPES, demand_by_premises, total_support
@@ -57,7 +58,16 @@ def index() -> ResponseReturnValue:
 
 
 def _report(reader: Reader) -> DemandReport:
-    return build_report(reader.premises, radius_m=settings().area_radius_m)
+    """The premises' demand report, built once per data version and day in this worker.
+
+    A busy premises' report counts tens of thousands of supports; opened again while nothing
+    changed, it costs the data version's query. The day is in the key: the trend ends this week.
+    The cached report's premises is swapped for this request's own (its landlord, its status).
+    """
+    radius = settings().area_radius_m
+    key = ("demand_report", reader.premises.id, radius, utcnow().date())
+    report = by_version(key, lambda: build_report(reader.premises, radius_m=radius))
+    return dataclasses.replace(report, premises=reader.premises)
 
 
 def _download_stem(report: DemandReport) -> str:

@@ -104,9 +104,8 @@ class Support(db.Model):
             "created_at",
             "shop_type_id",
             "resident_id",
+            "counted",  # only counted supports are demand: still from the index alone
         ),
-        # The supports old enough to be asked about, or to stop counting (demand/freshness.py).
-        Index("ix_supports_counted_created", "counted", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
