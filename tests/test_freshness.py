@@ -268,8 +268,8 @@ def test_supporting_again_counts_a_lapsed_support_again(app):
     bakery = factories.shop_type("shop=bakery")
     assert wishes.standing(ana, place, 3).supports(bakery) is False
 
-    assert wishes.support(ana, place, bakery, max_types=3) is True
-    assert wishes.support(ana, place, bakery, max_types=3) is False  # a double tap
+    assert wishes.support(ana, place, bakery, max_types=3).changed is True
+    assert wishes.support(ana, place, bakery, max_types=3).changed is False  # a double tap
 
     db.session.refresh(support)
     assert support.counted and support.created_at == OLD and support.confirmed_at is not None

@@ -10,7 +10,7 @@ from pathlib import Path
 import brotli
 from flask import Flask, url_for
 from flask.testing import FlaskClient
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import delete, event, func, select, text, update
 
 from tests import factories
 from tests.helpers import soup
@@ -27,6 +27,7 @@ from wishboard.models import (
     User,
     WishStatus,
 )
+from wishboard.services.demand.counts import count_for
 from wishboard.settings import settings
 
 TYPES = ("shop=bakery", "shop=cheese", "amenity=cafe", "shop=books", "shop=greengrocer")
@@ -122,6 +123,40 @@ def test_a_signed_in_resident_costs_the_same_queries_for_a_larger_town(
     larger = queries_per_page(client, count_queries, first)
 
     assert larger == small
+
+
+def test_a_support_tap_writes_once_and_answers_from_what_it_wrote(
+    app: Flask, client: FlaskClient, login_as
+) -> None:
+    login_as()
+    place = add_town(premises=3, residents=6, comments=2)
+    db.session.commit()
+    page = client.get(f"/premises/{place.id}")
+    token = json.loads(soup(page).body["hx-headers"])["X-CSRFToken"]
+    headers = {"HX-Request": "true", "X-CSRFToken": token, "Accept-Language": "en"}
+    db.session.expunge_all()
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args) -> None:
+        statements.append(" ".join(statement.split()))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        tapped = client.post(f"/premises/{place.id}/supports/shop=bakery", headers=headers)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+    assert tapped.status_code == 200
+    writes = [n for n, sql in enumerate(statements) if sql.startswith("INSERT INTO supports")]
+    assert len(writes) == 1  # one statement writes the support (or counts it again)
+    after = statements[writes[0] + 1 :]
+    # Then only the cap and the count, read in the same transaction: nothing loaded again.
+    reloaded = [sql for sql in after if re.match(r"SELECT (premises|shop_types|users)\.", sql)]
+    assert reloaded == []
+    assert len(after) == 2
+    count = count_for(db.session.get(Premises, place.id), factories.shop_type("shop=bakery"))
+    shown = soup(tapped).select_one(".support-count").get_text()
+    assert shown == (f"{count} residents" if count > 1 else "1 resident")
 
 
 def test_a_cached_page_costs_one_query_whatever_the_town(

@@ -161,8 +161,8 @@ def test_supporting_twice_counts_once_and_says_so(any_db_app) -> None:
     premises, resident = factories.make_premises(), factories.make_user()
     db.session.commit()
 
-    assert wishes.support(resident, premises, factories.shop_type(), CAP) is True
-    assert wishes.support(resident, premises, factories.shop_type(), CAP) is False
+    assert wishes.support(resident, premises, factories.shop_type(), CAP).changed is True
+    assert wishes.support(resident, premises, factories.shop_type(), CAP).changed is False
     assert counts(premises) == {"shop=bakery": 1}
 
 
@@ -178,11 +178,13 @@ def test_the_cap_refuses_a_fourth_type_and_writes_nothing(any_db_app) -> None:
     assert "3 shop types" in refused.value.message
     assert rows(Support) == 3 and rows(Wish) == 0
     # A type already counted is not a new one: supporting it again is fine at the cap.
-    assert wishes.support(resident, premises, factories.shop_type("shop=cheese"), CAP) is False
+    assert (
+        wishes.support(resident, premises, factories.shop_type("shop=cheese"), CAP).changed is False
+    )
     # The cap is per premises.
     elsewhere = factories.make_premises()
     db.session.commit()
-    assert wishes.support(resident, elsewhere, factories.shop_type("shop=books"), CAP)
+    assert wishes.support(resident, elsewhere, factories.shop_type("shop=books"), CAP).changed
 
 
 def test_a_pending_wish_counts_against_the_cap(any_db_app) -> None:
@@ -208,8 +210,8 @@ def test_withdraw_removes_the_support_and_the_wish_and_can_repeat(any_db_app) ->
     wishes.support(resident, premises, factories.shop_type(), CAP)
     wishes.support(neighbour, premises, factories.shop_type(), CAP)
 
-    assert wishes.withdraw(resident, premises, factories.shop_type()) is True
-    assert wishes.withdraw(resident, premises, factories.shop_type()) is False
+    assert wishes.withdraw(resident, premises, factories.shop_type()).changed is True
+    assert wishes.withdraw(resident, premises, factories.shop_type()).changed is False
 
     assert counts(premises) == {"shop=bakery": 1}
     assert rows(Wish) == 0

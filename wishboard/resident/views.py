@@ -75,16 +75,25 @@ def _support_button(
     back: str,
     status: int = 200,
     message: str | None = None,
+    tap: wishes.Tap | None = None,
 ) -> ResponseReturnValue:
-    """The support button of one shop type at one premises, as it stands now."""
+    """The support button of one shop type at one premises, as it stands now.
+
+    After a tap, `tap` holds the count and the resident's supports as its transaction left them;
+    otherwise they are read.
+    """
     person = viewer()
-    count = count_for(premises, shop_type)
+    if tap is not None:
+        count, standing = tap.count, tap.standing(max_types())
+    else:
+        count = count_for(premises, shop_type)
+        standing = wishes.standing(person, premises, max_types())
     response = make_response(
         render_template(
             "public/_support_button.html",
             premises=premises,
             item=Demand(shop_type, count),
-            standing=wishes.standing(person, premises, max_types()),
+            standing=standing,
             barrier=wishes.barrier_for(person),
             closed=wishes.closed_reason(premises),
             next_url=back,
@@ -147,7 +156,7 @@ def _support_action(
     form = ActionForm()
     back = local_path(form.next.data) or url_for("public.premises_detail", premises_id=premises.id)
     try:
-        notice = action(premises, shop_type)
+        notice, tap = action(premises, shop_type)
     except wishes.NotAllowed as error:
         refusal = error.message
         return _refused(
@@ -161,16 +170,16 @@ def _support_action(
             lambda: _support_button(premises, shop_type, back, 422, problem),
             category="error",
         )
-    return after_change(back, notice, lambda: _support_button(premises, shop_type, back))
+    return after_change(back, notice, lambda: _support_button(premises, shop_type, back, tap=tap))
 
 
 @bp.post(f"/premises/<int(max={LARGEST_ID}):premises_id>/supports/<code>")
 def support(premises_id: int, code: str) -> ResponseReturnValue:
     """Count the signed-in resident among those who want this shop type here."""
 
-    def act(premises: Premises, shop_type: ShopType) -> str:
-        wishes.support(viewer(), premises, shop_type, max_types())
-        return _("You support %(type)s here.", type=shop_type.label(str(get_locale())))
+    def act(premises: Premises, shop_type: ShopType) -> tuple[str, wishes.Tap]:
+        tap = wishes.support(viewer(), premises, shop_type, max_types())
+        return _("You support %(type)s here.", type=shop_type.label(str(get_locale()))), tap
 
     return _support_action(premises_id, code, act)
 
@@ -179,9 +188,10 @@ def support(premises_id: int, code: str) -> ResponseReturnValue:
 def withdraw(premises_id: int, code: str) -> ResponseReturnValue:
     """Take back the signed-in resident's support (and wish) for this shop type here."""
 
-    def act(premises: Premises, shop_type: ShopType) -> str:
-        wishes.withdraw(viewer(), premises, shop_type)
-        return _("You no longer support %(type)s here.", type=shop_type.label(str(get_locale())))
+    def act(premises: Premises, shop_type: ShopType) -> tuple[str, wishes.Tap]:
+        tap = wishes.withdraw(viewer(), premises, shop_type)
+        notice = _("You no longer support %(type)s here.", type=shop_type.label(str(get_locale())))
+        return notice, tap
 
     # A support for a type since deactivated can still be taken back.
     return _support_action(premises_id, code, act, active_only=False)

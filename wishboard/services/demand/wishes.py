@@ -13,13 +13,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, select, union
+from sqlalchemy import delete, literal, select, union
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
 
 from wishboard.extensions import db
 from wishboard.models import (
     COMMENT_MAX_LENGTH,
+    DemandCount,
     Premises,
     PremisesStatus,
     Role,
@@ -210,17 +211,35 @@ def make_wish(
     return wish
 
 
-def support(resident: User | None, premises: Premises, shop_type: ShopType, max_types: int) -> bool:
-    """Count `resident` among those who want `shop_type` at `premises`; False if already counted."""
+@dataclass(frozen=True)
+class Tap:
+    """What a support or a withdrawal did, read back in its own transaction.
+
+    The support button is drawn from it: nothing the tap loaded is loaded again after the commit.
+    """
+
+    changed: bool  # the resident counts now (support), or no longer (withdraw); False: as before
+    count: int  # residents who want the type at the premises, after the tap
+    supported: frozenset[int]  # the shop types the resident supports at the premises now
+
+    def standing(self, max_types: int) -> Standing:
+        """The resident's standing at the premises, as far as the support button needs it."""
+        return Standing(supported=self.supported, max_types=max_types)
+
+
+def support(resident: User | None, premises: Premises, shop_type: ShopType, max_types: int) -> Tap:
+    """Count `resident` among those who want `shop_type` at `premises` (unchanged if counted)."""
     _check_may_wish(resident, premises, shop_type)
     _lock_resident(resident)
     inserted = _insert_support(resident, premises, shop_type)
-    commit_within_cap(resident, premises, max_types)
-    return inserted
+    supported = _within_cap(resident, premises, max_types)
+    tap = Tap(inserted, _count(premises, shop_type), supported)
+    _commit_keeping_loaded()
+    return tap
 
 
-def withdraw(resident: User | None, premises: Premises, shop_type: ShopType) -> bool:
-    """Take back the resident's support and wish for `shop_type` at `premises`; False if none."""
+def withdraw(resident: User | None, premises: Premises, shop_type: ShopType) -> Tap:
+    """Take back the resident's support and wish for `shop_type` at `premises`."""
     barrier = barrier_for(resident)
     if barrier is not None:
         raise NotAllowed(barrier)
@@ -240,8 +259,42 @@ def withdraw(resident: User | None, premises: Premises, shop_type: ShopType) -> 
             Wish.shop_type_id == shop_type.id,
         )
     )
-    db.session.commit()
-    return bool(supports.rowcount or wishes.rowcount)
+    supported = db.session.scalars(
+        select(Support.shop_type_id).where(
+            Support.resident_id == resident.id,
+            Support.premises_id == premises.id,
+            Support.counted.is_(True),
+        )
+    )
+    tap = Tap(
+        bool(supports.rowcount or wishes.rowcount),
+        _count(premises, shop_type),
+        frozenset(supported),
+    )
+    _commit_keeping_loaded()
+    return tap
+
+
+def _count(premises: Premises, shop_type: ShopType) -> int:
+    """Residents who want `shop_type` at `premises`, as this transaction's triggers left it."""
+    number = db.session.scalar(
+        select(DemandCount.supports).where(
+            DemandCount.premises_id == premises.id, DemandCount.shop_type_id == shop_type.id
+        )
+    )
+    return number or 0
+
+
+def _commit_keeping_loaded() -> None:
+    """Commit a tap without expiring what the session loaded (the premises, the shop type, the
+    resident): the tap wrote through Core and changed none of them, so the answer is drawn from
+    them as they are, without loading them again."""
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
 
 
 def may_withdraw(premises: Premises) -> bool:
@@ -458,25 +511,29 @@ def _insert_support(resident: User, premises: Premises, shop_type: ShopType) -> 
 
 
 def commit_within_cap(resident: User, premises: Premises, max_types: int) -> None:
-    """Commit, unless the resident now holds more shop types at `premises` than the cap allows.
+    """Commit, unless the resident now holds more shop types at `premises` than the cap allows."""
+    _within_cap(resident, premises, max_types)
+    db.session.commit()
+
+
+def _within_cap(resident: User, premises: Premises, max_types: int) -> frozenset[int]:
+    """The types the resident supports at `premises`, once checked against the cap.
 
     Counted after the insert, inside the same transaction, so that two requests at once cannot
-    both slip under the cap.
+    both slip under the cap. Over it, the transaction is rolled back and WishError raised.
     """
-    supported = select(Support.shop_type_id).where(
+    supported = select(Support.shop_type_id.label("shop_type_id"), literal(True)).where(
         Support.resident_id == resident.id,
         Support.premises_id == premises.id,
         Support.counted.is_(True),
     )
-    pending = select(Wish.shop_type_id).where(
+    pending = select(Wish.shop_type_id, literal(False)).where(
         Wish.author_id == resident.id,
         Wish.premises_id == premises.id,
         Wish.status == WishStatus.PENDING,
     )
-    in_use = db.session.scalar(
-        select(func.count()).select_from(union(supported, pending).subquery())
-    )
-    if in_use > max_types:
+    rows = db.session.execute(union(supported, pending)).all()
+    if len({shop_type_id for shop_type_id, _ in rows}) > max_types:
         db.session.rollback()
         raise WishError(
             _(
@@ -485,4 +542,4 @@ def commit_within_cap(resident: User, premises: Premises, max_types: int) -> Non
             ),
             field="shop_type",
         )
-    db.session.commit()
+    return frozenset(shop_type_id for shop_type_id, is_support in rows if is_support)
