@@ -17,7 +17,7 @@ from ..models.project import SURFACE_MAX_M2
 from ..services.people.projects import ProjectValues
 from ..services.premises.management import districts
 from . import Form
-from .wishes import ShopTypeMixin, _shop_type_field, shop_type_choices
+from .wishes import ShopTypeMixin, shop_type_choices, shop_type_field
 
 HORIZON_LABELS = {
     ProjectHorizon.SOON: _l("Within six months"),
@@ -57,7 +57,7 @@ class CheckboxesField(SelectMultipleField):
 class ProjectForm(ShopTypeMixin, Form):
     """A shop project, new or changed."""
 
-    shop_type = _shop_type_field()
+    shop_type = shop_type_field()
     surface_min_m2 = _surface(_l("Smallest surface (m², optional)"))
     surface_max_m2 = _surface(_l("Largest surface (m², optional)"))
     districts = CheckboxesField(

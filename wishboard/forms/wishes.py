@@ -39,7 +39,7 @@ class ShopTypeMixin:
         self.chosen_type = shop_type
 
 
-def _shop_type_field() -> SelectField:
+def shop_type_field() -> SelectField:
     # Checked against the database by ShopTypeMixin, with a message a resident understands.
     return SelectField(
         _l("Shop type"),
@@ -63,7 +63,7 @@ def _comment_field() -> TextAreaField:
 class WishForm(ShopTypeMixin, Form):
     """The "I want here…" form: a shop type for a premises, and an optional comment."""
 
-    shop_type = _shop_type_field()
+    shop_type = shop_type_field()
     comment = _comment_field()
 
 
@@ -81,7 +81,7 @@ class AreaWishForm(ShopTypeMixin, Form):
         validators=[InputRequired(_l("Enter a longitude, such as 2.3890."))],
         invalid_value_message=_l("Enter a longitude as a decimal number, such as 2.3890."),
     )
-    shop_type = _shop_type_field()
+    shop_type = shop_type_field()
     comment = _comment_field()
 
 

@@ -174,11 +174,12 @@ def answer_interest(premises_id: int, interest_id: int) -> ResponseReturnValue:
         abort(404)
     try:
         given = LandlordAnswer(request.form.get("answer", ""))
+    except ValueError:
+        abort(400)
+    try:
         introduced = meetings.answer(
             interest, given, None if reader.through_link else current_user, settings()
         )
-    except ValueError:
-        abort(400)
     except meetings.MeetingError as error:
         flash(error.message, "error")
     else:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 
 from wishboard.extensions import db
 from wishboard.models import (
@@ -57,6 +57,20 @@ def freshness_of(support: Support, settings: Settings) -> Freshness:
         return Freshness(True, True, support.confirmation_asked_at + grace)
     aged = support.given_or_confirmed_at + timedelta(days=settings.support_max_age_days)
     return Freshness(True, False, aged + grace)
+
+
+def recent_supports(premises: Premises, now: datetime, shop_type_id: int | None = None) -> int:
+    """Counted supports at `premises` (of one type, when given) given or confirmed in the last
+    RECENT_DAYS days: how much of its demand is recent (the report, the evidence sheet)."""
+    since = now - timedelta(days=RECENT_DAYS)
+    conditions = [
+        Support.premises_id == premises.id,
+        Support.counted.is_(True),
+        or_(Support.created_at >= since, Support.confirmed_at >= since),
+    ]
+    if shop_type_id is not None:
+        conditions.append(Support.shop_type_id == shop_type_id)
+    return db.session.scalar(select(func.count()).where(*conditions)) or 0
 
 
 def _given_or_confirmed_before(moment: datetime):

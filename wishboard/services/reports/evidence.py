@@ -8,9 +8,9 @@ already (no resident is named); the numbers are those of the map and the reports
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from wishboard.extensions import db
 from wishboard.models import (
@@ -18,25 +18,18 @@ from wishboard.models import (
     Premises,
     PremisesStatus,
     ShopType,
-    Support,
     Wish,
     WishStatus,
     utcnow,
 )
 from wishboard.services.demand.area import area_demand_near
 from wishboard.services.demand.counts import demand_for
-from wishboard.services.demand.freshness import RECENT_DAYS
+from wishboard.services.demand.freshness import RECENT_DAYS, recent_supports
 from wishboard.services.demand.gaps import shops_near
+from wishboard.services.reports.report import NearbyShop
 
 # How many comments the sheet quotes (the newest).
 COMMENTS_SHOWN = 5
-
-
-@dataclass(frozen=True)
-class NearbyShop:
-    name: str
-    address: str
-    distance_m: int
 
 
 @dataclass(frozen=True)
@@ -76,15 +69,6 @@ def build_evidence(
     demand = demand_for(premises)
     ranks = {item.shop_type.id: rank for rank, item in enumerate(demand, start=1)}
     supports = next((item.count for item in demand if item.shop_type.id == shop_type.id), 0)
-    since = now - timedelta(days=RECENT_DAYS)
-    recent = db.session.scalar(
-        select(func.count()).where(
-            Support.premises_id == premises.id,
-            Support.shop_type_id == shop_type.id,
-            Support.counted.is_(True),
-            or_(Support.created_at >= since, Support.confirmed_at >= since),
-        )
-    )
     area = area_demand_near(premises.latitude, premises.longitude, radius_m)
     near = shops_near(premises.latitude, premises.longitude, [shop_type.id], radius_m)
     district_supports, district_premises = db.session.execute(
@@ -115,7 +99,7 @@ def build_evidence(
         generated_at=now,
         radius_m=radius_m,
         supports=supports,
-        recent=recent or 0,
+        recent=recent_supports(premises, now, shop_type.id),
         all_supports=sum(item.count for item in demand),
         rank=ranks.get(shop_type.id),
         types_wished=len(demand),

@@ -27,7 +27,7 @@ from wishboard.models import (
 )
 from wishboard.services.demand.area import area_demand_near
 from wishboard.services.demand.counts import TOP_TYPES, Demand, demand_for
-from wishboard.services.demand.freshness import RECENT_DAYS
+from wishboard.services.demand.freshness import RECENT_DAYS, recent_supports
 from wishboard.services.demand.gaps import Coverage, shops_near
 from wishboard.services.premises import posters
 from wishboard.services.premises.listing import MAP_STATUSES
@@ -219,7 +219,7 @@ def build_report(
         demand=demand,
         total_supports=total,
         supporters=_supporters(premises),
-        recent_supports=_recent(premises, now),
+        recent_supports=recent_supports(premises, now),
         poster_scans=posters.scans_of(premises),
         comments=comments,
         comment_count=comment_count,
@@ -243,21 +243,6 @@ def _supporters(premises: Premises) -> int:
         ).where(Support.premises_id == premises.id, Support.counted.is_(True))
     ).one()
     return known + anonymous
-
-
-def _recent(premises: Premises, now: datetime) -> int:
-    """How many of the counted supports were given or confirmed in the last RECENT_DAYS days."""
-    since = now - timedelta(days=RECENT_DAYS)
-    return (
-        db.session.scalar(
-            select(func.count()).where(
-                Support.premises_id == premises.id,
-                Support.counted.is_(True),
-                or_(Support.created_at >= since, Support.confirmed_at >= since),
-            )
-        )
-        or 0
-    )
 
 
 def _comments(premises: Premises) -> tuple[tuple[ReportComment, ...], int]:
