@@ -15,13 +15,14 @@ from sqlalchemy import delete, event, func, select, text, update
 from tests import factories
 from tests.helpers import soup
 from wishboard.assets import YEAR_S
-from wishboard.caching import data_version
+from wishboard.caching import data_version, data_versions, forget_all
 from wishboard.data import demo
 from wishboard.extensions import db
 from wishboard.models import (
     DemandCount,
     Premises,
     PremisesStatus,
+    Role,
     ShopType,
     Support,
     User,
@@ -85,7 +86,7 @@ def queries_per_page(client: FlaskClient, count_queries, first: Premises) -> dic
     }
     counts = {}
     for name, (url, headers) in pages.items():
-        client.application.extensions["wishboard.response_cache"].clear()
+        forget_all(client.application)
         with count_queries() as queries:
             response = client.get(url, headers=headers)
         assert response.status_code == 200, url
@@ -288,17 +289,93 @@ def test_a_page_answers_304_until_the_data_changes(app: Flask, client: FlaskClie
     )
 
 
-def test_signed_in_people_always_get_a_fresh_page(
+def test_a_signed_in_persons_page_is_their_own_and_kept_while_nothing_changes(
     app: Flask, client: FlaskClient, count_queries, login_as
 ) -> None:
     first = add_town(premises=2, residents=3, comments=1)
-    login_as()
-    client.get(f"/premises/{first.id}")
+    resident = login_as()
+    factories.make_support(first, resident, code="shop=cheese")
+    db.session.commit()
+    url = f"/premises/{first.id}"
+    built = client.get(url)
+    db.session.expunge_all()
     with count_queries() as queries:
-        page = client.get(f"/premises/{first.id}")
-    assert queries.count > 1
-    assert "ETag" not in page.headers
-    assert soup(page).select_one('form[action="/auth/logout"]') is not None
+        again = client.get(url)
+    # Who they are and the two versions: not the premises, its demand or their supports.
+    assert queries.count <= 2
+    assert again.get_data() == built.get_data()
+    assert again.headers["Cache-Control"] == "private, no-cache"
+    assert "ETag" not in again.headers
+
+    # Another resident, signed in at the same time, sees their own buttons, not the first's.
+    other = app.test_client()
+    neighbour = factories.make_user()
+    db.session.commit()
+    with other.session_transaction() as session:
+        session["_user_id"] = neighbour.get_id()
+        session["_fresh"] = True
+
+    def pressed(response) -> int:
+        return len(soup(response).select("form.support button[aria-pressed=true]"))
+
+    assert pressed(again) == 1
+    assert pressed(other.get(url)) == 0
+
+
+def test_a_change_only_signed_in_people_see_rebuilds_their_pages(
+    client: FlaskClient, login_as
+) -> None:
+    first = add_town(premises=2, residents=3, comments=0)
+    resident = login_as()
+    before = client.get("/me/wishes").get_data(as_text=True)
+    assert "Une fromagerie, vite" not in before
+
+    # A comment awaiting review moves no public page, but the author's own list shows it.
+    factories.make_wish(
+        first,
+        author=db.session.merge(resident),
+        status=WishStatus.PENDING,
+        shop_type=factories.shop_type("shop=cheese"),
+        comment="Une fromagerie, vite",
+    )
+    db.session.commit()
+    assert "Une fromagerie, vite" in client.get("/me/wishes").get_data(as_text=True)
+
+    # So does a new role: the menu follows it at once.
+    db.session.merge(resident).role = Role.LANDLORD
+    db.session.commit()
+    menu = soup(client.get("/")).select_one("nav.account-nav")
+    assert menu.select_one("a[href='/landlord/']") is not None
+
+
+def test_a_page_with_a_message_is_not_kept(client: FlaskClient, login_as) -> None:
+    add_town(premises=1, residents=1, comments=0)
+    login_as()
+    with client.session_transaction() as session:
+        session["_flashes"] = [("success", "Bienvenue parmi nous")]
+    assert "Bienvenue parmi nous" in client.get("/premises").get_data(as_text=True)
+    assert "Bienvenue parmi nous" not in client.get("/premises").get_data(as_text=True)
+
+
+def test_the_private_version_moves_with_every_change_a_signed_in_page_shows(app: Flask) -> None:
+    place = factories.make_premises()
+    author = factories.make_user()
+    db.session.commit()
+
+    def changed(action) -> bool:
+        before = data_versions()[1]
+        action()
+        db.session.commit()
+        return data_versions()[1] != before
+
+    assert changed(lambda: factories.make_support(place, author))
+    assert changed(
+        lambda: factories.make_wish(place, author=author, status=WishStatus.PENDING, comment="x")
+    )
+    assert changed(lambda: setattr(author, "role", Role.LANDLORD))
+    # The bookkeeping of a sign-in or of the last digest shows on no page.
+    assert not changed(lambda: setattr(author, "last_login_at", date(2026, 1, 1)))
+    assert not changed(lambda: setattr(author, "notified_at", date(2026, 1, 2)))
 
 
 def test_geojson_is_compressed_and_the_same_once_decompressed(client: FlaskClient) -> None:

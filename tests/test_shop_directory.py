@@ -9,6 +9,7 @@ from flask.testing import FlaskClient
 
 from tests import factories
 from tests.helpers import soup
+from wishboard.caching import forget_all
 from wishboard.extensions import db
 from wishboard.models import CorrectionStatus, ShopCorrection
 
@@ -188,7 +189,7 @@ def test_the_list_costs_the_same_queries_for_few_and_many_shops(
     def cost() -> dict[str, int]:
         counts = {}
         for url in ("/shops", "/shops?q=a", "/api/shops.geojson", f"/shops/{first.id}"):
-            app.extensions["wishboard.response_cache"].clear()
+            forget_all(app)
             with count_queries() as queries:
                 assert client.get(url).status_code == 200
             counts[url] = queries.count

@@ -9,9 +9,16 @@ visitor's language and whether htmx asked for a fragment, so:
   bytes) under those keys, and serves it again until the number changes.
 
 The cache holds no state that must be shared: every request reads the number from the database,
-so two workers or two servers never serve data older than the database's. Pages are cached only
+so two workers or two servers never serve data older than the database's. Public pages are cached
 for visitors who are not signed in and have no message waiting; their CSRF token, the one
 per-visitor part of such a page, is put back into the cached page for each of them.
+
+Signed-in people see their own page (their supports, their role's menu), so theirs is kept apart,
+per person, and valid for the *private* version instead: a second number that grows with every
+change any signed-in page may show (a wish awaiting review, a flag, a person's role; see
+models/demand.py), read in the same query. Any such change anywhere makes every person's page be
+built again: never stale, and as fast as a visitor's while nothing changes. The hour is in the
+key too, for the few words that depend on the time ("waiting since…").
 """
 
 import gzip
@@ -20,7 +27,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import wraps
+from functools import partial, wraps
 
 import brotli
 from flask import Flask, Response, current_app, make_response, request, session
@@ -33,41 +40,52 @@ from sqlalchemy.pool import StaticPool
 
 from .extensions import db
 from .htmx import is_htmx_request
-from .models import DataVersion
+from .models import DataVersion, utcnow
 
 EXTENSION_KEY = "wishboard.response_cache"
+PERSON_EXTENSION_KEY = "wishboard.person_cache"
 MEMO_KEY = "wishboard.versioned_memo"
 # Per worker; a full map's GeoJSON with its compressed copies takes about 2 MB.
 CACHE_BYTES = 64 * 1024 * 1024
+# Per worker, apart: signed-in people's pages never push the visitors' out.
+PERSON_CACHE_BYTES = 32 * 1024 * 1024
 # Stands for the visitor's CSRF token in a cached page.
 TOKEN_PLACEHOLDER = b"\x00csrf-token\x00"
 # Encodings kept ready for cached data, best first (browsers accept both; brotli is smaller).
 ENCODINGS = ("br", "gzip")
 
 
-_VERSION_QUERY = select(DataVersion.version).where(DataVersion.id == 1)
-_VERSION_SQL = "SELECT version FROM data_versions WHERE id = 1"
+_VERSIONS_QUERY = select(DataVersion.version, DataVersion.private_version).where(
+    DataVersion.id == 1
+)
+_VERSIONS_SQL = "SELECT version, private_version FROM data_versions WHERE id = 1"
 
 
-def data_version() -> int:
-    """The version of everything public, as the database has it now.
+def data_versions() -> tuple[int, int]:
+    """The public and the private version of the data, as the database has them now.
 
-    Read on every public request, so through a pooled connection of its own rather than the ORM
-    session: a tenth of the cost. Read before the page's data, it is never newer than that data.
+    Read on every cached request, so through a pooled connection of its own rather than the ORM
+    session: a tenth of the cost. Read before the page's data, they are never newer than that data.
     """
     if isinstance(db.engine.pool, StaticPool):
         # An in-memory database (the tests) has one connection, shared with the session, whose
         # return to the pool would roll back the session's work: ask through the session.
-        return db.session.scalar(_VERSION_QUERY) or 0
-    connection = db.engine.raw_connection()
-    try:
-        cursor = connection.cursor()
-        cursor.execute(_VERSION_SQL)
-        row = cursor.fetchone()
-        cursor.close()
-    finally:
-        connection.close()
-    return row[0] if row else 0
+        row = db.session.execute(_VERSIONS_QUERY).first()
+    else:
+        connection = db.engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            cursor.execute(_VERSIONS_SQL)
+            row = cursor.fetchone()
+            cursor.close()
+        finally:
+            connection.close()
+    return (row[0], row[1]) if row else (0, 0)
+
+
+def data_version() -> int:
+    """The version of everything public (see `data_versions`)."""
+    return data_versions()[0]
 
 
 @dataclass
@@ -140,7 +158,15 @@ class ResponseCache:
 def init_app(app: Flask) -> None:
     """Give the app its response cache and its memo of values by data version."""
     app.extensions[EXTENSION_KEY] = ResponseCache()
+    app.extensions[PERSON_EXTENSION_KEY] = ResponseCache(PERSON_CACHE_BYTES)
     app.extensions[MEMO_KEY] = VersionedMemo()
+
+
+def forget_all(app: Flask) -> None:
+    """Empty this worker's caches and memo: the next answers are built afresh (tests measure
+    that cost; nothing else needs it, since every entry is valid for one version only)."""
+    for name in (EXTENSION_KEY, PERSON_EXTENSION_KEY, MEMO_KEY):
+        app.extensions[name].clear()
 
 
 def _cache() -> ResponseCache:
@@ -212,44 +238,108 @@ def _public(response: Response) -> Response:
     return response
 
 
+def _no_message() -> bool:
+    """No message waits to be shown: the page is the same on every visit."""
+    return "_flashes" not in session
+
+
 def _anonymous() -> bool:
     """A visitor who is not signed in and has no message waiting: their page is everyone's."""
-    return not current_user.is_authenticated and "_flashes" not in session
+    return not current_user.is_authenticated and _no_message()
 
 
 def cached_page(view: Callable[..., ResponseReturnValue]) -> Callable[..., ResponseReturnValue]:
-    """Serve a public page from the cache to anonymous visitors, with an ETag; see the module."""
+    """Serve a public page from the cache to anonymous visitors, with an ETag, and to each
+    signed-in person their own copy; see the module."""
 
     @wraps(view)
     def cached_view(*args, **kwargs) -> ResponseReturnValue:
-        if request.method not in ("GET", "HEAD") or not _anonymous():
+        if request.method not in ("GET", "HEAD"):
+            return view(*args, **kwargs)
+        if current_user.is_authenticated:
+            return reader_page(partial(view, *args, **kwargs))
+        if not _anonymous():
             return view(*args, **kwargs)
         version = data_version()
         key = _request_key()
-        token = generate_csrf()  # the visitor's own; starts their session when they have none
+        generate_csrf()  # the visitor's own token; starts their session when they have none
         # Their session's token is in the page: a copy made for another session must not match.
         etag = f"v{version}-{_digest(key, session.get('csrf_token'))}"
         headers = {"Vary": "Cookie, Accept-Language"}
         not_modified = _not_modified(etag, headers)
         if not_modified is not None:
             return _private(not_modified)
-        cache = _cache()
-        entry = cache.get(key, version)
-        if entry is not None:
-            body = entry.body.replace(TOKEN_PLACEHOLDER, token.encode())
-            response = Response(body, mimetype=entry.mimetype, headers=entry.headers)
-        else:
-            response = make_response(view(*args, **kwargs))
-            if response.status_code != 200 or response.direct_passthrough or not _anonymous():
-                return response
-            kept = {name: value for name, value in response.headers if name == "Vary"}
-            body = response.get_data().replace(token.encode(), TOKEN_PLACEHOLDER)
-            cache.put(key, _Entry(version, body, response.mimetype, kept))
-        response.vary.update(("Cookie", "Accept-Language"))
-        response.set_etag(etag, weak=True)
+        build = partial(view, *args, **kwargs)
+        response = _from_cache(_cache(), key, version, build, _anonymous)
+        if response.status_code == 200 and not response.direct_passthrough:
+            response.vary.update(("Cookie", "Accept-Language"))
+            response.set_etag(etag, weak=True)
         return _private(response)
 
     return cached_view
+
+
+def cached_for_person(
+    view: Callable[..., ResponseReturnValue],
+) -> Callable[..., ResponseReturnValue]:
+    """Serve a signed-in person's page (their wishes, their premises, a staff list) from their
+    own copy while nothing changed; see the module. Under the view's access checks."""
+
+    @wraps(view)
+    def cached_view(*args, **kwargs) -> ResponseReturnValue:
+        if request.method not in ("GET", "HEAD") or not current_user.is_authenticated:
+            return view(*args, **kwargs)
+        return reader_page(partial(view, *args, **kwargs))
+
+    return cached_view
+
+
+def reader_page(build: Callable[[], ResponseReturnValue]) -> Response:
+    """The page `build()` makes, kept for its reader while the private version stays the same.
+
+    The reader is the signed-in person, or for a visitor the holder of the URL's signed key (a
+    landlord's report link): call it after the access checks, which run on every request.
+    """
+    if not _no_message():
+        return make_response(build())
+    _, version = data_versions()
+    person = current_user.id if current_user.is_authenticated else None
+    key = (*_request_key(), person, utcnow().strftime("%Y-%m-%d %H"))
+
+    def still_for() -> bool:
+        now = current_user.id if current_user.is_authenticated else None
+        return now == person and _no_message()
+
+    cache = current_app.extensions[PERSON_EXTENSION_KEY]
+    response = _from_cache(cache, key, version, build, still_for)
+    response.vary.update(("Cookie", "Accept-Language"))
+    # Only their browser may keep it, and must ask again: the page changes with their actions.
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+def _from_cache(
+    cache: ResponseCache,
+    key: tuple,
+    version: int,
+    build: Callable[[], ResponseReturnValue],
+    still_for: Callable[[], bool],
+) -> Response:
+    """The page kept under `key` at `version`, with this session's CSRF token put back in, or
+    the one `build()` makes now, kept when it is a whole page and `still_for()` the same reader
+    (the view set no message, nobody signed in or out)."""
+    token = generate_csrf()  # the reader's own; starts their session when they have none
+    entry = cache.get(key, version)
+    if entry is not None:
+        body = entry.body.replace(TOKEN_PLACEHOLDER, token.encode())
+        return Response(body, mimetype=entry.mimetype, headers=entry.headers)
+    response = make_response(build())
+    if response.status_code != 200 or response.direct_passthrough or not still_for():
+        return response
+    kept = {name: value for name, value in response.headers if name == "Vary"}
+    body = response.get_data().replace(token.encode(), TOKEN_PLACEHOLDER)
+    cache.put(key, _Entry(version, body, response.mimetype, kept))
+    return response
 
 
 class VersionedMemo:

@@ -2,6 +2,7 @@
 
 import dataclasses
 import re
+from functools import partial
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -10,7 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
-from ..caching import by_version, keep_private
+from ..caching import by_version, cached_for_person, keep_private, reader_page
 from ..extensions import db
 from ..forms.premises import ActionForm
 from ..forms.projects import HORIZON_LABELS
@@ -41,6 +42,7 @@ def _keep_keys_secret(response: Response) -> Response:
 
 @bp.get("/")
 @login_required
+@cached_for_person
 def index() -> ResponseReturnValue:
     """The signed-in landlord's premises, each with its total support and its report."""
     # Staff find every premises under /moderation/premises; this page is the landlord's own.
@@ -88,9 +90,15 @@ def _attachment(body: bytes, mimetype: str, filename: str) -> Response:
 def report(premises_id: int) -> ResponseReturnValue:
     """The demand report of one premises, for its landlord, staff, or the holder of its link."""
     reader = report_reader(premises_id)
+    # Checked on every request (a link expires, a landlord loses a premises); the page itself is
+    # kept for its reader until anything it shows changes.
+    return keep_private(reader_page(partial(_report_page, reader)))
+
+
+def _report_page(reader: Reader) -> ResponseReturnValue:
     interests = meetings.interests_at(reader.premises)
     interested = {interest.project_id for interest in interests}
-    response = render(
+    return render(
         "landlord/report.html",
         report=_report(reader),
         reader=reader,
@@ -102,7 +110,6 @@ def report(premises_id: int) -> ResponseReturnValue:
         horizons=HORIZON_LABELS,
         locale=str(get_locale()),
     )
-    return keep_private(response)
 
 
 @bp.get("/premises/<int:premises_id>/report.pdf", endpoint="report_pdf")

@@ -30,7 +30,12 @@ class DemandCount(db.Model):
 
 
 class DataVersion(db.Model):
-    """The DataVersion grows with every transaction that changes what visitors can see."""
+    """The DataVersion grows with every transaction that changes what visitors can see.
+
+    Its `private_version` grows with every change that any signed-in page may show as well (a
+    wish awaiting review, a flag, a person's role): pages cached for signed-in people are valid
+    for one private version (see wishboard/caching.py).
+    """
 
     __tablename__ = "data_versions"
 
@@ -38,6 +43,8 @@ class DataVersion(db.Model):
     version: Mapped[int] = mapped_column(BigInteger, default=0)
     # PostgreSQL: the transaction that counted last, so that a transaction counts once.
     changed_in: Mapped[int | None] = mapped_column(BigInteger)
+    private_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    private_changed_in: Mapped[int | None] = mapped_column(BigInteger)
 
 
 # Tables whose every row public pages, the map or the open data may show.
@@ -75,6 +82,37 @@ def _version_trigger_name(table: str, event: str) -> str:
     return f"{table}_version_{event.lower()}"
 
 
+# Tables whose changes signed-in pages may show: every table of the domain but the counts that
+# follow the supports, the outbox and the audit log (no cached page shows them).
+PRIVATE_TABLES = (
+    *VERSIONED_TABLES,
+    "wishes",
+    "flags",
+    "notifications",
+    "area_follows",
+    "mail_opt_outs",
+    "shop_contacts",
+    "shop_corrections",
+    "poster_scans",
+)
+# What of a person their pages show; not the bookkeeping of their last sign-in or digest.
+USER_SHOWN_COLUMNS = (
+    "email, display_name, password_hash, role, email_verified_at, active, locale, notify_let,"
+    " notify_published, notify_area, notify_confirm, project_role_asked_at"
+)
+# (table, event) of the changes that move the private version.
+PRIVATE_EVENTS = [
+    *((table, event) for table in PRIVATE_TABLES for event in ("INSERT", "UPDATE", "DELETE")),
+    ("users", "INSERT"),
+    ("users", f"UPDATE OF {USER_SHOWN_COLUMNS}"),
+    ("users", "DELETE"),
+]
+
+
+def _private_trigger_name(table: str, event: str) -> str:
+    return f"{table}_private_{event.split()[0].lower()}"
+
+
 # Only counted supports count (see Support.counted): a support that stops counting, or counts
 # again, moves its count as an insert or a delete would.
 _SQLITE_COUNT_ONE = """INSERT INTO demand_counts (premises_id, shop_type_id, supports)
@@ -104,6 +142,12 @@ SQLITE_TRIGGERS = [
         + (f" WHEN {condition}" if condition else "")
         + " BEGIN UPDATE data_versions SET version = version + 1; END"
         for table, event, condition in VERSION_EVENTS
+    ),
+    *(
+        f"CREATE TRIGGER IF NOT EXISTS {_private_trigger_name(table, event)}"
+        f" AFTER {event} ON {table}"
+        " BEGIN UPDATE data_versions SET private_version = private_version + 1; END"
+        for table, event in PRIVATE_EVENTS
     ),
 ]
 
@@ -157,6 +201,25 @@ $$""",
             + " EXECUTE FUNCTION wishboard_bump_version()",
         )
     ),
+    """CREATE OR REPLACE FUNCTION wishboard_bump_private_version() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE data_versions
+  SET private_version = private_version + 1, private_changed_in = txid_current()
+  WHERE private_changed_in IS DISTINCT FROM txid_current();
+  RETURN NULL;
+END
+$$""",
+    *(
+        statement
+        for table, event in PRIVATE_EVENTS
+        for statement in (
+            f"DROP TRIGGER IF EXISTS {_private_trigger_name(table, event)} ON {table}",
+            f"CREATE CONSTRAINT TRIGGER {_private_trigger_name(table, event)}"
+            f" AFTER {event} ON {table} DEFERRABLE INITIALLY DEFERRED FOR EACH ROW"
+            " EXECUTE FUNCTION wishboard_bump_private_version()",
+        )
+    ),
 ]
 
 
@@ -173,6 +236,9 @@ def _create_triggers(target, connection, **kw) -> None:
         connection.exec_driver_sql(statement)
 
 
+BUMP_BOTH_VERSIONS = (
+    "UPDATE data_versions SET version = version + 1, private_version = private_version + 1"
+)
 # The tables whose triggers a bulk load pauses (see `triggers_paused`).
 _BULK_TABLES = ("supports", "wishes", "premises", "users")
 
@@ -188,7 +254,7 @@ def triggers_paused(connection: Connection) -> Iterator[None]:
     dialect = connection.dialect.name
     # A write first: SQLite's driver opens the transaction only then, and a DROP TRIGGER outside
     # one would stay even if the load failed.
-    connection.exec_driver_sql("UPDATE data_versions SET version = version + 1")
+    connection.exec_driver_sql(BUMP_BOTH_VERSIONS)
     if dialect == "sqlite":
         names = connection.exec_driver_sql(
             "SELECT name FROM sqlite_master WHERE type = 'trigger'"

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..access import require_role
+from ..caching import cached_for_person
 from ..extensions import db
 from ..forms.reasons import OTHER, BulkDecisionForm, RejectForm
 from ..forms.wishes import ActionForm
@@ -104,6 +105,7 @@ def _queue_page(
 
 
 @bp.get("/")
+@cached_for_person
 def queue() -> ResponseReturnValue:
     """The wishes and comments awaiting review, oldest first."""
     return _queue_page()

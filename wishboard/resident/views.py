@@ -20,6 +20,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
+from ..caching import cached_for_person
 from ..extensions import db
 from ..forms.premises import ActionForm as PlainActionForm
 from ..forms.reasons import OTHER
@@ -287,6 +288,7 @@ def withdraw_area_wish(code: str) -> ResponseReturnValue:
 
 @bp.get("/me/wishes")
 @login_required
+@cached_for_person
 def my_wishes() -> ResponseReturnValue:
     """What the signed-in resident pinned and supported, and where each stands."""
     record = wishes.record_of(current_user)

@@ -180,17 +180,19 @@ def restore(engine: Engine, source: Path) -> BackupInfo:
     raw = engine.raw_connection()
     try:
         live = raw.driver_connection
-        before = _data_version(live)
+        before = _versions(live)
         backup_file = sqlite3.connect(f"{Path(source).resolve().as_uri()}?mode=ro", uri=True)
         try:
             backup_file.backup(live)
         finally:
             backup_file.close()
-        restored = _data_version(live)
+        restored = _versions(live)
         if restored is not None:
+            # Both versions move past the old database's: restored data is new to every cache.
+            old = before or (0, 0)
             live.execute(
-                "UPDATE data_versions SET version = ? WHERE id = 1",
-                (max(before or 0, restored) + 1,),
+                "UPDATE data_versions SET version = ?, private_version = ? WHERE id = 1",
+                tuple(max(pair) + 1 for pair in zip(old, restored, strict=True)),
             )
             live.commit()
     finally:
@@ -199,10 +201,12 @@ def restore(engine: Engine, source: Path) -> BackupInfo:
     return info
 
 
-def _data_version(connection: sqlite3.Connection) -> int | None:
-    """The public data version of a database, or None when it has none (yet)."""
+def _versions(connection: sqlite3.Connection) -> tuple[int, int] | None:
+    """The public and private data versions of a database, or None when it has none (yet)."""
     try:
-        row = connection.execute("SELECT version FROM data_versions WHERE id = 1").fetchone()
+        row = connection.execute(
+            "SELECT version, private_version FROM data_versions WHERE id = 1"
+        ).fetchone()
     except sqlite3.OperationalError:
         return None
-    return None if row is None else row[0]
+    return None if row is None else (row[0], row[1])
