@@ -187,6 +187,17 @@ def test_an_expired_link_says_so(app, client, premises, monkeypatch):
     assert response.headers["Referrer-Policy"] == "no-referrer"
 
 
+def test_a_link_expires_on_time_though_its_page_was_kept(app, client, premises, monkeypatch):
+    key = report_key(premises, app_settings())
+    assert client.get(report_url(premises, key=key)).status_code == 200
+
+    # Nothing changed since, so the page is kept; the key is checked all the same.
+    days = app.config["WISHBOARD_REPORT_LINK_DAYS"]
+    later = time.time() + timedelta(days=days, minutes=1).total_seconds()
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: int(later))
+    assert client.get(report_url(premises, key=key)).status_code == 410
+
+
 def test_a_link_just_within_its_lifetime_opens(app, client, premises, monkeypatch):
     days = app.config["WISHBOARD_REPORT_LINK_DAYS"]
     made = time.time() - timedelta(days=days, minutes=-5).total_seconds()
