@@ -469,8 +469,11 @@ def _clean_comment(comment: str | None) -> str | None:
 def _lock_resident(resident: User) -> None:
     """Take the resident's row lock (PostgreSQL), so that their cap is checked one at a time.
 
-    SQLite needs no lock: the first insert of the transaction takes the database's write lock.
+    SQLite needs no lock, and is not asked: the first insert of the transaction takes the
+    database's write lock.
     """
+    if db.session.get_bind().dialect.name == "sqlite":
+        return
     db.session.execute(select(User.id).where(User.id == resident.id).with_for_update())
 
 
