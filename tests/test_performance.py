@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import brotli
+import pytest
 from flask import Flask, url_for
 from flask.testing import FlaskClient
 from sqlalchemy import delete, event, func, select, text, update
@@ -124,6 +125,51 @@ def test_a_signed_in_resident_costs_the_same_queries_for_a_larger_town(
     larger = queries_per_page(client, count_queries, first)
 
     assert larger == small
+
+
+@pytest.mark.parametrize(
+    ("role", "url"),
+    [
+        (Role.RESIDENT, "/me/wishes"),
+        (Role.LANDLORD, "/landlord/"),
+        (Role.MODERATOR, "/moderation/"),
+    ],
+    ids=["resident-my-wishes", "landlord-list", "moderator-queue"],
+)
+def test_a_persons_own_page_costs_the_same_queries_for_a_larger_town(
+    client: FlaskClient, count_queries, login_as, role: Role, url: str
+) -> None:
+    person_id = login_as(role).id
+
+    def grow(premises: int, residents: int, comments: int, first=None) -> Premises:
+        first = add_town(premises, residents, comments, first)
+        person_now = db.session.get(User, person_id)
+        supported = set(
+            db.session.scalars(select(Support.premises_id).where(Support.resident_id == person_id))
+        )
+        for place in db.session.scalars(select(Premises).order_by(Premises.id)):
+            if role is Role.LANDLORD:
+                place.landlord_id = person_now.id  # the landlord's list grows with the town
+            elif (
+                role is Role.RESIDENT
+                and place.id not in supported
+                and place.status is PremisesStatus.VACANT
+            ):
+                factories.make_support(place, person_now, code="shop=books")
+        db.session.commit()
+        return first
+
+    def cost() -> int:
+        forget_all(client.application)
+        db.session.expunge_all()
+        with count_queries() as queries:
+            assert client.get(url).status_code == 200
+        return queries.count
+
+    first = grow(premises=3, residents=4, comments=2)
+    small = cost()
+    grow(premises=30, residents=12, comments=8, first=db.session.merge(first))
+    assert cost() == small
 
 
 def test_a_support_tap_writes_once_and_answers_from_what_it_wrote(
