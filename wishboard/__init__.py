@@ -22,6 +22,7 @@ from .services import theme
 from .settings import EXTENSION_KEY as SETTINGS_KEY
 from .settings import Settings
 from .template_filters import html_datetime
+from .urls import canonical_url
 
 
 def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
@@ -51,6 +52,7 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
 
     app.jinja_env.undefined = StrictUndefined
     app.add_template_filter(html_datetime)
+    app.add_template_global(canonical_url)
     try:
         app.extensions["wishboard_theme"] = theme.site_theme(
             app.config["WISHBOARD_LOGO_URL"], app.config["WISHBOARD_ACCENT_COLOUR"]
