@@ -74,10 +74,13 @@ $(VNU_JAR): tests/html/package.json tests/html/package-lock.json
 # Lighthouse's four scores (performance, accessibility, best practices, SEO) for the main pages
 # of the demo town served by gunicorn; for a person before a release, not part of `make test`.
 # Needs npm and Debian's Chromium; see "Checks" in README.md.
-audit: $(VENV)/.installed translations
+LIGHTHOUSE := scripts/audit/node_modules/.bin/lighthouse
+audit: $(VENV)/.installed translations $(LIGHTHOUSE)
+	$(BIN)/python -m scripts.audit $(AUDIT_ARGS)
+$(LIGHTHOUSE): scripts/audit/package.json scripts/audit/package-lock.json
 	@command -v npm >/dev/null || { echo "make audit needs npm: apt-get install npm"; exit 1; }
 	npm ci --prefix scripts/audit --ignore-scripts --no-audit --no-fund --loglevel=error
-	$(BIN)/python -m scripts.audit $(AUDIT_ARGS)
+	touch $@
 
 # City-scale data served by gunicorn, measured by wrk and Chromium; see "Benchmark" in README.md.
 bench: $(VENV)/.test-installed translations
