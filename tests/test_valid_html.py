@@ -48,24 +48,37 @@ def _sign_in(client, email: str) -> None:
         session["_fresh"] = True
 
 
+# Each role's pages in French (the default); a visitor's in English too (the texts differ, the
+# markup barely: one role is enough).
+RUNS = [(role, "fr") for role in ROLES] + [("visitor", "en")]
+# Pages the sweep does not open: an error page.
+ERROR_PAGES = {"not-found": ("/no-such-page", 404), "no-such-premises": ("/premises/999999", 404)}
+
+
 def render_pages(app: Flask, folder: Path) -> dict[Path, str]:
-    """Every page of the sweep as a file in `folder`; returns each file's "role URL"."""
+    """Every page of the sweep as a file in `folder`; returns each file's "role (language) URL"."""
     values = load_sweep_town(app)
     pages: dict[Path, str] = {}
+
+    def keep(client, role: str, language: str, slug: str, url: str, status: tuple) -> None:
+        response = client.get(url, headers={"Accept-Language": language})
+        assert response.status_code in status, (role, url, response.status)
+        assert response.mimetype == "text/html", (role, url, response.mimetype)
+        path = folder / f"{role}-{language}--{slug}.html"
+        path.write_bytes(response.get_data())
+        pages[path] = f"{role} ({language}) {url}"
+
     with app.app_context():
-        for role in ROLES:
+        for role, language in RUNS:
             client = app.test_client()
             if role != "visitor":
                 _sign_in(client, values["emails"][role])
             page: SweepPage
             for page in sweep_pages(app, roles=(role,), every_role=True):
-                url = page.url(values)
-                response = client.get(url)
-                assert response.status_code in EXPECTED_STATUS, (role, url, response.status)
-                assert response.mimetype == "text/html", (role, url, response.mimetype)
-                path = folder / f"{role}--{page.slug}.html"
-                path.write_bytes(response.get_data())
-                pages[path] = f"{role} {url}"
+                keep(client, role, language, page.slug, page.url(values), EXPECTED_STATUS)
+        client = app.test_client()
+        for slug, (url, status) in ERROR_PAGES.items():
+            keep(client, "visitor", "fr", slug, url, (status,))
     return pages
 
 
