@@ -185,3 +185,9 @@ def test_every_page_links_its_icons(client):
     icons = [link["href"] for link in page.select("link[rel=icon]")]
     assert icons[0] == "/favicon.ico"
     assert icons[1].startswith("/static/favicon.svg")
+
+
+def test_an_error_page_names_no_canonical_url(client):
+    page = soup(client.get("/premises/999999"))
+    assert page.select("link[rel=canonical]") == [] and page.select("meta[property='og:url']") == []
+    assert page.find("meta", attrs={"name": "description"})["content"]
