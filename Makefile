@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-fast lint fmt translations messages clean bench screenshots
+.PHONY: run test test-fast lint fmt translations messages clean bench screenshots html-checker audit
 
 $(BIN)/activate:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -51,12 +51,36 @@ run: $(VENV)/.installed translations instance/secret_key
 TEST_WORKERS ?= auto
 PYTEST := $(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
 
-test: $(VENV)/.test-installed translations
+test: $(VENV)/.test-installed translations html-checker
 	$(PYTEST) $(PYTEST_ARGS)
 
 # The edit-run loop: everything but the tests that drive Chromium (and a short hypothesis run).
-test-fast: $(VENV)/.test-installed translations
+test-fast: $(VENV)/.test-installed translations html-checker
 	$(PYTEST) -m "not browser" $(PYTEST_ARGS)
+
+# The Nu Html Checker for tests/test_valid_html.py, from npm (tests/html/package.json), run with
+# Java (apt-get install default-jre-headless). Without npm the test says what is missing and skips
+# (CI, with WISHBOARD_REQUIRE_ALL=1, fails). --ignore-scripts: its install script would download
+# a Java of its own; Debian's is used.
+VNU_JAR := tests/html/node_modules/vnu-jar/build/dist/vnu.jar
+html-checker: $(VNU_JAR)
+$(VNU_JAR): tests/html/package.json tests/html/package-lock.json
+	@if command -v npm >/dev/null; then \
+		npm ci --prefix tests/html --ignore-scripts --no-audit --no-fund --loglevel=error && touch $@; \
+	else \
+		echo "npm is missing: the HTML check will be skipped (apt-get install npm)"; \
+	fi
+
+# Lighthouse's four scores (performance, accessibility, best practices, SEO) for the main pages
+# of the demo town served by gunicorn; for a person before a release, not part of `make test`.
+# Needs npm and Debian's Chromium; see "Checks" in README.md.
+LIGHTHOUSE := scripts/audit/node_modules/.bin/lighthouse
+audit: $(VENV)/.installed translations $(LIGHTHOUSE)
+	$(BIN)/python -m scripts.audit $(AUDIT_ARGS)
+$(LIGHTHOUSE): scripts/audit/package.json scripts/audit/package-lock.json
+	@command -v npm >/dev/null || { echo "make audit needs npm: apt-get install npm"; exit 1; }
+	npm ci --prefix scripts/audit --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
 
 # City-scale data served by gunicorn, measured by wrk and Chromium; see "Benchmark" in README.md.
 bench: $(VENV)/.test-installed translations
@@ -77,7 +101,7 @@ fmt: $(VENV)/.test-installed
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) instance/*.sqlite3*
+	rm -rf $(VENV) instance/*.sqlite3* tests/html/node_modules scripts/audit/node_modules
 
 # Extract the texts of the code and templates, and update both catalogues.
 messages: $(VENV)/.installed

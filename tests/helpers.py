@@ -16,10 +16,10 @@ def soup(response) -> BeautifulSoup:
 
 
 def csrf_token(client: FlaskClient, page: str = "/auth/login", **environ) -> str:
-    """The CSRF token the site gives this client's forms and (`hx-headers`) htmx requests."""
+    """The CSRF token the site gives this client's forms and (`data-hx-headers`) htmx requests."""
     response = client.get(page, **environ)
     assert response.status_code == 200, page
-    return json.loads(soup(response).body["hx-headers"])["X-CSRFToken"]
+    return json.loads(soup(response).body["data-hx-headers"])["X-CSRFToken"]
 
 
 def count(model, *where) -> int:

@@ -61,6 +61,11 @@ ACCESS: dict[tuple[str, str], dict[str, str]] = {
     ("static", "GET"): ANYONE,
     ("public.index", "GET"): ANYONE,
     ("public.healthz", "GET"): ANYONE,
+    # For browsers and crawlers; the sitemap's parts exist only past 50,000 URLs (a 404 here).
+    ("public.robots_txt", "GET"): ANYONE,
+    ("public.favicon", "GET"): ANYONE,
+    ("public.sitemap", "GET"): ANYONE,
+    ("public.sitemap_part", "GET"): dict.fromkeys(ROLES, NOT_FOUND),
     ("public.liveness", "GET"): ANYONE,
     ("public.premises_list", "GET"): ANYONE,
     ("public.premises_detail", "GET"): ANYONE,
@@ -341,6 +346,7 @@ def url_values(app: Flask) -> dict[str, object]:
         "code": "shop=bakery",
         "token": "not-a-token",
         "filename": "css/site.css",
+        "part": 1,
     }
 
 

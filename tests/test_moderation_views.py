@@ -188,9 +188,9 @@ def test_a_signed_in_person_reports_a_comment_in_place(client, login_as, comment
     panel = soup(client.get(place))
     link = panel.select_one(f"a#report-{comment.id}")
     assert link.get_text() == "Report this comment"
-    assert link["hx-target"] == "this"
+    assert link["data-hx-target"] == "this"
 
-    form = client.get(link["hx-get"], headers={"HX-Request": "true"})
+    form = client.get(link["data-hx-get"], headers={"HX-Request": "true"})
     assert is_fragment(form) and soup(form).select_one(f"form select#report-{comment.id}-reason")
 
     response = post(
@@ -205,9 +205,9 @@ def test_a_signed_in_person_reports_a_comment_in_place(client, login_as, comment
     assert "A moderator will read your report." in box.select_one("[role=status]").get_text()
     assert rows(Flag) == 1
     # A way on: Close puts the link back in place; without JavaScript it leads to the premises.
-    close = box.select_one("a[hx-get]")
+    close = box.select_one("a[data-hx-get]")
     assert close.get_text() == "Close" and close["href"] == place
-    closed = client.get(close["hx-get"], headers={"HX-Request": "true"})
+    closed = client.get(close["data-hx-get"], headers={"HX-Request": "true"})
     assert is_fragment(closed)
     assert soup(closed).select_one(f"a#report-{comment.id}").get_text() == "Report this comment"
 
@@ -216,19 +216,19 @@ def test_cancel_puts_the_report_link_back_in_place(client, login_as, comment) ->
     login_as()
     place = f"/premises/{comment.premises_id}"
     link = soup(client.get(place)).select_one(f"a#report-{comment.id}")
-    box = soup(client.get(link["hx-get"], headers={"HX-Request": "true"}))
+    box = soup(client.get(link["data-hx-get"], headers={"HX-Request": "true"}))
 
     cancel = box.select_one(f"#report-{comment.id} form a")
     assert cancel.get_text() == "Cancel" and cancel["href"] == place
-    restored = client.get(cancel["hx-get"], headers={"HX-Request": "true"})
+    restored = client.get(cancel["data-hx-get"], headers={"HX-Request": "true"})
 
     assert restored.status_code == 200 and is_fragment(restored)
     again = soup(restored).select_one(f"a#report-{comment.id}")
     assert again.get_text() == "Report this comment"
-    assert again["hx-get"] == link["hx-get"] and again["href"] == link["href"]
+    assert again["data-hx-get"] == link["data-hx-get"] and again["href"] == link["href"]
     assert rows(Flag) == 0
     # The same link followed without htmx (Cancel's href is the page) leads back there too.
-    plain = client.get(cancel["hx-get"])
+    plain = client.get(cancel["data-hx-get"])
     assert plain.status_code == 303 and plain.headers["Location"] == place
 
 
@@ -259,7 +259,9 @@ def test_reporting_again_before_a_moderator_decided_says_so_and_saves_nothing(
 
     page = soup(client.get(f"/wishes/{comment.id}/report", headers={"HX-Request": "true"}))
     assert "You reported this comment on" in page.select_one("[role=status]").get_text()
-    assert page.select_one("form") is None and page.select_one("a[hx-get]").get_text() == "Close"
+    assert (
+        page.select_one("form") is None and page.select_one("a[data-hx-get]").get_text() == "Close"
+    )
 
     # A second tab still showing the form: the answer says what happened.
     response = post(
@@ -314,7 +316,9 @@ def test_the_report_that_hides_a_comment_says_so_and_close_keeps_it_hidden(
     assert comment.status is WishStatus.HIDDEN
     box = soup(response).select_one(f"#report-{comment.id}")
     assert "hidden until a moderator" in box.select_one("[role=status]").get_text()
-    closed = client.get(box.select_one("a[hx-get]")["hx-get"], headers={"HX-Request": "true"})
+    closed = client.get(
+        box.select_one("a[data-hx-get]")["data-hx-get"], headers={"HX-Request": "true"}
+    )
     assert closed.status_code == 200
     assert soup(closed).get_text(strip=True) == "Hidden until a moderator decides."
 

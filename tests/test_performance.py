@@ -179,7 +179,7 @@ def test_a_support_tap_writes_once_and_answers_from_what_it_wrote(
     place = add_town(premises=3, residents=6, comments=2)
     db.session.commit()
     page = client.get(f"/premises/{place.id}")
-    token = json.loads(soup(page).body["hx-headers"])["X-CSRFToken"]
+    token = json.loads(soup(page).body["data-hx-headers"])["X-CSRFToken"]
     headers = {"HX-Request": "true", "X-CSRFToken": token, "Accept-Language": "en"}
     db.session.expunge_all()
     statements: list[str] = []

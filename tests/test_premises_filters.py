@@ -212,8 +212,8 @@ def test_plain_get_filters_and_keeps_the_chosen_values(client: FlaskClient, town
     assert page.select_one("details.filters-disclosure").has_attr("open")
     form = page.select_one("details.filters-disclosure[open] > form#premises-filters")
     assert form["method"] == "get" and form["action"] == "/premises"
-    assert form["hx-get"] == "/premises" and form["hx-target"] == "#premises-results"
-    assert form["hx-push-url"] == "true"
+    assert form["data-hx-get"] == "/premises" and form["data-hx-target"] == "#premises-results"
+    assert form["data-hx-push-url"] == "true"
     selected = {
         select["name"]: [option["value"] for option in select.select("option[selected]")]
         for select in form.select("select")
@@ -272,7 +272,7 @@ def test_pagination_links_carry_the_filters(app: Flask, client: FlaskClient, tow
 
     query = parse_qs(urlsplit(second_url).query)
     assert query == {"district": [str(district)], "sort": ["newest"], "page": ["2"]}
-    assert first.select_one('.pagination a[rel="next"]')["hx-get"] == second_url
+    assert first.select_one('.pagination a[rel="next"]')["data-hx-get"] == second_url
     assert rows(first) == ["3 rue Gamma"] and rows(second) == ["1 rue Alpha"]
     assert second.select_one("#results-title").get_text(strip=True) == (
         "2 vacant premises match these filters, page 2 of 2"

@@ -46,7 +46,7 @@ def csrf_token(client: FlaskClient, page: str = "/auth/check-email") -> str:
     response = client.get(page)
     assert response.status_code == 200
     body = soup(response).body
-    token = json.loads(body["hx-headers"])["X-CSRFToken"]
+    token = json.loads(body["data-hx-headers"])["X-CSRFToken"]
     field = body.select_one("input[name=csrf_token]")
     assert field is None or field["value"] == token
     return token
@@ -175,7 +175,7 @@ def test_a_visitors_support_button_leads_to_sign_in_not_to_silence(client, premi
     data = hidden_fields(form)
     headers = HTMX | {"X-CSRFToken": data["csrf_token"]} if htmx else {}
 
-    response = client.post(form["hx-post" if htmx else "action"], data=data, headers=headers)
+    response = client.post(form["data-hx-post" if htmx else "action"], data=data, headers=headers)
 
     if htmx:
         assert response.status_code == 403
@@ -533,7 +533,7 @@ def test_support_by_htmx_flips_the_button_and_announces_the_change(client, login
     assert form["id"] == button_id(premises)
     assert form.select_one("button")["aria-pressed"] == "true"
     assert form.select_one(".support-count").get_text() == "3 residents"
-    assert form["hx-post"] == withdraw_url(premises)
+    assert form["data-hx-post"] == withdraw_url(premises)
     assert form["action"] == withdraw_url(premises)
     assert rows(Support) == 3
 
@@ -544,7 +544,7 @@ def test_support_by_htmx_flips_the_button_and_announces_the_change(client, login
     [form] = soup(response).select("form")
     assert form.select_one("button")["aria-pressed"] == "false"
     assert form.select_one(".support-count").get_text() == "2 residents"
-    assert form["hx-post"] == support_url(premises)
+    assert form["data-hx-post"] == support_url(premises)
     assert rows(Support) == 2
 
 

@@ -21,6 +21,8 @@ from .i18n import select_locale
 from .services import theme
 from .settings import EXTENSION_KEY as SETTINGS_KEY
 from .settings import Settings
+from .template_filters import html_datetime
+from .urls import canonical_url
 
 
 def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
@@ -49,6 +51,8 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
         INSTANCE_DIR.mkdir(exist_ok=True)
 
     app.jinja_env.undefined = StrictUndefined
+    app.add_template_filter(html_datetime)
+    app.add_template_global(canonical_url)
     try:
         app.extensions["wishboard_theme"] = theme.site_theme(
             app.config["WISHBOARD_LOGO_URL"], app.config["WISHBOARD_ACCENT_COLOUR"]

@@ -1,5 +1,5 @@
-"""URL arguments every blueprint reads the same way (ids, page numbers, the CSV variant), and
-links for e-mails."""
+"""URL arguments every blueprint reads the same way (ids, page numbers, the CSV variant), links
+for e-mails, and each page's canonical URL."""
 
 from flask import abort, current_app, has_request_context, request, url_for
 
@@ -36,3 +36,24 @@ def external_url(endpoint: str, **values) -> str:
         return url_for(endpoint, _external=True, **values)
     with current_app.test_request_context(base_url=current_app.config["WISHBOARD_BASE_URL"]):
         return url_for(endpoint, _external=True, **values)
+
+
+# The query arguments that make a page of its own: a district's list, a page of a list after the
+# first. Any other (a filter, an order, htmx's, a tracker's utm_*) is a view of the same page.
+CANONICAL_ARGS = ("district", "page")
+
+
+def canonical_url() -> str | None:
+    """This page's one address, for search engines and shared links: absolute, with only its
+    CANONICAL_ARGS (page 1 is the page without `page`); None for an error page."""
+    if request.endpoint is None or request.view_args is None:
+        return None
+    args = {
+        name: value
+        for name in CANONICAL_ARGS
+        if (value := request.args.get(name, "")).isascii()
+        and value.isdigit()
+        and 1 <= int(value) <= LARGEST_ID
+        and not (name == "page" and int(value) == 1)
+    }
+    return external_url(request.endpoint, **request.view_args, **args)

@@ -78,6 +78,10 @@ NOT_PAGES: dict[str, str] = {
     "moderation.audit_csv": "CSV",
     "moderation.visibility_csv": "CSV",
     "resident.export_data": "JSON",
+    "public.robots_txt": "text for crawlers",
+    "public.favicon": "an icon",
+    "public.sitemap": "XML for crawlers",
+    "public.sitemap_part": "XML for crawlers",
 }
 # A page shown for a link with a bad token is the same for everyone: the visitor sees it once.
 BAD_TOKEN_OUTCOME = "ok (400)"
@@ -413,6 +417,7 @@ def load_sweep_town(app: Flask) -> dict[str, object]:
             "code": "fr",
             "token": "not-a-token",
             "filename": "css/site.css",
+            "part": 1,
         }
 
 

@@ -5,9 +5,19 @@ from flask_wtf import FlaskForm
 
 from ..models.base import CONTROL_CHARACTERS
 
+HIDDEN_FIELDS = ("CSRFTokenField", "HiddenField")
+
 
 class Form(FlaskForm):
     """A form whose texts are checked for control characters before anything else reads them."""
+
+    class Meta:
+        def render_field(self, field, render_kw):
+            """A hidden input is drawn without an id: no label points at it, and the forms of one
+            page would repeat it (each has its CSRF token, several a `next`)."""
+            if field.type in HIDDEN_FIELDS:
+                render_kw = {"id": False, **render_kw}
+            return super().render_field(field, render_kw)
 
     def validate(self, extra_validators=None) -> bool:
         tainted = [

@@ -10,6 +10,7 @@ from . import (  # noqa: E402, F401
     feed_views,
     opportunities_views,
     shop_views,
+    site_files_views,
     stats_views,
     views,
 )

@@ -16,7 +16,7 @@ from ..htmx import render
 from ..i18n import LANGUAGE_COOKIE
 from ..limits import counts_this_time
 from ..maps import HEAT_LEGEND, SUPPORT_LEVELS, town_map
-from ..models import PremisesStatus, utcnow
+from ..models import District, PremisesStatus, utcnow
 from ..pdf_downloads import evidence_pdf
 from ..premises_page import load_premises, map_settings, max_types, premises_page, viewer
 from ..redirects import local_path
@@ -101,6 +101,7 @@ def premises_list() -> ResponseReturnValue:
             status=400,
             page=None,
             filter_args={},
+            district=None,
             **context,
         )
     filters = form.filters()
@@ -129,6 +130,8 @@ def premises_list() -> ResponseReturnValue:
         next_url=request.full_path.rstrip("?"),
         filters=filters,
         filter_args=form.url_args(),
+        # A district's list is a page of its own (in the sitemap), with its own title.
+        district=db.session.get(District, filters.district_id) if filters.district_id else None,
         **context,
     )
 
