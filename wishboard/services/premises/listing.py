@@ -84,7 +84,7 @@ def _filtered(query: Select, filters: PremisesFilter) -> Select:
     if filters.district_id is not None:
         query = query.where(Premises.district_id == filters.district_id)
     if filters.bbox is not None:
-        # A range on ix_premises_position (latitude, longitude).
+        # A range on ix_premises_status_position (status, latitude, longitude).
         query = query.where(within(filters.bbox, Premises.latitude, Premises.longitude))
     return query
 
