@@ -21,9 +21,7 @@ depends_on = None
 
 
 def upgrade():
-    op.create_index(
-        "ix_premises_status_position", "premises", ["status", "latitude", "longitude"]
-    )
+    op.create_index("ix_premises_status_position", "premises", ["status", "latitude", "longitude"])
     op.create_index("ix_shops_position", "shops", ["latitude", "longitude"])
 
 
