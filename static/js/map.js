@@ -204,6 +204,7 @@
       levels: levels,
       status: status,
       loads: 0,
+      pending: false, // an answer is awaited
       shown: null, // what the map holds: {kind, box, zoom, query}
       query: split[1] ? "?" + split[1] : "",
       pinsUrl: split[0],
@@ -254,12 +255,15 @@
     var zoom = map.getZoom();
     var view = map.getBounds();
     var shown = pins.shown;
-    if (!fresh && shown && shown.query === pins.query && shown.box.contains(view)) {
+    // While an answer is awaited, what the map holds may not be what the next view gets.
+    if (!fresh && !pins.pending && shown && shown.query === pins.query && shown.box.contains(view)) {
       // Pins that cover the view stay at any zoom; counts by area are for their own zoom.
       if (shown.kind === "pins" || shown.zoom === zoom) return;
     }
     var load = ++pins.loads;
+    pins.pending = true;
     var fail = function () {
+      if (load === pins.loads) pins.pending = false;
       if (pins.status && load === pins.loads) {
         pins.status.textContent = pins.labels.failed;
         pins.status.classList.add("map-status-error");
@@ -313,6 +317,7 @@
       pins.cells.addLayer(cell);
     });
     pins.shown = { kind: "cells", box: bounds, zoom: zoom, query: pins.query };
+    pins.pending = false;
     if (pins.status) {
       pins.status.classList.remove("map-status-error");
       pins.status.textContent = format(labels.cells, { count: total });
@@ -383,6 +388,7 @@
         zoom: pins.map.getZoom(),
         query: query,
       };
+      pins.pending = false;
       if (pins.status) {
         pins.status.classList.remove("map-status-error");
         pins.status.textContent = format(pins.labels.loaded, { count: collection.features.length });
