@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import Row, Select, func, select
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm import aliased, contains_eager, joinedload
 
 from wishboard.collation import dictionary_order
 from wishboard.extensions import db
@@ -171,20 +171,21 @@ def map_cells(filters: PremisesFilter, cell_degrees: float) -> list[MapCell]:
     The grid starts at latitude and longitude 0, so a cell is the same whatever part of the map
     is asked for; the database does the counting (one GROUP BY), south-west cells first.
     """
-    # Each premises' total from its few demand counts (a primary-key range), as the list does.
-    support = (
-        select(func.coalesce(func.sum(DemandCount.supports), 0))
-        .where(DemandCount.premises_id == Premises.id)
-        .scalar_subquery()
-    )
+    # Each premises' total from its demand counts, joined rather than asked premises by premises
+    # (a subquery per premises took a second for 50,000 on PostgreSQL; the join, a merge along
+    # the counts' primary key, a fifth of it). An alias: the filters' EXISTS has its own counts.
+    counts = aliased(DemandCount)
     premises = _filtered(
         select(
             sql_floor(Premises.latitude / cell_degrees).label("cell_row"),
             sql_floor(Premises.longitude / cell_degrees).label("cell_col"),
             Premises.latitude,
             Premises.longitude,
-            support.label("support"),
-        ).where(Premises.status.in_(MAP_STATUSES)),
+            func.coalesce(func.sum(counts.supports), 0).label("support"),
+        )
+        .outerjoin(counts, counts.premises_id == Premises.id)
+        .where(Premises.status.in_(MAP_STATUSES))
+        .group_by(Premises.id, Premises.latitude, Premises.longitude),
         filters,
     ).subquery()
     row, col = premises.c.cell_row, premises.c.cell_col
