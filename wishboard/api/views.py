@@ -141,8 +141,8 @@ def _all_premises() -> Iterator[bytes] | tuple[dict, int]:
 def _premises_chunks(filters: PremisesFilter, locale: str) -> Iterator[bytes]:
     """The premises matching `filters` as a GeoJSON FeatureCollection, in pieces of a batch each.
 
-    Each batch costs the same three queries (premises, their demand, their let types), and no
-    more than a batch of features is ever held in memory.
+    Each batch costs the same four queries at most (premises, their demand, its shop types, their
+    let types), and no more than a batch of features is ever held in memory.
     """
     yield b'{"type":"FeatureCollection","features":['
     separator = b""
