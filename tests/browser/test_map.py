@@ -151,6 +151,15 @@ def premises_path(live_app) -> str:
     return f"/premises/{premises_id}"
 
 
+# True once the clusters have finished animating pins in or out.
+SETTLED = """() => {
+    let busy = 0;
+    map_town.eachLayer((layer) => {
+        if (layer instanceof L.MarkerClusterGroup) busy += layer._inZoomAnimation;
+    });
+    return busy === 0;
+}"""
+
 # The status line of counts by area, in French ("comptés par zone") or still in English.
 BY_AREA = re.compile("compt|counted")
 
@@ -203,6 +212,8 @@ def test_zoomed_out_the_map_counts_by_area_and_zoomed_in_loads_the_pins_in_view(
     view = page.evaluate("map_town.getBounds().toBBoxString()").split(",")
     assert west <= float(view[0]) and south <= float(view[1])
     assert east >= float(view[2]) and north >= float(view[3])
+    # The clusters animate the pins in: asked to show one meanwhile, markercluster never answers.
+    page.wait_for_function(SETTLED)
     page.evaluate(OPEN_POPUP, MARKUP_ADDRESS)
     expect(page.locator(".leaflet-popup-content .map-popup-title")).to_have_text(MARKUP_ADDRESS)
     watch.assert_clean()
