@@ -687,6 +687,35 @@ def _kind(url: str, first: bool) -> str:
     return "other"
 
 
+# Moves the map to a point at a share of the town's bounds (another district), at the street
+# zoom, and resolves with the milliseconds until the pins in the new view are drawn: no counts
+# by area left, and a pin of the view in the clusters (drawn by the next frame).
+PAN = """async ([share_lat, share_lon]) => {
+  const container = document.querySelector("[data-map-var][data-geojson-url]");
+  const map = window[container.dataset.mapVar];
+  const [south, west, north, east] = JSON.parse(container.dataset.bounds);
+  const zoom = JSON.parse(container.dataset.view || "{}").street_zoom || 17;
+  let clusters = null;
+  map.eachLayer((layer) => { if (layer instanceof L.MarkerClusterGroup) clusters = layer; });
+  const start = performance.now();
+  map.setView([south + (north - south) * share_lat, west + (east - west) * share_lon], zoom,
+              { animate: false });
+  const drawn = () => {
+    if (container.querySelector(".map-cell")) return false;
+    const view = map.getBounds();
+    return clusters.getLayers().some((pin) => view.contains(pin.getLatLng()));
+  };
+  await new Promise((done) => {
+    const check = () => (drawn() || performance.now() - start > 30000
+      ? requestAnimationFrame(done) : requestAnimationFrame(check));
+    check();
+  });
+  return performance.now() - start;
+}"""
+# Where the map pans to after its first pins: two districts apart, as shares of the bounds.
+PANS = ((0.25, 0.25), (0.75, 0.7))
+
+
 def _visit(context, base: str) -> dict[str, Any]:
     page = context.new_page()
     page.add_init_script(PIN_WATCH)
@@ -701,6 +730,10 @@ def _visit(context, base: str) -> dict[str, Any]:
     timings = page.evaluate("window.__wishboardPins")
     status = page.inner_text("#map-status")
     entries = page.evaluate(RESOURCES)
+    # Then to another district at the street zoom, and to a third: the pins in view come by bbox.
+    pans = [round(page.evaluate(PAN, list(share))) for share in PANS]
+    panned_status = page.inner_text("#map-status")
+    after_pans = page.evaluate(RESOURCES)[len(entries) :]
     page.close()
     totals: dict[str, dict[str, int]] = {}
     for index, entry in enumerate(entries):
@@ -714,14 +747,18 @@ def _visit(context, base: str) -> dict[str, Any]:
         "bytes": totals,
         "transferred": sum(kind["transfer"] for kind in totals.values()),
         "resources": entries,
+        "pan_ms": pans,
+        "pan_status": panned_status,
+        "pan_transferred": sum(entry["transfer"] for entry in after_pans),
+        "pan_resources": after_pans,
     }
 
 
-def _warm(base: str) -> None:
+def _warm(base: str, paths: list[str]) -> None:
     """Ask for the map's data a few times, so that both workers hold it (as between changes)."""
     headers = {"Accept-Language": "fr-FR,fr;q=0.9", "Accept-Encoding": ACCEPT_ENCODING}
     for _ in range(6):
-        for path in ("/", "/api/premises.geojson", "/api/area-wishes.geojson"):
+        for path in ("/", "/api/area-wishes.geojson", *paths):
             fetch(f"{base}{path}", headers)
 
 
@@ -737,7 +774,11 @@ def measure_map(base: str, chromium: str) -> dict[str, Any]:
         browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         try:
             after_change = _visit(browser.new_context(locale="fr-FR"), base)
-            _warm(base)
+            # What the map asked for on its first view (its counts by area, or its pins): the
+            # pans' data is left cold, built for the first of the visitors below.
+            asked = [urllib.parse.urlsplit(entry["url"]) for entry in after_change["resources"]]
+            data = [f"{url.path}?{url.query}" for url in asked if url.path.startswith("/api/")]
+            _warm(base, data)
             # Three first visits, each with an empty cache: the median one counts (the time of
             # a single one varies with whatever else the machine is doing).
             firsts = []
@@ -755,11 +796,14 @@ def measure_map(base: str, chromium: str) -> dict[str, Any]:
         missed.append(f"first pins at {first['first_pins_ms']} ms >= 1500 ms")
     if first["transferred"] >= 600 * 1024:
         missed.append(f"{first['transferred'] / 1024:.0f} KB >= 600 KB")
+    # Judged on the slowest pan of the median first visit.
+    if max(first["pan_ms"]) >= 1000:
+        missed.append(f"pins after panning at {max(first['pan_ms'])} ms >= 1000 ms")
     return {
         "after_change": after_change,
         "first_visit": first,
         "repeat_visit": again,
-        "target": "<1.5s, <600KB",
+        "target": "<1.5s, <600KB, <1s after panning",
         "missed": missed,
     }
 
@@ -814,8 +858,21 @@ def _table(run: dict[str, Any]) -> str:
             + ("met)" if not browser["missed"] else "MISSED)")
         )
         lines.append(
+            f"Map after panning to another district at street zoom: new pins in "
+            f"{', '.join(map(str, first['pan_ms']))} ms on the first visit "
+            f"({first['pan_transferred'] / 1024:.0f} KB; {first['pan_status']}), "
+            f"{', '.join(map(str, again['pan_ms']))} ms on the second"
+        )
+        changed = browser["after_change"]
+        built = [
+            f"{urllib.parse.urlsplit(entry['url']).path} {entry['end_ms'] - entry['start_ms']} ms"
+            for entry in changed["resources"] + changed["pan_resources"]
+            if "/api/premises" in entry["url"]
+        ]
+        lines.append(
             "Map right after a change (the server builds its data again): first pins "
-            f"{browser['after_change']['first_pins_ms']} ms"
+            f"{changed['first_pins_ms']} ms, after panning "
+            f"{', '.join(map(str, changed['pan_ms']))} ms; its data requests: {', '.join(built)}"
         )
     elif browser:
         lines.append(f"Map in Chromium: skipped ({browser['skipped']})")

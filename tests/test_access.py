@@ -80,6 +80,7 @@ ACCESS: dict[tuple[str, str], dict[str, str]] = {
     ("public.shop_correction", "POST"): ANYONE,
     ("public.set_language", "GET"): REDIRECT,
     ("api.premises_geojson", "GET"): ANYONE,
+    ("api.premises_clusters_geojson", "GET"): ANYONE,
     ("api.demand_csv", "GET"): ANYONE,
     ("api.area_wishes_geojson", "GET"): ANYONE,
     ("api.shops_geojson", "GET"): ANYONE,

@@ -1,5 +1,8 @@
-"""The GeoJSON of premises: structure, coordinate order, demand numbers, conditional requests."""
+"""The GeoJSON of premises: structure, coordinate order, demand numbers, conditional requests,
+the map's view (a bbox), its cells zoomed out, and the whole town streamed."""
 
+import gzip
+import json
 from datetime import date
 
 import pytest
@@ -146,3 +149,175 @@ def test_etag_differs_between_languages(client: FlaskClient, town: dict) -> None
 
     assert french.headers["ETag"] != english.headers["ETag"]
     assert "Accept-Language" in french.headers["Vary"]
+
+
+# The map's view: a bbox, the cells zoomed out, the whole town streamed -------------------------
+
+CLUSTERS = "/api/premises/clusters.geojson"
+
+
+@pytest.fixture
+def spread(app) -> dict:
+    """Premises across the town: three in the north-east (one with demand), two south-west."""
+    north = [
+        factories.make_premises(latitude=48.890 + n * 0.001, longitude=2.400 + n * 0.001)
+        for n in range(3)
+    ]
+    south = [
+        factories.make_premises(latitude=48.850 + n * 0.001, longitude=2.365) for n in range(2)
+    ]
+    for code in ("shop=bakery", "shop=cheese"):
+        factories.make_support(north[0], code=code)
+    factories.make_support(south[0], code="shop=books")
+    factories.make_premises(status=PremisesStatus.WITHDRAWN, latitude=48.891, longitude=2.401)
+    db.session.commit()
+    return {"north": [p.id for p in north], "south": [p.id for p in south]}
+
+
+def test_a_bbox_keeps_the_premises_inside_it(client: FlaskClient, spread: dict) -> None:
+    inside = client.get(URL, query_string={"bbox": "2.39,48.88,2.41,48.90"})
+
+    assert inside.status_code == 200
+    assert inside.mimetype == "application/geo+json"
+    features = inside.get_json(force=True)["features"]
+    assert sorted(feature["properties"]["id"] for feature in features) == spread["north"]
+    assert "ETag" in inside.headers
+
+
+def test_a_bbox_goes_with_the_filters(client: FlaskClient, spread: dict) -> None:
+    query = {"bbox": "2.39,48.88,2.41,48.90", "type": "shop=bakery"}
+    features = client.get(URL, query_string=query).get_json(force=True)["features"]
+
+    assert [feature["properties"]["id"] for feature in features] == spread["north"][:1]
+
+
+@pytest.mark.parametrize(
+    "bbox",
+    [
+        "2.39,48.88,2.41",
+        "2.39,48.88,2.41,48.90,1",
+        "a,48.88,2.41,48.90",
+        "nan,48.88,2.41,48.90",
+        "2.39,48.88,inf,48.90",
+        "2.41,48.88,2.39,48.90",  # west after east
+        "2.39,48.90,2.41,48.88",  # south after north
+        "2.39,-91,2.41,48.90",
+        "-181,48.88,2.41,48.90",
+        "",
+    ],
+)
+def test_a_bad_bbox_is_a_400_that_names_it(client: FlaskClient, spread: dict, bbox: str) -> None:
+    for url in (URL, CLUSTERS, "/api/shops.geojson"):
+        response = client.get(url, query_string={"bbox": bbox})
+
+        assert response.status_code == 400, url
+        answer = response.get_json()
+        assert answer["status"] == 400
+        assert set(answer["errors"]) == {"bbox"}
+        assert "west,south,east,north" in answer["errors"]["bbox"][0]
+
+
+def test_a_bad_bbox_and_a_bad_filter_are_named_together(client: FlaskClient, spread) -> None:
+    response = client.get(URL, query_string={"bbox": "1,2", "district": "nowhere"})
+
+    assert response.status_code == 400
+    assert set(response.get_json()["errors"]) == {"bbox", "district"}
+
+
+def test_shops_take_a_bbox_with_their_filters(client: FlaskClient) -> None:
+    near = factories.make_shop(name="Fromagerie", latitude=48.890, longitude=2.400)
+    factories.make_shop(name="Boulangerie", latitude=48.850, longitude=2.365)
+    db.session.commit()
+
+    def ids(**query) -> list[int]:
+        features = client.get("/api/shops.geojson", query_string=query).get_json(force=True)
+        return [feature["properties"]["id"] for feature in features["features"]]
+
+    assert ids(bbox="2.39,48.88,2.41,48.90") == [near.id]
+    assert ids(bbox="2.39,48.88,2.41,48.90", q="boulang") == []
+    assert len(ids()) == 2
+
+
+def _cells(client: FlaskClient, **query) -> dict:
+    response = client.get(CLUSTERS, query_string=query)
+    assert response.status_code == 200
+    assert response.mimetype == "application/geo+json"
+    return response.get_json(force=True)
+
+
+def test_cells_count_every_premises_of_the_map(client: FlaskClient, spread: dict) -> None:
+    collection = _cells(client, zoom=12)
+
+    counts = [feature["properties"]["count"] for feature in collection["features"]]
+    assert sum(counts) == 5  # the withdrawn one is not on the map
+    assert sum(f["properties"]["total_support"] for f in collection["features"]) == 3
+    # Zoomed out, the two groups of premises are two cells, each at its premises' mean position.
+    assert sorted(counts) == [2, 3]
+    north = next(f for f in collection["features"] if f["properties"]["count"] == 3)
+    assert north["geometry"]["coordinates"] == [2.401, 48.891]
+    assert north["properties"]["bounds"] == [2.4, 48.89, 2.402, 48.892]
+
+
+def test_cells_in_a_bbox_count_the_premises_inside_it(client: FlaskClient, spread: dict) -> None:
+    bbox = "2.39,48.88,2.41,48.90"
+    collection = _cells(client, zoom=14, bbox=bbox)
+    widened = ",".join(str(value) for value in collection["bbox"])
+    inside = client.get(URL, query_string={"bbox": widened})
+
+    # The box is widened to whole cells (at zoom 14, 90/2^14 degrees) and holds the one asked for.
+    west, south, east, north = collection["bbox"]
+    assert west <= 2.39 and south <= 48.88 and east >= 2.41 and north >= 48.90
+    step = 90 / 2**14
+    assert all(abs(value / step - round(value / step)) < 1e-6 for value in collection["bbox"])
+    total = sum(feature["properties"]["count"] for feature in collection["features"])
+    assert total == len(inside.get_json(force=True)["features"]) == len(spread["north"])
+
+
+def test_cells_shrink_as_the_zoom_grows_and_follow_the_filters(
+    client: FlaskClient, spread: dict
+) -> None:
+    assert len(_cells(client, zoom=12)["features"]) == 2
+    assert len(_cells(client, zoom=18)["features"]) == 5
+    bakeries = _cells(client, zoom=12, type="shop=bakery")["features"]
+    assert [feature["properties"]["count"] for feature in bakeries] == [1]
+
+
+@pytest.mark.parametrize("zoom", ["-1", "23", "a", "1.5", "", "٣"])
+def test_a_bad_zoom_is_a_400_that_names_it(client: FlaskClient, zoom: str) -> None:
+    response = client.get(CLUSTERS, query_string={"zoom": zoom})
+
+    assert response.status_code == 400
+    assert set(response.get_json()["errors"]) == {"zoom"}
+
+
+def test_cells_answer_304_until_the_data_changes(client: FlaskClient, spread: dict) -> None:
+    query = {"zoom": 13, "bbox": "2.39,48.88,2.41,48.90"}
+    first = client.get(CLUSTERS, query_string=query)
+    etag = first.headers["ETag"]
+
+    assert (
+        client.get(CLUSTERS, query_string=query, headers={"If-None-Match": etag}).status_code == 304
+    )
+    factories.make_premises(latitude=48.895, longitude=2.405)
+    db.session.commit()
+    changed = client.get(CLUSTERS, query_string=query, headers={"If-None-Match": etag})
+    assert changed.status_code == 200
+    assert sum(f["properties"]["count"] for f in changed.get_json(force=True)["features"]) == 4
+
+
+def test_the_whole_town_is_streamed_as_valid_geojson(client: FlaskClient, app) -> None:
+    ids = [factories.make_premises(latitude=48.86 + n * 1e-4).id for n in range(2500)]
+    db.session.commit()
+
+    response = client.get(URL)
+
+    assert response.is_streamed
+    assert "Content-Length" not in response.headers
+    pieces = list(response.response)
+    assert len(pieces) > 3  # written a batch at a time, not in one piece
+    collection = json.loads(b"".join(pieces))
+    assert [feature["properties"]["id"] for feature in collection["features"]] == ids
+    # Sent again whole, from what was written, until the data changes.
+    again = client.get(URL, headers={"Accept-Encoding": "gzip"})
+    zipped = client.get(URL, headers={"Accept-Encoding": "gzip"})
+    assert gzip.decompress(again.data) == gzip.decompress(zipped.data) == b"".join(pieces)

@@ -6,6 +6,7 @@ import re
 from bs4 import BeautifulSoup
 
 from wishboard import maps
+from wishboard.services.premises.listing import cell_degrees
 
 BOUNDS = (48.845, 2.36, 48.903, 2.417)
 LABELS = {"map": "Map of <the> premises", "details": "See this premises"}
@@ -63,6 +64,30 @@ def test_town_map_container_names_the_map_and_carries_its_data() -> None:
     assert [level["min"] for level in levels] == sorted(level["min"] for level in levels)
     # Bigger circles for more support: the size tells the levels apart, not only the colour.
     assert [level["radius"] for level in levels] == sorted({level["radius"] for level in levels})
+
+
+def test_town_map_tells_map_js_how_to_load_only_what_its_view_shows() -> None:
+    parts = maps.town_map(
+        center=(48.876, 2.39),
+        zoom=14,
+        bounds=BOUNDS,
+        tile_url="",
+        tile_attribution="",
+        geojson_url="/api/premises.geojson?type=shop%3Dbakery",
+        clusters_url="/api/premises/clusters.geojson?type=shop%3Dbakery",
+        pins_up_to=300,
+        labels=LABELS,
+    )
+    container = BeautifulSoup(parts.html, "html.parser").select_one("div.folium-map")
+
+    assert container["data-clusters-url"] == "/api/premises/clusters.geojson?type=shop%3Dbakery"
+    assert json.loads(container["data-bounds"]) == list(BOUNDS)  # the first view frames them
+    # The grid's cell at zoom 0 is the server's, so that the boxes map.js asks for fall on it.
+    assert json.loads(container["data-view"]) == {
+        "cell": cell_degrees(0),
+        "street_zoom": maps.STREET_ZOOM,
+        "pins_up_to": 300,
+    }
 
 
 def test_town_map_without_tile_url_has_no_tile_layer() -> None:

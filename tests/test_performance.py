@@ -84,6 +84,10 @@ def queries_per_page(client: FlaskClient, count_queries, first: Premises) -> dic
         "premises": (f"/premises/{first.id}", {}),
         "panel": (f"/premises/{first.id}", HTMX),
         "geojson": ("/api/premises.geojson", {}),
+        "geojson in view": ("/api/premises.geojson?bbox=2.37,48.86,2.39,48.88", {}),
+        "cells": ("/api/premises/clusters.geojson?zoom=13&bbox=2.37,48.86,2.39,48.88", {}),
+        "cells filtered": ("/api/premises/clusters.geojson?zoom=15&type=shop%3Dbakery", {}),
+        "shops in view": ("/api/shops.geojson?bbox=2.37,48.86,2.39,48.88", {}),
     }
     counts = {}
     for name, (url, headers) in pages.items():
@@ -91,6 +95,7 @@ def queries_per_page(client: FlaskClient, count_queries, first: Premises) -> dic
         with count_queries() as queries:
             response = client.get(url, headers=headers)
         assert response.status_code == 200, url
+        response.get_data()  # a streamed answer reads the database as it is written
         counts[name] = queries.count
     return counts
 

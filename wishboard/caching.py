@@ -24,13 +24,23 @@ key too, for the few words that depend on the time ("waiting since…").
 import gzip
 import hashlib
 import threading
+import zlib
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from functools import partial, wraps
 
 import brotli
-from flask import Flask, Response, current_app, make_response, request, session
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    has_app_context,
+    make_response,
+    request,
+    session,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_login import current_user
@@ -230,6 +240,86 @@ def cached_data(
     response.vary.add("Accept-Encoding")
     response.set_etag(etag, weak=True)
     return _public(response)
+
+
+def streamed_data(
+    prepare: Callable[[], Iterator[bytes] | ResponseReturnValue],
+    mimetype: str,
+    per_language: bool = True,
+) -> Response:
+    """Open data too large to build in memory: written as the iterator `prepare()` returns
+    yields it, compressed on the way, with the ETag and 304 of `cached_data`. `prepare` may
+    return a response to send instead (an error), before anything is written; what it needs
+    of the request (the language, the arguments) it reads then, not in the iterator.
+
+    The compressed answer is kept as it goes out (a few hundred kilobytes for a city where the
+    built document took many megabytes) and served again, whole, until the data changes. Only an
+    answer sent to its end is kept.
+    """
+    version = data_version()
+    encoding = request.accept_encodings.best_match(ENCODINGS)
+    key = (*_request_key(per_language), "stream", encoding)
+    etag = f"v{version}-{_digest(_request_key(per_language))}"
+    headers = {"Vary": "Accept-Language, Cookie"} if per_language else {}
+    not_modified = _not_modified(etag, headers)
+    if not_modified is not None:
+        return _public(not_modified)
+    if encoding:
+        headers["Content-Encoding"] = encoding
+    cache = _cache()
+    entry = cache.get(key, version)
+    if entry is not None:
+        response = Response(entry.body, mimetype=mimetype, headers=entry.headers)
+    else:
+        chunks = prepare()
+        if not isinstance(chunks, Iterator):
+            return make_response(chunks)
+        app = current_app._get_current_object()
+
+        def written() -> Iterator[bytes]:
+            sent: list[bytes] = []
+            for piece in _compressed(_in_app_context(app, chunks), encoding):
+                sent.append(piece)
+                yield piece
+            cache.put(key, _Entry(version, b"".join(sent), mimetype, headers))
+
+        response = Response(written(), mimetype=mimetype, headers=headers)
+    response.vary.add("Accept-Encoding")
+    response.set_etag(etag, weak=True)
+    return _public(response)
+
+
+def _in_app_context(app: Flask, chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """`chunks`, each read in an application context (and database session).
+
+    The server reads an answer's body after the view has returned and its context is gone: each
+    chunk then gets a context of its own, held only while it is read, never across a `yield`
+    (the server may drop a body half read). The test client reads it in the test's context.
+    """
+    while True:
+        with nullcontext() if has_app_context() else app.app_context():
+            chunk = next(chunks, None)
+        if chunk is None:
+            return
+        yield chunk
+
+
+def _compressed(chunks: Iterable[bytes], encoding: str | None) -> Iterator[bytes]:
+    """`chunks` compressed as one stream with `encoding` ("br", "gzip", or None for as they are)."""
+    if encoding is None:
+        yield from chunks
+        return
+    if encoding == "br":
+        compressor = brotli.Compressor(quality=5)
+        squeeze, finish = compressor.process, compressor.finish
+    else:
+        compressor = zlib.compressobj(6, zlib.DEFLATED, 31)  # 31: a gzip header and trailer
+        squeeze, finish = compressor.compress, compressor.flush
+    for chunk in chunks:
+        piece = squeeze(chunk)
+        if piece:
+            yield piece
+    yield finish()
 
 
 def _public(response: Response) -> Response:

@@ -109,6 +109,9 @@ class Config:
         self.WISHBOARD_MAP_CENTER = _env_floats("WISHBOARD_MAP_CENTER", (48.8760, 2.3900), 2)
         self.WISHBOARD_MAP_BOUNDS = _env_floats("WISHBOARD_MAP_BOUNDS", DEFAULT_MAP_BOUNDS, 4)
         self.WISHBOARD_MAP_ZOOM = _env_int("WISHBOARD_MAP_ZOOM", 14)
+        # Up to this many premises in its view, the map draws each one (and gathers them itself);
+        # more, it shows the server's counts by area until the street zoom (static/js/map.js).
+        self.WISHBOARD_MAP_PINS_UP_TO = _env_int("WISHBOARD_MAP_PINS_UP_TO", 1500)
         # An empty value draws the map without a tile layer (no request to a tile server).
         self.WISHBOARD_TILE_URL = os.environ.get(
             "WISHBOARD_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"

@@ -17,6 +17,7 @@ from folium.template import Template
 from markupsafe import Markup
 
 from .security import trust_inline_script
+from .services.premises.listing import CELL_DEGREES_AT_ZOOM_0
 
 VENDOR = "/static/vendor"
 LEAFLET_JS = f"{VENDOR}/leaflet/leaflet.js"
@@ -47,6 +48,8 @@ HEAT_LEGEND = "linear-gradient(to right, {})".format(
 )
 MAX_ZOOM = 19
 MIN_ZOOM = 12
+# From this zoom on, the town map loads the premises in its view one by one, however many.
+STREET_ZOOM = 17
 BOUNDS_SLACK = 0.25
 
 
@@ -207,8 +210,15 @@ def town_map(
     labels: Mapping[str, str],
     area_wishes_url: str = "",
     layers: Sequence[MapLayer] = (),
+    clusters_url: str = "",
+    pins_up_to: int = 1500,
 ) -> MapParts:
     """The town map: Leaflet set up by folium, pins loaded by map.js from `geojson_url`.
+
+    With `clusters_url`, map.js loads only what its view shows: below `STREET_ZOOM`, the
+    premises counted by area from `clusters_url`, or each of them when the view holds no more
+    than `pins_up_to`; from `STREET_ZOOM` on, the premises in the view (`geojson_url` with a
+    `bbox`). Both URLs carry the filters chosen.
 
     `bounds` is (south, west, north, east); `labels` are the texts map.js shows, already
     translated, and `labels["map"]` names the map for screen readers. With `area_wishes_url`,
@@ -225,6 +235,14 @@ def town_map(
         css_class="town-map",
         data_attributes={
             "geojson-url": geojson_url,
+            "clusters-url": clusters_url,
+            "view": json.dumps(
+                {
+                    "cell": CELL_DEGREES_AT_ZOOM_0,
+                    "street_zoom": STREET_ZOOM,
+                    "pins_up_to": pins_up_to,
+                }
+            ),
             "area-wishes-url": area_wishes_url,
             "layers": json.dumps([layer.as_data() for layer in layers], ensure_ascii=False),
             "heat-gradient": json.dumps(HEAT_GRADIENT),

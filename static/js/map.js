@@ -1,7 +1,8 @@
 /*
- * Draws the pins of the town map: every premises from the GeoJSON endpoint, as circles sized and
- * coloured by total support, gathered in clusters. The map itself is set up by folium's script;
- * its container tells us the Leaflet variable, the data URL, the texts and the support levels.
+ * Draws the pins of the town map: the premises in its view from the GeoJSON endpoint, as circles
+ * sized and coloured by total support, gathered in clusters, or zoomed out over many of them,
+ * their counts by area. The map itself is set up by folium's script; its container tells us the
+ * Leaflet variable, the data URLs, the texts and the support levels.
  * User text only ever reaches the page through textContent.
  */
 (function () {
@@ -131,7 +132,6 @@
   function filterMap(container, pins) {
     var form = document.getElementById("map-filters");
     if (!form || !window.URLSearchParams || !window.FormData) return;
-    var dataUrl = container.dataset.geojsonUrl.split("?")[0];
     var links = ["map-list-link", "map-data-link"]
       .map(function (id) { return document.getElementById(id); })
       .filter(Boolean)
@@ -147,7 +147,8 @@
     }
 
     function show(query) {
-      loadPins(pins, dataUrl + query);
+      pins.query = query;
+      showView(pins, true);
       links.forEach(function (item) { item.link.href = item.base + query; });
     }
 
@@ -170,6 +171,14 @@
     });
   }
 
+  /*
+   * The premises of the town map, loaded for what the view shows. Zoomed out, the server counts
+   * them by area (one GeoJSON point per cell of its grid); when the view holds few enough, or
+   * from the street zoom on, the premises in the view come one by one (`bbox`), gathered into
+   * clusters here. Boxes are rounded out to a grid of tiles: a small pan asks for the same URL
+   * (the browser's and the server's caches answer it), and a view inside what is already
+   * loaded asks for nothing.
+   */
   function drawPins(container) {
     var map = window[container.dataset.mapVar];
     if (!map || !window.L || !L.markerClusterGroup || !container.dataset.geojsonUrl) return;
@@ -184,65 +193,207 @@
       iconCreateFunction: clusterIcon(labels),
     });
     map.addLayer(clusters);
-    var pins = { map: map, clusters: clusters, labels: labels, levels: levels, status: status, loads: 0 };
-    loadPins(pins, container.dataset.geojsonUrl);
+    var cells = L.layerGroup().addTo(map);
+    var split = container.dataset.geojsonUrl.split("?");
+    var pins = {
+      map: map,
+      clusters: clusters,
+      cells: cells,
+      markers: {}, // the pins drawn, by premises id
+      labels: labels,
+      levels: levels,
+      status: status,
+      loads: 0,
+      pending: false, // an answer is awaited
+      shown: null, // what the map holds: {kind, box, zoom, query}
+      query: split[1] ? "?" + split[1] : "",
+      pinsUrl: split[0],
+      cellsUrl: (container.dataset.clustersUrl || "").split("?")[0],
+      view: JSON.parse(container.dataset.view || "{}"),
+    };
+    // The first view frames the town, whatever its pins.
+    var bounds = JSON.parse(container.dataset.bounds); // south, west, north, east
+    map.fitBounds([[bounds[0], bounds[1]], [bounds[2], bounds[3]]], { padding: [24, 24], animate: false });
+    showView(pins, true);
+    var waiting = null;
+    map.on("moveend", function () {
+      clearTimeout(waiting);
+      waiting = setTimeout(function () { showView(pins, false); }, 150);
+    });
     filterMap(container, pins);
   }
 
-  // Fetches the premises at `url` and shows their pins instead of those on the map.
-  function loadPins(pins, url) {
-    var map = pins.map, clusters = pins.clusters, labels = pins.labels, levels = pins.levels;
-    var status = pins.status;
+  /* The box around `bounds` rounded out to the grid of 256-pixel tiles at `zoom`. */
+  function gridBox(pins, bounds, zoom) {
+    var step = (pins.view.cell * 4) / Math.pow(2, zoom);
+    return [
+      Math.max(-180, Math.floor(bounds.getWest() / step) * step),
+      Math.max(-90, Math.floor(bounds.getSouth() / step) * step),
+      Math.min(180, Math.ceil(bounds.getEast() / step) * step),
+      Math.min(90, Math.ceil(bounds.getNorth() / step) * step),
+    ];
+  }
+
+  function boxBounds(box) {
+    return L.latLngBounds([box[1], box[0]], [box[3], box[2]]);
+  }
+
+  function withArgs(base, query, args) {
+    return base + query + (query ? "&" : "?") + args;
+  }
+
+  function getJson(url) {
+    return fetch(url, { credentials: "same-origin" }).then(function (response) {
+      if (!response.ok) throw new Error("HTTP " + response.status);
+      return response.json();
+    });
+  }
+
+  // Loads what the view needs unless the map holds it already (`fresh`: the filters changed).
+  function showView(pins, fresh) {
+    var map = pins.map;
+    var zoom = map.getZoom();
+    var view = map.getBounds();
+    var shown = pins.shown;
+    // While an answer is awaited, what the map holds may not be what the next view gets.
+    if (!fresh && !pins.pending && shown && shown.query === pins.query && shown.box.contains(view)) {
+      // Pins that cover the view stay at any zoom; counts by area are for their own zoom.
+      if (shown.kind === "pins" || shown.zoom === zoom) return;
+    }
     var load = ++pins.loads;
-    if (status) status.textContent = "";
-    fetch(url, { credentials: "same-origin" })
-      .then(function (response) {
-        if (!response.ok) throw new Error("HTTP " + response.status);
-        return response.json();
-      })
+    pins.pending = true;
+    var fail = function () {
+      if (load === pins.loads) pins.pending = false;
+      if (pins.status && load === pins.loads) {
+        pins.status.textContent = pins.labels.failed;
+        pins.status.classList.add("map-status-error");
+      }
+    };
+    if (!pins.cellsUrl || zoom >= pins.view.street_zoom) {
+      var box = pins.cellsUrl ? gridBox(pins, view.pad(0.1), zoom) : null;
+      loadPins(pins, load, box).catch(fail);
+      return;
+    }
+    var area = gridBox(pins, view.pad(0.1), zoom);
+    getJson(withArgs(pins.cellsUrl, pins.query, "zoom=" + zoom + "&bbox=" + area.join(",")))
       .then(function (collection) {
-        if (load !== pins.loads) return; // a later filter's answer is the one to show
-        var markers = collection.features.map(function (feature) {
-          var properties = feature.properties;
-          var level = levelFor(levels, properties.total_support);
-          var isLet = properties.status === "let";
-          var marker = L.circleMarker([feature.geometry.coordinates[1], feature.geometry.coordinates[0]], {
-            radius: level.radius,
-            color: OUTLINE,
-            weight: isLet ? 2 : 1.5,
-            dashArray: isLet ? "4 3" : null,
-            fillColor: level.colour,
-            fillOpacity: isLet ? 0.3 : 0.85,
-            bubblingMouseEvents: false, // a tap on a pin is not a tap on an empty spot
-          });
-          marker.on("click", function () {
-            openPanel(labels.detail_url.replace("{id}", encodeURIComponent(properties.id)));
-          });
-          // Built on opening only: thousands of popups up front would slow the first paint.
-          marker.bindPopup(function () {
-            return popupContent(properties, labels);
-          });
-          return marker;
-        });
-        clusters.clearLayers();
-        clusters.addLayers(markers);
-        // From the markers, not the clusters: with thousands of pins the clusters fill in by
-        // chunks, after this line, and their bounds would still be empty.
-        if (markers.length) {
-          var bounds = L.latLngBounds(markers.map(function (marker) { return marker.getLatLng(); }));
-          map.fitBounds(bounds, { padding: [24, 24], maxZoom: 16, animate: false });
-        }
-        if (status) {
-          status.classList.remove("map-status-error");
-          status.textContent = format(labels.loaded, { count: markers.length });
-        }
+        if (load !== pins.loads) return null; // a later view's answer is the one to show
+        var total = 0;
+        collection.features.forEach(function (feature) { total += feature.properties.count; });
+        if (total <= pins.view.pins_up_to) return loadPins(pins, load, collection.bbox || area);
+        drawCells(pins, collection.features, boxBounds(collection.bbox || area), zoom, total);
+        return null;
       })
-      .catch(function () {
-        if (status && load === pins.loads) {
-          status.textContent = labels.failed;
-          status.classList.add("map-status-error");
+      .catch(fail);
+  }
+
+  /* The counts by area: one round marker per cell, which zooms to its premises when chosen. */
+  function drawCells(pins, features, bounds, zoom, total) {
+    var map = pins.map, labels = pins.labels;
+    pins.clusters.clearLayers();
+    pins.markers = {};
+    pins.cells.clearLayers();
+    features.forEach(function (feature) {
+      var count = feature.properties.count;
+      var size = count < 10 ? "small" : count < 100 ? "medium" : "large";
+      var inner = element("div");
+      var number = element("span", null, String(count));
+      number.setAttribute("aria-hidden", "true");
+      inner.appendChild(number);
+      inner.appendChild(element("span", "visually-hidden", format(labels.cluster, { count: count })));
+      var at = [feature.geometry.coordinates[1], feature.geometry.coordinates[0]];
+      var cell = L.marker(at, {
+        icon: L.divIcon({ html: inner, className: "marker-cluster marker-cluster-" + size + " map-cell", iconSize: L.point(40, 40) }),
+      });
+      var box = feature.properties.bounds; // west, south, east, north of its premises
+      cell.on("click", function () {
+        var around = boxBounds(box);
+        if (around.getNorthEast().equals(around.getSouthWest())) {
+          map.setView(around.getCenter(), Math.max(zoom + 2, pins.view.street_zoom));
+        } else {
+          map.fitBounds(around, { padding: [24, 24], maxZoom: pins.view.street_zoom });
         }
       });
+      pins.cells.addLayer(cell);
+    });
+    pins.shown = { kind: "cells", box: bounds, zoom: zoom, query: pins.query };
+    pins.pending = false;
+    if (pins.status) {
+      pins.status.classList.remove("map-status-error");
+      pins.status.textContent = format(labels.cells, { count: total });
+    }
+  }
+
+  function pinStyle(levels, properties) {
+    var level = levelFor(levels, properties.total_support);
+    var isLet = properties.status === "let";
+    return {
+      radius: level.radius,
+      color: OUTLINE,
+      weight: isLet ? 2 : 1.5,
+      dashArray: isLet ? "4 3" : null,
+      fillColor: level.colour,
+      fillOpacity: isLet ? 0.3 : 0.85,
+    };
+  }
+
+  function makePin(pins, feature) {
+    var labels = pins.labels;
+    var style = pinStyle(pins.levels, feature.properties);
+    style.bubblingMouseEvents = false; // a tap on a pin is not a tap on an empty spot
+    var marker = L.circleMarker([feature.geometry.coordinates[1], feature.geometry.coordinates[0]], style);
+    marker.properties = feature.properties;
+    marker.on("click", function () {
+      openPanel(labels.detail_url.replace("{id}", encodeURIComponent(marker.properties.id)));
+    });
+    // Built on opening only: thousands of popups up front would slow the first paint.
+    marker.bindPopup(function () {
+      return popupContent(marker.properties, labels);
+    });
+    return marker;
+  }
+
+  /*
+   * Fetches the premises in `box` (all of them without one) and shows their pins instead of
+   * what the map held. Pins already drawn stay (an open popup with them); the others come and go.
+   */
+  function loadPins(pins, load, box) {
+    var url = box ? withArgs(pins.pinsUrl, pins.query, "bbox=" + box.join(",")) : pins.pinsUrl + pins.query;
+    var query = pins.query;
+    return getJson(url).then(function (collection) {
+      if (load !== pins.loads) return; // a later view's or filter's answer is the one to show
+      var before = pins.markers, after = {}, added = [], removed = [];
+      collection.features.forEach(function (feature) {
+        var id = feature.properties.id;
+        var marker = before[id];
+        if (marker) {
+          marker.properties = feature.properties;
+          marker.setStyle(pinStyle(pins.levels, feature.properties));
+        } else {
+          marker = makePin(pins, feature);
+          added.push(marker);
+        }
+        after[id] = marker;
+      });
+      Object.keys(before).forEach(function (id) {
+        if (!after[id]) removed.push(before[id]);
+      });
+      pins.cells.clearLayers();
+      pins.clusters.removeLayers(removed);
+      pins.clusters.addLayers(added);
+      pins.markers = after;
+      pins.shown = {
+        kind: "pins",
+        box: box ? boxBounds(box) : L.latLngBounds([[-90, -180], [90, 180]]),
+        zoom: pins.map.getZoom(),
+        query: query,
+      };
+      pins.pending = false;
+      if (pins.status) {
+        pins.status.classList.remove("map-status-error");
+        pins.status.textContent = format(pins.labels.loaded, { count: collection.features.length });
+      }
+    });
   }
 
   // Below this width (a phone) the layers control folds into a button: open, it would cover the

@@ -61,6 +61,7 @@ NOT_PAGES: dict[str, str] = {
     "public.liveness": "JSON for the process supervisor",
     "public.set_language": "a redirect",
     "api.premises_geojson": "GeoJSON",
+    "api.premises_clusters_geojson": "GeoJSON",
     "api.area_wishes_geojson": "GeoJSON",
     "api.shops_geojson": "GeoJSON",
     "api.gaps_geojson": "GeoJSON",

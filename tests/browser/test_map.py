@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from tests.browser.conftest import MARKUP_ADDRESS, PageWatch
+from tests.browser.conftest import MARKUP_ADDRESS, PageWatch, axe_violations
 from wishboard.extensions import db
 from wishboard.models import Premises, PremisesStatus
 from wishboard.services.demand import counts as demand
@@ -149,3 +149,71 @@ def premises_path(live_app) -> str:
             select(Premises.id).where(Premises.address == MARKUP_ADDRESS)
         )
     return f"/premises/{premises_id}"
+
+
+# True once the clusters have finished animating pins in or out.
+SETTLED = """() => {
+    let busy = 0;
+    map_town.eachLayer((layer) => {
+        if (layer instanceof L.MarkerClusterGroup) busy += layer._inZoomAnimation;
+    });
+    return busy === 0;
+}"""
+
+# The status line of counts by area, in French ("comptés par zone") or still in English.
+BY_AREA = re.compile("compt|counted")
+
+
+@pytest.fixture
+def crowded_map(live_app):
+    """The home map as a town with many premises has it: counts by area until the street zoom."""
+    cache = live_app.extensions["wishboard.response_cache"]
+    live_app.config["WISHBOARD_MAP_PINS_UP_TO"] = 5
+    cache.clear()  # the home page is kept per data version
+    yield
+    live_app.config["WISHBOARD_MAP_PINS_UP_TO"] = 1500
+    cache.clear()
+
+
+def test_zoomed_out_the_map_counts_by_area_and_zoomed_in_loads_the_pins_in_view(
+    page: Page, watch: PageWatch, shown_premises: int, crowded_map, live_app
+) -> None:
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
+    with live_app.app_context():
+        place = db.session.scalars(select(Premises).where(Premises.address == MARKUP_ADDRESS)).one()
+        latitude, longitude = place.latitude, place.longitude
+    page.goto("/")
+
+    status = page.locator("#map-status")
+    expect(status).to_contain_text(BY_AREA)
+    expect(status).to_contain_text(str(shown_premises))
+    cells = page.locator(".map-cell")
+    expect(cells.first).to_be_visible()
+    assert page.evaluate(COUNT_PINS) == 0
+    assert any("/api/premises/clusters.geojson?zoom=" in url for url in asked)
+    assert not any("/api/premises.geojson" in url for url in asked)
+    assert axe_violations(page) == []
+
+    page.evaluate(
+        "([lat, lon]) => map_town.setView([lat, lon], 17, {animate: false})",
+        [latitude, longitude],
+    )
+
+    expect(status).not_to_contain_text(BY_AREA)
+    expect(cells).to_have_count(0)
+    pins = page.evaluate(COUNT_PINS)
+    assert 0 < pins < shown_premises
+    expect(status).to_contain_text(str(pins))
+    in_view = [url for url in asked if "/api/premises.geojson?bbox=" in url]
+    assert len(in_view) == 1
+    # The box asked for holds the view, and the pin of the premises in its middle is drawn.
+    west, south, east, north = (float(value) for value in in_view[0].split("bbox=")[1].split(","))
+    view = page.evaluate("map_town.getBounds().toBBoxString()").split(",")
+    assert west <= float(view[0]) and south <= float(view[1])
+    assert east >= float(view[2]) and north >= float(view[3])
+    # The clusters animate the pins in: asked to show one meanwhile, markercluster never answers.
+    page.wait_for_function(SETTLED)
+    page.evaluate(OPEN_POPUP, MARKUP_ADDRESS)
+    expect(page.locator(".leaflet-popup-content .map-popup-title")).to_have_text(MARKUP_ADDRESS)
+    watch.assert_clean()

@@ -5,11 +5,14 @@ Each is built once per version of the data and then served from the cache with a
 """
 
 import json
+from collections.abc import Iterator
+from dataclasses import replace
 
 from flask import Response, current_app, request, url_for
 from flask_babel import get_locale, ngettext
+from flask_babel import gettext as _
 
-from ..caching import cached_data
+from ..caching import cached_data, streamed_data
 from ..forms.filters import MapFilterForm
 from ..forms.shops import ShopFilterForm
 from ..services.csv_export import (
@@ -26,14 +29,22 @@ from ..services.demand.counts import (
     TOP_TYPES,
     Demand,
     asked_for,
-    demand_within,
+    demand_by_premises,
     shop_types_by_id,
     total_support,
 )
 from ..services.demand.gaps import GapPoint, gap_points
 from ..services.demand.opportunities import opportunities
+from ..services.geometry import BBox
 from ..services.open_data import osm_id
-from ..services.premises.listing import map_premises, map_premises_ids
+from ..services.premises.listing import (
+    CLUSTER_ZOOMS,
+    DEFAULT_CLUSTER_ZOOM,
+    PremisesFilter,
+    cell_degrees,
+    map_cells,
+    map_premises_batches,
+)
 from ..services.shops.directory import map_shops
 from ..settings import settings
 from ..urls import csv_variant
@@ -44,64 +55,178 @@ GEOJSON = "application/geo+json"
 _ID_PLACEHOLDER = 987654321
 
 
+def _errors(form) -> dict[str, list[str]]:
+    """What is wrong with each filter of a validated form, by query argument."""
+    return {name: [str(message) for message in messages] for name, messages in form.errors.items()}
+
+
 def _bad_filters(form) -> tuple[dict, int]:
     """A 400 that names each filter whose value does not exist."""
-    errors = {
-        name: [str(message) for message in messages] for name, messages in form.errors.items()
-    }
+    return _bad_arguments(_errors(form))
+
+
+def _bad_arguments(errors: dict[str, list[str]]) -> tuple[dict, int]:
+    """A 400 that says, for each query argument named, what is wrong with it."""
     return {"error": "Bad Request", "status": 400, "errors": errors}, 400
 
 
-def _feature_collection(features: list[dict]) -> bytes:
-    """A compact GeoJSON FeatureCollection in UTF-8."""
-    return json.dumps(
-        {"type": "FeatureCollection", "features": features},
-        ensure_ascii=False,
-        separators=(",", ":"),
-    ).encode()
+def _bbox(errors: dict[str, list[str]]) -> BBox | None:
+    """The `bbox` argument (west,south,east,north, as OGC API Features spells it), or None.
+
+    A malformed box is added to `errors`.
+    """
+    text = request.args.get("bbox")
+    if text is None:
+        return None
+    try:
+        return BBox.parse(text)
+    except ValueError:
+        errors["bbox"] = [
+            _(
+                "Give bbox as four numbers, west,south,east,north: longitudes from -180 to 180, "
+                "latitudes from -90 to 90, west less than east and south less than north."
+            )
+        ]
+        return None
+
+
+def _map_filters() -> PremisesFilter | tuple[dict, int]:
+    """The map's filters and `bbox` from the query, or the 400 that names what is wrong."""
+    form = MapFilterForm(request.args)
+    valid = form.validate()
+    errors = _errors(form)
+    bbox = _bbox(errors)
+    if errors or not valid:
+        return _bad_arguments(errors)
+    return replace(form.filters(), bbox=bbox)
+
+
+def _feature_collection(features: list[dict], bbox: BBox | None = None) -> bytes:
+    """A compact GeoJSON FeatureCollection in UTF-8, with the box it covers when given."""
+    collection: dict = {"type": "FeatureCollection"}
+    if bbox is not None:
+        collection["bbox"] = bbox.as_list(digits=None)
+    collection["features"] = features
+    return json.dumps(collection, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 @bp.get("/premises.geojson")
 def premises_geojson() -> Response:
     """The premises on the map as a GeoJSON FeatureCollection, with their demand summary.
 
-    Takes the map's filters as query arguments (`type`, `group`, `district`); a value that does
-    not exist is a 400 that names the argument.
+    Takes the map's filters as query arguments (`type`, `group`, `district`) and `bbox`
+    (west,south,east,north: the premises inside it); a value that does not exist is a 400
+    that names the argument. A box (the map's view) is built and kept per data version; the
+    whole town, for open data, is written as it is read, a batch of premises at a time.
     """
-    return cached_data(_premises_geojson, GEOJSON)
+    if "bbox" in request.args:
+        return cached_data(_premises_in_view, GEOJSON)
+    return streamed_data(_all_premises, GEOJSON)
 
 
-def _premises_geojson() -> bytes | tuple[dict, int]:
-    locale = str(get_locale())
-    form = MapFilterForm(request.args)
-    if not form.validate():
-        return _bad_filters(form)
-    filters = form.filters()
-    rows = map_premises(filters)
-    demand = demand_within(map_premises_ids(filters))
-    let_types = shop_types_by_id({row.let_shop_type_id for row in rows if row.let_shop_type_id})
-    none: list[Demand] = []
+def _premises_in_view() -> bytes | tuple[dict, int]:
+    filters = _map_filters()
+    if not isinstance(filters, PremisesFilter):
+        return filters
+    return b"".join(_premises_chunks(filters, str(get_locale())))
+
+
+def _all_premises() -> Iterator[bytes] | tuple[dict, int]:
+    filters = _map_filters()
+    if not isinstance(filters, PremisesFilter):
+        return filters
+    return _premises_chunks(filters, str(get_locale()))
+
+
+def _premises_chunks(filters: PremisesFilter, locale: str) -> Iterator[bytes]:
+    """The premises matching `filters` as a GeoJSON FeatureCollection, in pieces of a batch each.
+
+    Each batch costs the same four queries at most (premises, their demand, its shop types, their
+    let types), and no more than a batch of features is ever held in memory.
+    """
+    yield b'{"type":"FeatureCollection","features":['
+    separator = b""
+    for rows in map_premises_batches(filters):
+        demand = demand_by_premises([row.id for row in rows])
+        let_types = shop_types_by_id({row.let_shop_type_id for row in rows if row.let_shop_type_id})
+        features = ",".join(
+            json.dumps(
+                _premises_feature(row, demand.get(row.id, []), let_types, locale),
+                ensure_ascii=False,
+                separators=(",", ":"),
+            )
+            for row in rows
+        )
+        yield separator + features.encode()
+        separator = b","
+    yield b"]}"
+
+
+def _premises_feature(row, demand: list[Demand], let_types: dict, locale: str) -> dict:
+    """One premises on the map as a GeoJSON point with its demand summary."""
+    return {
+        "type": "Feature",
+        # GeoJSON (RFC 7946) orders positions longitude first.
+        "geometry": {
+            "type": "Point",
+            "coordinates": [round(row.longitude, 6), round(row.latitude, 6)],
+        },
+        "properties": {
+            "id": row.id,
+            "address": row.address,
+            "district": row.name,
+            "status": row.status.value,
+            "total_support": total_support(demand),
+            "top": _top(demand, locale),
+            "let": _let(row, let_types, demand, locale),
+        },
+    }
+
+
+@bp.get("/premises/clusters.geojson")
+def premises_clusters_geojson() -> Response:
+    """The premises on the map counted in the cells of a grid, for the map zoomed out.
+
+    `zoom` (0 to 22, default 12) sets the cells' size: 90 / 2^zoom degrees, about 64 pixels of
+    the map at that zoom. `bbox` (west,south,east,north) limits them to a part of the map,
+    widened to whole cells so that every cell counts all its premises; the collection's `bbox`
+    says which. The map's filters apply. One point per cell, at its premises' mean position:
+    `count`, `total_support`, `bounds` (the box around its premises).
+    """
+    return cached_data(_premises_clusters, GEOJSON, per_language=False)
+
+
+def _premises_clusters() -> bytes | tuple[dict, int]:
+    zoom_text = request.args.get("zoom", str(DEFAULT_CLUSTER_ZOOM))
+    if not (zoom_text.isascii() and zoom_text.isdigit() and int(zoom_text) in CLUSTER_ZOOMS):
+        message = _(
+            "Give zoom as a whole number from %(low)d to %(high)d.",
+            low=CLUSTER_ZOOMS.start,
+            high=CLUSTER_ZOOMS.stop - 1,
+        )
+        return _bad_arguments({"zoom": [message]})
+    filters = _map_filters()
+    if not isinstance(filters, PremisesFilter):
+        return filters
+    size = cell_degrees(int(zoom_text))
+    area = filters.bbox.rounded_out(size) if filters.bbox else None
+    cells = map_cells(replace(filters, bbox=area), size)
     features = [
         {
             "type": "Feature",
-            # GeoJSON (RFC 7946) orders positions longitude first.
             "geometry": {
                 "type": "Point",
-                "coordinates": [round(row.longitude, 6), round(row.latitude, 6)],
+                "coordinates": [round(cell.longitude, 6), round(cell.latitude, 6)],
             },
             "properties": {
-                "id": row.id,
-                "address": row.address,
-                "district": row.name,
-                "status": row.status.value,
-                "total_support": total_support(demand.get(row.id, none)),
-                "top": _top(demand.get(row.id, none), locale),
-                "let": _let(row, let_types, demand.get(row.id, none), locale),
+                "count": cell.count,
+                "total_support": cell.total_support,
+                "bounds": cell.bounds.as_list(),
             },
         }
-        for row in rows
+        for cell in cells
     ]
-    return _feature_collection(features)
+    return _feature_collection(features, area)
 
 
 def _let(row, let_types: dict, demand: list[Demand], locale: str) -> dict | None:
@@ -160,8 +285,9 @@ def area_wishes_geojson() -> Response:
 def shops_geojson() -> Response:
     """The open shops of the directory as GeoJSON, for the map's shops layer and for anyone.
 
-    Takes the directory's filters (`type`, `group`, `district`, `q`); a bad value is a 400 that
-    names the argument. Each feature has the map layer's `title`, `lines` and `url`.
+    Takes the directory's filters (`type`, `group`, `district`, `q`) and `bbox`
+    (west,south,east,north: the shops inside it); a bad value is a 400 that names the argument.
+    Each feature has the map layer's `title`, `lines` and `url`.
     """
     return cached_data(_shops_geojson, GEOJSON)
 
@@ -169,11 +295,14 @@ def shops_geojson() -> Response:
 def _shops_geojson() -> bytes | tuple[dict, int]:
     locale = str(get_locale())
     form = ShopFilterForm(request.args)
-    if not form.validate():
-        return _bad_filters(form)
+    valid = form.validate()
+    errors = _errors(form)
+    bbox = _bbox(errors)
+    if errors or not valid:
+        return _bad_arguments(errors)
     detail_url = url_for("public.shop_detail", shop_id=_ID_PLACEHOLDER)
     features = []
-    for row in map_shops(form.shop_filter()):
+    for row in map_shops(replace(form.shop_filter(), bbox=bbox)):
         label = row.label_en if locale == "en" else row.label_fr
         place = " ".join(part for part in (row.postcode, row.city) if part)
         features.append(

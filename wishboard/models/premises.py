@@ -49,6 +49,9 @@ class Premises(db.Model):
             name="let_has_shop_type",
         ),
         Index("ix_premises_status_district", "status", "district_id"),
+        # The map's view (a bbox): for each status on the map, a range of latitudes, then of
+        # longitudes within it.
+        Index("ix_premises_status_position", "status", "latitude", "longitude"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

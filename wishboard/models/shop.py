@@ -3,7 +3,7 @@
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -25,7 +25,11 @@ class Shop(db.Model):
     """A Shop is an open local business listed in the directory, with its contacts."""
 
     __tablename__ = "shops"
-    __table_args__ = coordinate_checks()
+    __table_args__ = (
+        *coordinate_checks(),
+        # The map's view (a bbox) is a range of latitudes, then of longitudes within it.
+        Index("ix_shops_position", "latitude", "longitude"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # The source's own identifier ("osm:node/123", or the town's): imports upsert by it.

@@ -55,6 +55,9 @@ def index() -> ResponseReturnValue:
         "let_result": _("Now open here: %(label)s. Residents who had asked for one: %(count)s."),
         "cluster": _("%(count)s premises close together. Select to zoom in."),
         "loaded": _("%(count)s premises shown on the map."),
+        "cells": _(
+            "%(count)s premises in this part of the map, counted by area: zoom in to see each one."
+        ),
         "failed": _("The map could not load the premises. The list shows the same information."),
         "detail_url": detail_url.replace(str(_ID_PLACEHOLDER), "{id}"),
         "area_url": url_for("resident.area_wish"),
@@ -71,6 +74,8 @@ def index() -> ResponseReturnValue:
         zoom=config["WISHBOARD_MAP_ZOOM"],
         bounds=config["WISHBOARD_MAP_BOUNDS"],
         geojson_url=url_for("api.premises_geojson", **filter_args),
+        clusters_url=url_for("api.premises_clusters_geojson", **filter_args),
+        pins_up_to=config["WISHBOARD_MAP_PINS_UP_TO"],
         labels=labels,
         area_wishes_url=url_for("api.area_wishes_geojson"),
         layers=layers,

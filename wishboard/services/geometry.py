@@ -9,7 +9,12 @@ then measures the exact distance here, where the trigonometry is portable. Posit
 
 import math
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
+
+from sqlalchemy import ColumnElement, Integer
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 # The mean radius of the Earth (IUGG), for haversine distances.
 EARTH_RADIUS_M = 6_371_008.8
@@ -30,6 +35,73 @@ def box_around(latitude: float, radius_m: float) -> tuple[float, float]:
     """Half the height and width, in degrees, of a box a little larger than the circle."""
     box_lat = math.degrees(radius_m / EARTH_RADIUS_M) * 1.01
     return box_lat, box_lat / max(math.cos(math.radians(latitude)), 1e-6)
+
+
+@dataclass(frozen=True)
+class BBox:
+    """A box of the map in degrees, in the order OGC API Features gives it: west, south, east,
+    north. It never crosses the antimeridian (west < east), which no town needs."""
+
+    west: float
+    south: float
+    east: float
+    north: float
+
+    @classmethod
+    def parse(cls, text: str) -> "BBox":
+        """The box written `west,south,east,north`; a ValueError saying what is wrong otherwise."""
+        parts = text.split(",")
+        if len(parts) != 4:
+            raise ValueError("four numbers")
+        try:
+            west, south, east, north = (float(part) for part in parts)
+        except ValueError:
+            raise ValueError("four numbers") from None
+        if not all(math.isfinite(value) for value in (west, south, east, north)):
+            raise ValueError("four numbers")
+        if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
+            raise ValueError("order")
+        return cls(west, south, east, north)
+
+    def rounded_out(self, step: float) -> "BBox":
+        """The smallest box on a grid of `step` degrees (from 0, 0) that holds this one."""
+        return BBox(
+            max(-180.0, math.floor(self.west / step) * step),
+            max(-90.0, math.floor(self.south / step) * step),
+            min(180.0, math.ceil(self.east / step) * step),
+            min(90.0, math.ceil(self.north / step) * step),
+        )
+
+    def as_list(self, digits: int | None = 6) -> list[float]:
+        """[west, south, east, north], as GeoJSON's `bbox` member has it, rounded to `digits`
+        (None: exact, for a box on a grid whose steps are binary fractions of a degree)."""
+        values = (self.west, self.south, self.east, self.north)
+        return [value if digits is None else round(value, digits) for value in values]
+
+
+def within(bbox: BBox, latitude: ColumnElement, longitude: ColumnElement) -> ColumnElement:
+    """The SQL condition that a row's position is inside `bbox` (its edges included)."""
+    return latitude.between(bbox.south, bbox.north) & longitude.between(bbox.west, bbox.east)
+
+
+class sql_floor(FunctionElement):
+    """floor() of a number, as an integer, on every database we support: a grid cell's index."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(sql_floor)
+def _floor_default(element, compiler, **kw) -> str:
+    return f"floor({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(sql_floor, "sqlite")
+def _floor_sqlite(element, compiler, **kw) -> str:
+    # SQLite has floor() only when built with its math functions, which many builds are not;
+    # CAST truncates towards zero, so step down once more for negative numbers with a fraction.
+    value = compiler.process(element.clauses, **kw)
+    return f"(CAST({value} AS INTEGER) - ({value} < CAST({value} AS INTEGER)))"
 
 
 def inside(bounds: Sequence[float], latitude: float, longitude: float) -> bool:

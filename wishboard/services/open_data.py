@@ -111,7 +111,28 @@ EXPORTS: tuple[Export, ...] = (
                 ),
             ),
         ),
-        filters=MAP_FILTERS,
+        filters=(*MAP_FILTERS, "bbox"),
+    ),
+    Export(
+        key="premises-clusters",
+        endpoint="api.premises_clusters_geojson",
+        title=_l("Empty premises counted by area"),
+        description=_l(
+            "The premises on the map counted in the squares of a grid, as the map shows them "
+            "zoomed out: one point per square, where its premises are on average. `zoom` (0 to "
+            "22) sets the squares' side, 90 / 2^zoom degrees; `bbox` "
+            "(west,south,east,north) keeps the squares of a part of the map."
+        ),
+        format="GeoJSON",
+        fields=(
+            ExportField("count", _l("Premises in the square.")),
+            ExportField("total_support", _l("Supports at those premises, all types together.")),
+            ExportField(
+                "bounds",
+                _l("The box around those premises, as [west, south, east, north]."),
+            ),
+        ),
+        filters=(*MAP_FILTERS, "bbox", "zoom"),
     ),
     Export(
         key="area-wishes",
@@ -154,7 +175,7 @@ EXPORTS: tuple[Export, ...] = (
                 ),
             ),
         ),
-        filters=SHOP_FILTERS,
+        filters=(*SHOP_FILTERS, "bbox"),
         holds_osm_shops=True,
     ),
     Export(

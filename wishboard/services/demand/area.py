@@ -10,34 +10,12 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Integer, func, select
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy import func, select
 
 from wishboard.extensions import db
 from wishboard.models import ShopType, Wish, WishStatus
 from wishboard.services.demand.counts import Demand
-from wishboard.services.geometry import METRES_PER_DEGREE, box_around, distance_m
-
-
-class _floor(FunctionElement):
-    """floor() of a number, as an integer, on every database we support."""
-
-    type = Integer()
-    inherit_cache = True
-
-
-@compiles(_floor)
-def _floor_default(element, compiler, **kw) -> str:
-    return f"floor({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(_floor, "sqlite")
-def _floor_sqlite(element, compiler, **kw) -> str:
-    # SQLite has floor() only when built with its math functions, which many builds are not;
-    # CAST truncates towards zero, so step down once more for negative numbers with a fraction.
-    value = compiler.process(element.clauses, **kw)
-    return f"(CAST({value} AS INTEGER) - ({value} < CAST({value} AS INTEGER)))"
+from wishboard.services.geometry import METRES_PER_DEGREE, box_around, distance_m, sql_floor
 
 
 @dataclass(frozen=True)
@@ -82,8 +60,8 @@ def area_cells(cell_m: int, bounds: Sequence[float]) -> list[AreaCell]:
     cell_lon = cell_lat / math.cos(math.radians((south + north) / 2))
     cells = (
         select(
-            _floor((Wish.latitude - south) / cell_lat).label("cell_row"),
-            _floor((Wish.longitude - west) / cell_lon).label("cell_col"),
+            sql_floor((Wish.latitude - south) / cell_lat).label("cell_row"),
+            sql_floor((Wish.longitude - west) / cell_lon).label("cell_col"),
             Wish.shop_type_id,
         )
         .where(*_published_area_wishes())

@@ -22,6 +22,7 @@ from wishboard.models import (
     ShopType,
     ShopTypeGroup,
 )
+from wishboard.services.geometry import BBox, within
 
 # Long enough for any real shop name; a longer search is refused by the form.
 SEARCH_MAX_LENGTH = 100
@@ -41,13 +42,14 @@ class ShopFilter:
     group: str | None = None  # a ShopTypeGroup code
     district_id: int | None = None
     search: str | None = None  # a piece of the name, any case
+    bbox: BBox | None = None  # the part of the map in view
 
     @property
     def narrows(self) -> bool:
         """True when some shops may be left out."""
         return any(
             value is not None
-            for value in (self.shop_type, self.group, self.district_id, self.search)
+            for value in (self.shop_type, self.group, self.district_id, self.search, self.bbox)
         )
 
 
@@ -66,6 +68,8 @@ def _filtered(query: Select, filters: ShopFilter) -> Select:
     if filters.search:
         # autoescape: a "%" or "_" typed by the visitor is a character, not a wildcard.
         query = query.where(func.lower(Shop.name).contains(filters.search.lower(), autoescape=True))
+    if filters.bbox is not None:
+        query = query.where(within(filters.bbox, Shop.latitude, Shop.longitude))
     return query
 
 
