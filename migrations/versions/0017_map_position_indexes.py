@@ -6,16 +6,16 @@ of latitudes from the index and checks the longitudes there, instead of reading 
 premises' index leads with the status, as the map's query does (vacant or let): an index of
 positions alone lost to the status index on SQLite, which then read every premises.
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-04 21:40:00
 
 """
 
 from alembic import op
 
-revision = "0015"
-down_revision = "0014"
+revision = "0017"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
