@@ -774,8 +774,11 @@ def bulk_counts(scale: BulkScale) -> dict[str, int]:
     return {
         "premises": count(select(func.count(Premises.id)).where(own_premises)),
         "residents": count(select(func.count(User.id)).where(own_user)),
+        # Its residents' supports: not those others gave since (a benchmark's toggle, say).
         "supports": count(
-            select(func.count(Support.id)).join(Support.premises).where(own_premises)
+            select(func.count(Support.id))
+            .join(User, User.id == Support.resident_id)
+            .where(own_user)
         ),
         "area_wishes": count(
             select(func.count(Wish.id))
