@@ -354,7 +354,7 @@ def test_metropolis_places_premises_shops_and_wishes_in_its_grid_of_districts(ap
     demo.load_metropolis(settings(), **SMALL_METROPOLIS)
 
     south, west, north, east = demo.METROPOLIS_BOUNDS
-    grid = demo._GridPlaces(demo.METROPOLIS_BOUNDS, 8, 5)
+    grid = demo._places(demo.METROPOLIS, settings().map_bounds)
     districts = {d.id: d.name for d in db.session.scalars(select(District))}
     assert sorted(districts.values()) == [f"Secteur {n:02d}" for n in range(1, 41)]
     for model in (Premises, Shop):

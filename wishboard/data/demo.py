@@ -708,9 +708,9 @@ ANALYZED_TABLES = ("premises", "users", "supports", "wishes", "shops", "demand_c
 class _StreetPlaces:
     """The city's places: in the app's map bounds, named after the nearest demo street."""
 
-    def __init__(self, bounds: Sequence[float]) -> None:
+    def __init__(self, bounds: Sequence[float], districts: list[str]) -> None:
         self.bounds = tuple(bounds)
-        self.districts = district_names(CITY)
+        self.districts = districts
         self.middles = [
             ((s.start[0] + s.end[0]) / 2, (s.start[1] + s.end[1]) / 2, s) for s in demo_town.STREETS
         ]
@@ -726,10 +726,10 @@ class _StreetPlaces:
 class _GridPlaces:
     """The metropolis's places: its bounds cut into a grid, one district per cell."""
 
-    def __init__(self, bounds: Sequence[float], columns: int, rows: int) -> None:
+    def __init__(self, bounds: Sequence[float], grid: tuple[int, int], districts: list[str]):
         self.bounds = tuple(bounds)
-        self.columns, self.rows = columns, rows
-        self.districts = district_names(METROPOLIS.resized(grid=(columns, rows)))
+        self.columns, self.rows = grid
+        self.districts = districts  # one per cell, row by row from the north-west corner
 
     def cell(self, latitude: float, longitude: float) -> int:
         """The number (from 0) of the cell a position lies in."""
@@ -757,10 +757,11 @@ def district_names(scale: BulkScale) -> list[str]:
 
 
 def _places(scale: BulkScale, map_bounds: Sequence[float]) -> _StreetPlaces | _GridPlaces:
+    """Where `scale`'s rows lie: its own bounds, or else the app's map bounds."""
     bounds = scale.bounds or map_bounds
     if scale.grid is None:
-        return _StreetPlaces(bounds)
-    return _GridPlaces(bounds, *scale.grid)
+        return _StreetPlaces(bounds, district_names(scale))
+    return _GridPlaces(bounds, scale.grid, district_names(scale))
 
 
 def bulk_counts(scale: BulkScale) -> dict[str, int]:
