@@ -653,7 +653,7 @@ BULK_SCALES = {scale.name: scale for scale in (CITY, METROPOLIS)}
 
 
 def _chunks(rows: list[tuple]) -> list[list[tuple]]:
-    """`rows` cut into slices small enough for one executemany."""
+    """`rows` cut into slices: one executemany, or one step of the progress bar, each."""
     return [rows[start : start + BULK_CHUNK] for start in range(0, len(rows), BULK_CHUNK)]
 
 
@@ -685,8 +685,9 @@ class _BulkWriter:
         """Write `rows` into `table`, in the session's transaction, with a progress bar."""
         if self.copy:
             # The session's own connection, so the rows are in its transaction.
-            cursor = self.connection.connection.driver_connection.cursor()
-            with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            driver = self.connection.connection.driver_connection
+            sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+            with driver.cursor() as cursor, cursor.copy(sql) as copy:
                 for chunk in track(self.progress, _chunks(rows), label):
                     for row in chunk:
                         copy.write_row(row)
