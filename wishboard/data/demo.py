@@ -703,7 +703,7 @@ class _BulkWriter:
             self.connection.exec_driver_sql(f"ANALYZE {', '.join(ANALYZED_TABLES)}")
 
 
-ANALYZED_TABLES = ("premises", "users", "supports", "wishes", "shops", "demand_counts")
+ANALYZED_TABLES = ("districts", "premises", "users", "supports", "wishes", "shops", "demand_counts")
 
 
 class _StreetPlaces:
