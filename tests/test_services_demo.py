@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import func, select, text
 from werkzeug.security import check_password_hash
 
+from tests.conftest import make_app, postgres_url
 from wishboard.data import demo, demo_town
 from wishboard.extensions import db
 from wishboard.models import (
@@ -422,3 +423,23 @@ def test_load_metropolis_reports_progress_per_table_shops_included(app):
     )
 
     assert labels == ["Premises", "Residents", "Supports", "Wishes", "Shops"]
+
+
+@pytest.mark.postgres
+def test_the_metropolis_load_leaves_postgresql_constraints_and_indexes_as_it_found_them():
+    app = make_app(postgres_url())
+    with app.app_context():
+        schema = text(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid)"
+            " FROM pg_constraint WHERE connamespace = 'public'::regnamespace"
+            " UNION ALL SELECT tablename, indexname, indexdef FROM pg_indexes"
+            " WHERE schemaname = 'public' ORDER BY 1, 2, 3"
+        )
+        before = db.session.execute(schema).all()
+        db.session.rollback()
+
+        demo.load_metropolis(settings(), **SMALL_METROPOLIS)
+
+        assert db.session.execute(schema).all() == before
+        db.session.remove()
+        db.engine.dispose()
