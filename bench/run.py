@@ -1,14 +1,17 @@
-"""The benchmark behind `make bench`: city-scale data, gunicorn, wrk and headless Chromium.
+"""The benchmark behind `make bench`: demo data at scale, gunicorn, wrk and headless Chromium.
 
-    python -m bench.run [--duration 10] [--scale city|tiny] [--no-browser] [--output PATH]
+    python -m bench.run [--duration 10] [--scale city|metropolis|tiny]
+        [--postgres-scale metropolis|city|tiny] [--fresh] [--no-browser] [--output PATH]
 
-For each database (a fresh SQLite file; PostgreSQL too when WISHBOARD_BENCH_POSTGRES_URL is set,
-and that database is wiped) it loads the city-scale data set (`wishboard demo --scale city`),
-starts gunicorn as documented for production, measures each route with wrk for a fixed duration
-and number of connections, and checks that the support counts are exact after the signed-in
-toggle. On SQLite it then opens the map in headless Chromium. It prints one table per database
-and writes everything to bench/results.json. Compare the ratios to the baseline from run to run:
-absolute numbers depend on the machine.
+For each database it loads a data set of `wishboard demo`: a fresh SQLite file at city scale
+(`--scale`), and when WISHBOARD_BENCH_POSTGRES_URL is set, PostgreSQL at metropolis scale
+(`--postgres-scale`; that database is wiped, unless it already holds the same data set, which is
+then reused: `--fresh` loads it again). It starts gunicorn as documented for production (with
+the map framed on the data set), measures each route with wrk for a fixed duration and number of
+connections, and checks that the support counts are exact after the signed-in toggle. It then
+opens the map in headless Chromium. It prints one table per database, its scale in the
+title, and writes everything to bench/results.json. Compare the ratios to the baseline from run
+to run: absolute numbers depend on the machine.
 """
 
 from __future__ import annotations
@@ -42,10 +45,12 @@ POSTGRES_VARIABLE = "WISHBOARD_BENCH_POSTGRES_URL"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
 
-# The sizes of `wishboard demo --scale city`, and a tiny town for the test of this script.
-SCALES: dict[str, dict[str, int]] = {
-    "city": {"premises": 5000, "residents": 50000, "supports": 200000, "area_wishes": 20000},
-    "tiny": {"premises": 60, "residents": 200, "supports": 600, "area_wishes": 30},
+# The data sets of `wishboard demo --scale city|metropolis` (wishboard/data/demo.py: BulkScale),
+# and a tiny town of the city's shape for the test of this script: (data set, other counts).
+SCALES: dict[str, tuple[str, dict[str, int]]] = {
+    "city": ("city", {}),
+    "metropolis": ("metropolis", {}),
+    "tiny": ("city", {"premises": 60, "residents": 200, "supports": 600, "area_wishes": 30}),
 }
 # Residents who sign in and toggle their support during the benchmark, one per wrk connection.
 BENCH_RESIDENTS = 16
@@ -113,8 +118,11 @@ class Fixture:
 
     database: str
     url: str
+    scale: str
     counts: dict[str, int]
     seed_seconds: float
+    reused: bool  # PostgreSQL held the data set already: not loaded again
+    map_environment: dict[str, str]  # the server's map settings, framing the data set
     busiest_id: int
     busiest_code: str
     filter_code: str
@@ -175,65 +183,112 @@ def _app(url: str, secret_key: str):
     return _apps[url]
 
 
-def build_data(database: str, url: str, scale: str, secret_key: str) -> Fixture:
-    """A fresh schema at `url`, the data set of `scale`, and the benchmark's residents."""
+def _data_set(scale: str):
+    """The `BulkScale` of a scale of this benchmark."""
+    from wishboard.data import demo
+
+    name, counts = SCALES[scale]
+    return demo.BULK_SCALES[name].resized(**counts)
+
+
+def _holds(data_set) -> bool:
+    """Whether the database already holds `data_set`, loaded earlier (its schema up to date)."""
+    from sqlalchemy import inspect
+    from sqlalchemy.exc import DBAPIError
+
+    from wishboard.data import demo
+    from wishboard.extensions import db
+
+    if not inspect(db.engine).has_table("alembic_version"):
+        return False
+    try:
+        return demo.holds(data_set)
+    except DBAPIError:  # a schema of an older version, say: load again
+        db.session.rollback()
+        return False
+    finally:
+        db.session.remove()
+
+
+def build_data(database: str, url: str, scale: str, secret_key: str, fresh: bool) -> Fixture:
+    """The data set of `scale` at `url`, and the benchmark's accounts.
+
+    PostgreSQL's database is wiped and loaded, unless it already holds that data set and `fresh`
+    is false: then the supports an earlier run's toggle left are withdrawn, and it is reused.
+    """
     from flask_migrate import upgrade
-    from sqlalchemy import func, select, text
+    from sqlalchemy import delete, func, select, text
     from werkzeug.security import generate_password_hash
 
     from wishboard.data import demo
     from wishboard.extensions import db
-    from wishboard.models import Premises, PremisesStatus, Role, ShopType, Support, User, utcnow
+    from wishboard.models import (
+        DemandCount,
+        Premises,
+        PremisesStatus,
+        Role,
+        ShopType,
+        Support,
+        User,
+        utcnow,
+    )
     from wishboard.services.reports.links import report_key
     from wishboard.settings import settings
 
+    data_set = _data_set(scale)
     app = _app(url, secret_key)
     with app.app_context():
-        if database == "postgresql":
+        reused = database == "postgresql" and not fresh and _holds(data_set)
+        if database == "postgresql" and not reused:
             with db.engine.begin() as connection:
                 connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
         upgrade()
         started = time.perf_counter()
-        counts = demo.load_city(settings(), **SCALES[scale])
+        counts = demo.load_scale(settings(), data_set)
         seed_seconds = time.perf_counter() - started
-        # Verified residents who sign in like anyone; one password hash for all (it is slow).
+        bench_accounts = select(User.id).where(User.email.like(BENCH_EMAILS_LIKE))
+        if reused:
+            # Through the triggers, as a withdrawal: the counts stay exact.
+            db.session.execute(delete(Support).where(Support.resident_id.in_(bench_accounts)))
+        existing = {
+            user.email: user
+            for user in db.session.scalars(select(User).where(User.email.like(BENCH_EMAILS_LIKE)))
+        }
+        # Verified accounts that sign in like anyone; one password hash for all (it is slow).
         password_hash = generate_password_hash(BENCH_PASSWORD)
-        db.session.add_all(
-            User(
-                email=BENCH_EMAIL.format(number),
-                display_name=f"Bench {number}",
-                password_hash=password_hash,
-                role=Role.RESIDENT,
-                email_verified_at=utcnow(),
-            )
+        wanted = [
+            (BENCH_EMAIL.format(number), f"Bench {number}", Role.RESIDENT)
             for number in range(BENCH_RESIDENTS)
-        )
-        landlord, moderator = (
-            User(
-                email=email,
-                display_name=name,
-                password_hash=password_hash,
-                role=role,
-                email_verified_at=utcnow(),
-            )
-            for email, name, role in (
-                (BENCH_LANDLORD, "Bench landlord", Role.LANDLORD),
-                (BENCH_MODERATOR, "Bench moderator", Role.MODERATOR),
-            )
-        )
-        db.session.add_all([landlord, moderator])
+        ]
+        wanted += [
+            (BENCH_LANDLORD, "Bench landlord", Role.LANDLORD),
+            (BENCH_MODERATOR, "Bench moderator", Role.MODERATOR),
+        ]
+        for email, name, role in wanted:
+            if email not in existing:
+                existing[email] = User(
+                    email=email,
+                    display_name=name,
+                    password_hash=password_hash,
+                    role=role,
+                    email_verified_at=utcnow(),
+                )
+                db.session.add(existing[email])
         db.session.commit()
-        supports = func.count(Support.id)
+        landlord = existing[BENCH_LANDLORD]
+        # From the counts the triggers keep: on 2,000,000 supports, counting them takes seconds.
         busiest_id, busiest_type = db.session.execute(
-            select(Support.premises_id, Support.shop_type_id)
-            .join(Premises, Premises.id == Support.premises_id)
+            select(DemandCount.premises_id, DemandCount.shop_type_id)
+            .join(Premises, Premises.id == DemandCount.premises_id)
             .where(Premises.status == PremisesStatus.VACANT)
-            .group_by(Support.premises_id, Support.shop_type_id)
-            .order_by(supports.desc(), Support.premises_id)
+            .order_by(DemandCount.supports.desc(), DemandCount.premises_id)
             .limit(1)
         ).one()
         most_wanted = db.session.scalar(
-            select(Support.shop_type_id).group_by(Support.shop_type_id).order_by(supports.desc())
+            select(DemandCount.shop_type_id)
+            .group_by(DemandCount.shop_type_id)
+            .order_by(func.sum(DemandCount.supports).desc(), DemandCount.shop_type_id)
+            .limit(1)
         )
         code_of = dict(db.session.execute(select(ShopType.id, ShopType.code)).all())
         busiest = db.session.get(Premises, busiest_id)
@@ -245,8 +300,11 @@ def build_data(database: str, url: str, scale: str, secret_key: str) -> Fixture:
     return Fixture(
         database=database,
         url=url,
+        scale=scale,
         counts=counts,
         seed_seconds=round(seed_seconds, 2),
+        reused=reused,
+        map_environment=data_set.map_environment(),
         busiest_id=busiest_id,
         busiest_code=code_of[busiest_type],
         filter_code=code_of[most_wanted],
@@ -295,10 +353,19 @@ def support_counts(fixture: Fixture, secret_key: str) -> dict[str, int]:
 class Server:
     """gunicorn as the README deploys it, on 127.0.0.1:`port`, with its log in `log_path`."""
 
-    def __init__(self, url: str, port: int, workers: int, secret_key: str, log_path: Path):
+    def __init__(
+        self,
+        url: str,
+        port: int,
+        workers: int,
+        secret_key: str,
+        log_path: Path,
+        environment: dict[str, str] | None = None,
+    ):
         self.base = f"http://127.0.0.1:{port}"
         env = {
             **os.environ,
+            **(environment or {}),  # the map framed on the data set (its bounds, centre, zoom)
             "SECRET_KEY": secret_key,
             "DATABASE_URL": url,
             "WISHBOARD_TILE_URL": "",  # no tile server: the browser measures our bytes only
@@ -813,9 +880,17 @@ def measure_map(base: str, chromium: str) -> dict[str, Any]:
 
 
 def _table(run: dict[str, Any]) -> str:
+    data = run["data"]
+    loaded = (
+        "loaded by an earlier run, reused"
+        if run["fixture"]["reused"]
+        else f"seeded in {run['seed_seconds']} s"
+    )
     lines = [
-        f"\n{run['database']}: {run['data']['premises']} premises, "
-        f"{run['data']['supports']} supports (seeded in {run['seed_seconds']} s)",
+        f"\n{run['database']} at {run['scale']} scale: {data['premises']} premises in "
+        f"{data['districts']} districts, {data['residents']} residents, "
+        f"{data['supports']} supports, {data['area_wishes']} area wishes, {data['shops']} shops "
+        f"({loaded})",
         f"{'route':46} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'x base':>7} "
         f"{'rebuild':>8}  target",
     ]
@@ -903,7 +978,18 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--port", type=int, default=8400)
-    parser.add_argument("--scale", choices=sorted(SCALES), default="city")
+    parser.add_argument("--scale", choices=sorted(SCALES), default="city", help="SQLite's data set")
+    parser.add_argument(
+        "--postgres-scale",
+        choices=sorted(SCALES),
+        default="metropolis",
+        help=f"PostgreSQL's data set (when {POSTGRES_VARIABLE} is set)",
+    )
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="wipe and load PostgreSQL's data set even when the database holds it already",
+    )
     parser.add_argument("--no-browser", action="store_true", help="skip the map in Chromium")
     parser.add_argument("--output", type=Path, default=BENCH_DIR / "results.json")
     parser.add_argument("--workdir", type=Path, help="where the SQLite file and logs go")
@@ -927,22 +1013,30 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     workdir.mkdir(parents=True, exist_ok=True)
     secret_key = secrets.token_hex(32)
 
-    databases = [("sqlite", f"sqlite:///{workdir / 'bench.sqlite3'}")]
+    databases = [("sqlite", f"sqlite:///{workdir / 'bench.sqlite3'}", args.scale)]
     if os.environ.get(POSTGRES_VARIABLE):
-        databases.append(("postgresql", os.environ[POSTGRES_VARIABLE]))
+        databases.append(("postgresql", os.environ[POSTGRES_VARIABLE], args.postgres_scale))
     runs = []
-    for database, url in databases:
+    for database, url, scale in databases:
         if database == "sqlite":
             for leftover in workdir.glob("bench.sqlite3*"):
                 leftover.unlink()
-        print(f"{database}: loading the {args.scale}-scale data…", flush=True)
-        fixture = build_data(database, url, args.scale, secret_key)
+        print(f"{database}: loading the {scale}-scale data (or reusing it)…", flush=True)
+        fixture = build_data(database, url, scale, secret_key, fresh=args.fresh)
+        if fixture.reused:
+            print(
+                f"{database}: the database held the {scale}-scale data already: reused "
+                "(--fresh loads it again)",
+                flush=True,
+            )
         print(f"{database}: measuring with wrk…", flush=True)
         log = workdir / f"gunicorn-{database}.log"
-        with Server(url, args.port, args.workers, secret_key, log) as server:
+        environment = fixture.map_environment
+        with Server(url, args.port, args.workers, secret_key, log, environment) as server:
             routes, check = measure_routes(server, fixture, settings, workdir, secret_key)
             result: dict[str, Any] = {
                 "database": database,
+                "scale": scale,
                 "data": fixture.counts,
                 "seed_seconds": fixture.seed_seconds,
                 "fixture": {k: v for k, v in asdict(fixture).items() if k != "url"},
@@ -950,21 +1044,25 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 "geojson_sizes": geojson_sizes(server.base),
                 "support_check": check,
             }
-            if database == "sqlite":
-                if args.no_browser:
-                    result["browser"] = {"skipped": "--no-browser"}
-                elif chromium is None:
-                    result["browser"] = {"skipped": "Chromium is missing: apt-get install chromium"}
-                else:
-                    print("sqlite: opening the map in Chromium…", flush=True)
-                    result["browser"] = measure_map(server.base, chromium)
+            # On each database's data set: the metropolis's map is the one that grows.
+            if args.no_browser:
+                result["browser"] = {"skipped": "--no-browser"}
+            elif chromium is None:
+                result["browser"] = {"skipped": "Chromium is missing: apt-get install chromium"}
+            else:
+                print(f"{database}: opening the map in Chromium…", flush=True)
+                result["browser"] = measure_map(server.base, chromium)
         runs.append(result)
         print(_table(result), flush=True)
 
     report = {
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": _machine(),
-        "settings": {**asdict(settings), "scale": args.scale},
+        "settings": {
+            **asdict(settings),
+            "scale": args.scale,
+            "postgres_scale": args.postgres_scale if len(databases) > 1 else None,
+        },
         "runs": runs,
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,4 @@
-"""The `wishboard` command line: loading the demo town and city-scale data."""
+"""The `wishboard` command line: loading the demo town, city- and metropolis-scale data."""
 
 import functools
 
@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from wishboard.data import demo
 from wishboard.extensions import db
-from wishboard.models import Premises, Support
+from wishboard.models import Premises, Shop, Support
 
 
 def table_counts() -> dict[str, int]:
@@ -54,3 +54,18 @@ def test_demo_at_city_scale_loads_in_bulk(runner, monkeypatch):
     assert "30 locaux" in result.output and "120 soutiens" in result.output
     assert db.session.scalar(select(func.count(Support.id))) == 120
     assert db.session.scalar(select(func.count(Premises.id))) == 30
+
+
+def test_demo_at_metropolis_scale_loads_in_bulk_and_says_how_to_frame_the_map(runner, monkeypatch):
+    small = functools.partial(
+        demo.load_metropolis, premises=30, residents=40, supports=120, area_wishes=10, shops=8
+    )
+    monkeypatch.setattr(demo, "load_metropolis", small)
+
+    result = runner.invoke(args=["demo", "--scale", "metropolis"])
+
+    assert result.exit_code == 0, result.output
+    assert "30" in result.output and "120" in result.output and "40" in result.output
+    assert "WISHBOARD_MAP_BOUNDS=48.767,2.147,48.947,2.557" in result.output
+    assert db.session.scalar(select(func.count(Support.id))) == 120
+    assert db.session.scalar(select(func.count(Shop.id))) == 8

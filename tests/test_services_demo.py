@@ -7,9 +7,12 @@ import pytest
 from sqlalchemy import func, select, text
 from werkzeug.security import check_password_hash
 
+from tests.conftest import make_app, postgres_url
 from wishboard.data import demo, demo_town
 from wishboard.extensions import db
 from wishboard.models import (
+    DataVersion,
+    DemandCount,
     District,
     Premises,
     PremisesStatus,
@@ -303,3 +306,140 @@ def test_load_city_refuses_more_supports_than_can_fit(app):
     with pytest.raises(ValueError):
         demo.load_city(settings(), premises=2, residents=2, supports=100, area_wishes=0)
     assert db.session.scalar(select(func.count(Premises.id))) == 0
+
+
+# Metropolis scale: the city's loader with districts on a grid, shops, and its own bounds -------
+
+SMALL_METROPOLIS = {
+    "premises": 300,
+    "residents": 400,
+    "supports": 2500,
+    "area_wishes": 150,
+    "shops": 120,
+}
+
+
+def test_metropolis_writes_exactly_the_numbers_asked_on_either_database(any_db_app):
+    counts = demo.load_metropolis(settings(), **SMALL_METROPOLIS)
+
+    assert {key: counts[key] for key in SMALL_METROPOLIS} == SMALL_METROPOLIS
+    assert counts["districts"] == 40
+    assert db.session.scalar(select(func.count(Premises.id))) == 300
+    assert db.session.scalar(select(func.count(User.id))) == 400
+    assert db.session.scalar(select(func.count(Support.id))) == 2500
+    assert db.session.scalar(select(func.count(Shop.id))) == 120
+    assert db.session.scalar(select(func.count(Wish.id)).where(Wish.premises_id.is_(None))) == 150
+    assert db.session.scalar(select(func.count(Wish.id))) == counts["wishes"] + 150
+    assert demo.holds(demo.METROPOLIS.resized(**SMALL_METROPOLIS))
+    assert not demo.holds(demo.METROPOLIS)
+
+
+def test_metropolis_demand_counts_match_its_supports_on_either_database(any_db_app):
+    version = db.session.scalar(select(DataVersion.version))
+    demo.load_metropolis(settings(), **SMALL_METROPOLIS)
+
+    counted = Counter(
+        tuple(row) for row in db.session.execute(select(Support.premises_id, Support.shop_type_id))
+    )
+    stored = {
+        (row.premises_id, row.shop_type_id): row.supports
+        for row in db.session.scalars(select(DemandCount))
+    }
+    assert stored == dict(counted)
+    assert db.session.scalar(select(DataVersion.version)) > version
+    assert_one_wish_per_supported_type_by_a_supporter()
+    assert max(supports_per_resident_and_premises().values()) <= 3
+
+
+def test_metropolis_places_premises_shops_and_wishes_in_its_grid_of_districts(app):
+    demo.load_metropolis(settings(), **SMALL_METROPOLIS)
+
+    south, west, north, east = demo.METROPOLIS_BOUNDS
+    grid = demo._places(demo.METROPOLIS, settings().map_bounds)
+    districts = {d.id: d.name for d in db.session.scalars(select(District))}
+    assert sorted(districts.values()) == [f"Secteur {n:02d}" for n in range(1, 41)]
+    for model in (Premises, Shop):
+        for row in db.session.scalars(select(model)):
+            assert south <= row.latitude <= north and west <= row.longitude <= east
+            assert (
+                districts[row.district_id] == grid.districts[grid.cell(row.latitude, row.longitude)]
+            )
+    for latitude, longitude in db.session.execute(
+        select(Wish.latitude, Wish.longitude).where(Wish.premises_id.is_(None))
+    ):
+        assert south <= latitude <= north and west <= longitude <= east
+    # Spread over the metropolis, not gathered in a corner.
+    assert len(set(db.session.scalars(select(Premises.district_id)))) > 30
+    shops = db.session.scalars(select(Shop)).all()
+    assert all(shop.name and shop.address and shop.shop_type_id for shop in shops)
+    assert len({shop.shop_type_id for shop in shops}) > 10
+
+
+def test_the_metropolis_frames_the_map_on_its_own_bounds():
+    environment = demo.METROPOLIS.map_environment()
+
+    assert environment["WISHBOARD_MAP_BOUNDS"] == "48.767,2.147,48.947,2.557"
+    latitude, longitude = map(float, environment["WISHBOARD_MAP_CENTER"].split(","))
+    assert 48.767 < latitude < 48.947 and 2.147 < longitude < 2.557
+    assert demo.CITY.map_environment() == {}
+
+
+def test_loading_the_metropolis_twice_adds_nothing(app):
+    first_counts = demo.load_metropolis(settings(), **SMALL_METROPOLIS)
+    tables = table_counts()
+
+    assert demo.load_metropolis(settings(), **SMALL_METROPOLIS) == first_counts
+    assert table_counts() == tables
+
+
+def test_a_failed_metropolis_load_leaves_nothing(app, monkeypatch):
+    def fail(*args, **kwargs):
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(demo, "_bulk_shops", fail)
+    with pytest.raises(RuntimeError):
+        demo.load_metropolis(settings(), **SMALL_METROPOLIS)
+
+    assert db.session.scalar(select(func.count(Premises.id))) == 0
+    assert db.session.scalar(select(func.count(Support.id))) == 0
+    assert db.session.scalar(select(func.count(DemandCount.premises_id))) == 0
+
+
+def test_load_metropolis_reports_progress_per_table_shops_included(app):
+    labels = []
+
+    def progress(items, label):
+        labels.append(label)
+        return list(items)
+
+    demo.load_metropolis(
+        settings(),
+        progress=progress,
+        premises=20,
+        residents=30,
+        supports=50,
+        area_wishes=5,
+        shops=5,
+    )
+
+    assert labels == ["Premises", "Residents", "Supports", "Wishes", "Shops"]
+
+
+@pytest.mark.postgres
+def test_the_metropolis_load_leaves_postgresql_constraints_and_indexes_as_it_found_them():
+    app = make_app(postgres_url())
+    with app.app_context():
+        schema = text(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid)"
+            " FROM pg_constraint WHERE connamespace = 'public'::regnamespace"
+            " UNION ALL SELECT tablename, indexname, indexdef FROM pg_indexes"
+            " WHERE schemaname = 'public' ORDER BY 1, 2, 3"
+        )
+        before = db.session.execute(schema).all()
+        db.session.rollback()
+
+        demo.load_metropolis(settings(), **SMALL_METROPOLIS)
+
+        assert db.session.execute(schema).all() == before
+        db.session.remove()
+        db.engine.dispose()

@@ -26,10 +26,11 @@ class CommandError(click.ClickException):
 @click.command("demo")
 @click.option(
     "--scale",
-    type=click.Choice(["town", "city"]),
+    type=click.Choice(["town", "city", "metropolis"]),
     default="town",
     show_default=True,
-    help="town: the small demo town; city: about 5,000 premises and 200,000 supports.",
+    help="town: the small demo town; city: about 5,000 premises and 200,000 supports; "
+    "metropolis: 50,000 premises in 40 districts, 2,000,000 supports and 20,000 shops.",
 )
 @with_appcontext
 def demo_command(scale: str) -> None:
@@ -45,6 +46,21 @@ def demo_command(scale: str) -> None:
                 **counts,
             )
         )
+        return
+    if scale == "metropolis":
+        counts = demo.load_metropolis(settings(), progress=_progress)
+        click.echo(
+            _(
+                "Metropolis-scale data: %(premises)d premises in %(districts)d districts, "
+                "%(residents)d residents, %(supports)d supports, %(area_wishes)d area wishes, "
+                "%(shops)d shops.",
+                **counts,
+            )
+        )
+        variables = " ".join(
+            f"{name}={value}" for name, value in demo.METROPOLIS.map_environment().items()
+        )
+        click.echo(_("It lies around Paris: serve it with %(variables)s", variables=variables))
         return
     logins = demo.load_demo_town(settings())
     click.echo(_("Demo town loaded. Sign in with:"))

@@ -1,7 +1,8 @@
-"""Demo data: a small town to try Wishboard, and city-scale data to measure it.
+"""Demo data: a small town to try Wishboard, and city- and metropolis-scale data to measure it.
 
 The demo town is generated from a fixed seed and upserted by reference and e-mail, so loading it
-again changes no row count. City-scale data is written in bulk, once.
+again changes no row count. City- and metropolis-scale data are one loader with two sizes
+(`BulkScale`), written in bulk, once.
 """
 
 import itertools
@@ -9,12 +10,13 @@ import math
 import random
 import unicodedata
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from werkzeug.security import generate_password_hash
 
 from wishboard.data import demo_town
@@ -51,12 +53,6 @@ DEMO_COMMENTED_WISHES = 15
 DEMO_PENDING_WISHES = 3
 DEMO_AREA_WISHES = 10
 SUPPORT_WINDOW = timedelta(weeks=12)
-
-CITY_PREFIX = "CITY-"
-CITY_EMAIL_DOMAIN = "city.wishboard.test"
-CITY_CHUNK = 10_000
-# Each premises of the city draws its demand from a short menu of types, most wanted first.
-CITY_TYPE_MENU_WEIGHTS = (35, 25, 15, 10, 8, 7)
 
 
 @dataclass
@@ -408,10 +404,10 @@ def _upsert_all(model: type, key: str, rows: list[dict[str, Any]]) -> dict[Any, 
     return existing
 
 
-def _ensure_districts() -> dict[str, District]:
-    """The demo quartiers, created when missing, by name."""
+def _ensure_districts(names: Sequence[str] = demo_town.DISTRICTS) -> dict[str, District]:
+    """The districts named (the demo quartiers by default), created when missing, by name."""
     existing = {d.name: d for d in db.session.scalars(select(District))}
-    for name in demo_town.DISTRICTS:
+    for name in names:
         if name not in existing:
             existing[name] = District(name=name)
             db.session.add(existing[name])
@@ -564,19 +560,110 @@ def _add_wishes(
 
 
 # ---------------------------------------------------------------------------------------------
-# City scale: many rows, written in bulk
+# City and metropolis scale: many rows, written in bulk
+
+BULK_SEED = 2024
+BULK_CHUNK = 10_000
+# Each premises draws its demand from a short menu of types, most wanted first.
+BULK_TYPE_MENU_WEIGHTS = (35, 25, 15, 10, 8, 7)
+# Paris and its inner suburbs, about 30 km from west to east and 20 km from south to north: the
+# metropolis lies there whatever the app's map bounds (serve it with `map_environment()`).
+METROPOLIS_BOUNDS = (48.767, 2.147, 48.947, 2.557)
+# Street names found in most French towns, for the metropolis's addresses.
+COMMON_STREETS = (
+    "rue de la République",
+    "avenue Jean-Jaurès",
+    "rue Victor-Hugo",
+    "boulevard Gambetta",
+    "rue Pasteur",
+    "rue de la Gare",
+    "rue du Marché",
+    "avenue de la Paix",
+    "rue Jules-Ferry",
+    "place de la Mairie",
+    "rue Émile-Zola",
+    "avenue du Général-Leclerc",
+    "rue Jean-Moulin",
+    "rue de l'Église",
+    "boulevard de la Liberté",
+    "rue Voltaire",
+)
+
+
+@dataclass(frozen=True)
+class BulkScale:
+    """The size and shape of a data set written in bulk: `wishboard demo --scale <name>`."""
+
+    name: str
+    prefix: str  # of its premises' and shops' references
+    email_domain: str  # of its residents' addresses
+    premises: int
+    residents: int
+    supports: int
+    area_wishes: int
+    shops: int = 0
+    # Districts as a grid of (columns, rows) cells over `bounds`. None: the demo town's
+    # quartiers, each place named after the nearest demo street, within the app's map bounds.
+    grid: tuple[int, int] | None = None
+    bounds: tuple[float, float, float, float] | None = None
+    map_zoom: int = 11
+
+    def resized(self, **counts: int) -> "BulkScale":
+        """The same data set with other counts (a small one for the tests)."""
+        return replace(self, **counts)
+
+    def counts(self) -> dict[str, int]:
+        """What it asks for, as `bulk_counts` reports what a database holds."""
+        names = ("premises", "residents", "supports", "area_wishes", "shops")
+        return {name: getattr(self, name) for name in names}
+
+    def map_environment(self) -> dict[str, str]:
+        """The settings that frame the map on it; empty when it lies in the app's own bounds."""
+        if self.bounds is None:
+            return {}
+        south, west, north, east = self.bounds
+        return {
+            "WISHBOARD_MAP_BOUNDS": ",".join(f"{value:g}" for value in self.bounds),
+            "WISHBOARD_MAP_CENTER": f"{(south + north) / 2:.4f},{(west + east) / 2:.4f}",
+            "WISHBOARD_MAP_ZOOM": str(self.map_zoom),
+        }
+
+
+CITY = BulkScale(
+    "city",
+    prefix="CITY-",
+    email_domain="city.wishboard.test",
+    premises=5000,
+    residents=50000,
+    supports=200000,
+    area_wishes=20000,
+)
+METROPOLIS = BulkScale(
+    "metropolis",
+    prefix="METRO-",
+    email_domain="metro.wishboard.test",
+    premises=50000,
+    residents=500000,
+    supports=2000000,
+    area_wishes=200000,
+    shops=20000,
+    grid=(8, 5),
+    bounds=METROPOLIS_BOUNDS,
+)
+BULK_SCALES = {scale.name: scale for scale in (CITY, METROPOLIS)}
 
 
 def _chunks(rows: list[tuple]) -> list[list[tuple]]:
-    """`rows` cut into slices small enough for one executemany."""
-    return [rows[start : start + CITY_CHUNK] for start in range(0, len(rows), CITY_CHUNK)]
+    """`rows` cut into slices: one executemany, or one step of the progress bar, each."""
+    return [rows[start : start + BULK_CHUNK] for start in range(0, len(rows), BULK_CHUNK)]
 
 
 class _BulkWriter:
     """Rows handed straight to the database driver, their values already in its own types.
 
     The ORM's, and even SQLAlchemy Core's, work on each of 300,000 parameters would take longer
-    than the database takes to store them.
+    than the database takes to store them. PostgreSQL (psycopg 3) takes them through COPY, many
+    times faster than inserts; SQLite through executemany.
     """
 
     def __init__(self, progress: Progress | None) -> None:
@@ -584,6 +671,7 @@ class _BulkWriter:
         self.connection = db.session.connection()
         dialect = self.connection.dialect
         self.sqlite = dialect.name == "sqlite"
+        self.copy = dialect.name == "postgresql" and dialect.driver == "psycopg"
         self.mark = "?" if dialect.paramstyle == "qmark" else "%s"
 
     def stamp(self, value: datetime | date | None) -> Any:
@@ -595,33 +683,170 @@ class _BulkWriter:
         return value.isoformat()
 
     def insert(self, table: str, columns: tuple[str, ...], rows: list[tuple], label: str) -> None:
+        """Write `rows` into `table`, in the session's transaction, with a progress bar."""
+        if self.copy:
+            # The session's own connection, so the rows are in its transaction.
+            driver = self.connection.connection.driver_connection
+            sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+            with self._checked_after(table), driver.cursor() as cursor, cursor.copy(sql) as copy:
+                for chunk in track(self.progress, _chunks(rows), label):
+                    for row in chunk:
+                        copy.write_row(row)
+            return
         marks = ", ".join([self.mark] * len(columns))
         sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
         for chunk in track(self.progress, _chunks(rows), label):
             self.connection.exec_driver_sql(sql, chunk)
 
+    @contextmanager
+    def _checked_after(self, table: str) -> Iterator[None]:
+        """PostgreSQL: `table`'s foreign keys and plain indexes dropped while it is loaded, then
+        made again, in the same transaction.
 
-def _city_counts() -> dict[str, int]:
-    """What city-scale data the database holds."""
-    city_premises = Premises.reference.like(f"{CITY_PREFIX}%")
-    city_user = User.email.like(f"%@{CITY_EMAIL_DOMAIN}")
+        Checking every reference in one join and building each index once is many times faster
+        than doing both row by row (PostgreSQL's manual, "Populating a Database"): 2,000,000
+        supports spent most of their load there. Its primary key and unique constraints stay:
+        they keep their rules while the rows go in, and a unique index is checked when made.
+        """
+        run = self.connection.execute
+        foreign_keys = run(
+            text(
+                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
+                " WHERE conrelid = CAST(:table AS regclass) AND contype = 'f'"
+            ),
+            {"table": table},
+        ).all()
+        indexes = run(
+            text(
+                "SELECT index.relname, pg_get_indexdef(index.oid) FROM pg_index"
+                " JOIN pg_class AS index ON index.oid = pg_index.indexrelid"
+                " WHERE pg_index.indrelid = CAST(:table AS regclass) AND NOT EXISTS ("
+                "  SELECT 1 FROM pg_constraint WHERE conrelid = pg_index.indrelid"
+                "  AND conindid = pg_index.indexrelid AND contype IN ('p', 'u', 'x'))"
+            ),
+            {"table": table},
+        ).all()
+        quote = self.connection.dialect.identifier_preparer.quote
+        # A table with trigger events still waiting for the commit (the data version's, for the
+        # districts and shop types written first) cannot take a new foreign key: fire them now.
+        self.connection.exec_driver_sql("SET CONSTRAINTS ALL IMMEDIATE")
+        for name, _ in foreign_keys:
+            self.connection.exec_driver_sql(f"ALTER TABLE {table} DROP CONSTRAINT {quote(name)}")
+        for name, _ in indexes:
+            self.connection.exec_driver_sql(f"DROP INDEX {quote(name)}")
+        yield
+        self.connection.exec_driver_sql("SET LOCAL maintenance_work_mem = '256MB'")
+        for _, definition in indexes:
+            self.connection.exec_driver_sql(definition)
+        for name, definition in foreign_keys:
+            self.connection.exec_driver_sql(
+                f"ALTER TABLE {table} ADD CONSTRAINT {quote(name)} {definition}"
+            )
+
+    def analyze(self) -> None:
+        """Fresh statistics for PostgreSQL's planner: it would plan for the tables still empty."""
+        if not self.sqlite:
+            self.connection.exec_driver_sql(f"ANALYZE {', '.join(ANALYZED_TABLES)}")
+
+
+ANALYZED_TABLES = ("districts", "premises", "users", "supports", "wishes", "shops", "demand_counts")
+
+
+class _StreetPlaces:
+    """The city's places: in the app's map bounds, named after the nearest demo street."""
+
+    def __init__(self, bounds: Sequence[float], districts: list[str]) -> None:
+        self.bounds = tuple(bounds)
+        self.districts = districts
+        self.middles = [
+            ((s.start[0] + s.end[0]) / 2, (s.start[1] + s.end[1]) / 2, s) for s in demo_town.STREETS
+        ]
+
+    def address(
+        self, rng: random.Random, latitude: float, longitude: float
+    ) -> tuple[str, str, str, str]:
+        """(street, postcode, town, district) of a position."""
+        street = _nearest_street(latitude, longitude, self.middles)
+        return street.name, street.postcode, demo_town.CITY, street.district
+
+
+class _GridPlaces:
+    """The metropolis's places: its bounds cut into a grid, one district per cell."""
+
+    def __init__(self, bounds: Sequence[float], grid: tuple[int, int], districts: list[str]):
+        self.bounds = tuple(bounds)
+        self.columns, self.rows = grid
+        self.districts = districts  # one per cell, row by row from the north-west corner
+
+    def cell(self, latitude: float, longitude: float) -> int:
+        """The number (from 0) of the cell a position lies in."""
+        south, west, north, east = self.bounds
+        column = min(int((longitude - west) / (east - west) * self.columns), self.columns - 1)
+        row = min(int((north - latitude) / (north - south) * self.rows), self.rows - 1)
+        return row * self.columns + column
+
+    def address(
+        self, rng: random.Random, latitude: float, longitude: float
+    ) -> tuple[str, str, str, str]:
+        """(street, postcode, town, district) of a position."""
+        cell = self.cell(latitude, longitude)
+        street = COMMON_STREETS[int(rng.random() * len(COMMON_STREETS))]
+        return street, f"75{cell % 20 + 1:03d}", "Grand Paris", self.districts[cell]
+
+
+def district_names(scale: BulkScale) -> list[str]:
+    """The districts of `scale`: the demo town's, or one per cell of its grid."""
+    if scale.grid is None:
+        return list(demo_town.DISTRICTS)
+    columns, rows = scale.grid
+    # Numbered from the north-west corner, row by row.
+    return [f"Secteur {number:02d}" for number in range(1, columns * rows + 1)]
+
+
+def _places(scale: BulkScale, map_bounds: Sequence[float]) -> _StreetPlaces | _GridPlaces:
+    """Where `scale`'s rows lie: its own bounds, or else the app's map bounds."""
+    bounds = scale.bounds or map_bounds
+    if scale.grid is None:
+        return _StreetPlaces(bounds, district_names(scale))
+    return _GridPlaces(bounds, scale.grid, district_names(scale))
+
+
+def bulk_counts(scale: BulkScale) -> dict[str, int]:
+    """What data of `scale` the database holds (zeros when none)."""
+    own_premises = Premises.reference.like(f"{scale.prefix}P-%")
+    own_user = User.email.like(f"%@{scale.email_domain}")
 
     def count(query) -> int:
         return db.session.scalar(query) or 0
 
     return {
-        "premises": count(select(func.count(Premises.id)).where(city_premises)),
-        "residents": count(select(func.count(User.id)).where(city_user)),
+        "premises": count(select(func.count(Premises.id)).where(own_premises)),
+        "residents": count(select(func.count(User.id)).where(own_user)),
+        # Its residents' supports: not those others gave since (a benchmark's toggle, say).
         "supports": count(
-            select(func.count(Support.id)).join(Support.premises).where(city_premises)
+            select(func.count(Support.id))
+            .join(User, User.id == Support.resident_id)
+            .where(own_user)
         ),
         "area_wishes": count(
             select(func.count(Wish.id))
             .join(User, User.id == Wish.author_id)
-            .where(Wish.premises_id.is_(None), city_user)
+            .where(Wish.premises_id.is_(None), own_user)
         ),
-        "wishes": count(select(func.count(Wish.id)).join(Wish.premises).where(city_premises)),
+        "wishes": count(select(func.count(Wish.id)).join(Wish.premises).where(own_premises)),
+        "shops": count(
+            select(func.count(Shop.id)).where(Shop.reference.like(f"{scale.prefix}S-%"))
+        ),
+        "districts": count(
+            select(func.count(District.id)).where(District.name.in_(district_names(scale)))
+        ),
     }
+
+
+def holds(scale: BulkScale) -> bool:
+    """Whether the database holds exactly the data set `scale` asks for."""
+    held = bulk_counts(scale)
+    return {name: held[name] for name in scale.counts()} == scale.counts()
 
 
 def _nearest_street(latitude: float, longitude: float, middles) -> Street:
@@ -630,70 +855,79 @@ def _nearest_street(latitude: float, longitude: float, middles) -> Street:
 
 
 def load_city(
-    settings: Settings,
-    progress: Progress | None = None,
-    premises: int = 5000,
-    residents: int = 50000,
-    supports: int = 200000,
-    area_wishes: int = 20000,
-    seed: int = 2024,
+    settings: Settings, progress: Progress | None = None, seed: int = BULK_SEED, **counts: int
 ) -> dict[str, int]:
-    """Write city-scale data in bulk and return its counts; does nothing if it is already there."""
+    """City-scale data (`CITY`, or `counts` of it) in the app's map bounds; see `load_scale`."""
+    return load_scale(settings, CITY.resized(**counts), progress, seed)
+
+
+def load_metropolis(
+    settings: Settings, progress: Progress | None = None, seed: int = BULK_SEED, **counts: int
+) -> dict[str, int]:
+    """Metropolis-scale data (`METROPOLIS`, or other `counts` of it); see `load_scale`."""
+    return load_scale(settings, METROPOLIS.resized(**counts), progress, seed)
+
+
+def load_scale(
+    settings: Settings,
+    scale: BulkScale,
+    progress: Progress | None = None,
+    seed: int = BULK_SEED,
+) -> dict[str, int]:
+    """Write `scale`'s data in bulk and return its counts; does nothing if it is already there.
+
+    All in one transaction: a failure leaves nothing of it.
+    """
     if db.session.scalar(
-        select(func.count(Premises.id)).where(Premises.reference.like(f"{CITY_PREFIX}%"))
+        select(func.count(Premises.id)).where(Premises.reference.like(f"{scale.prefix}P-%"))
     ):
-        return _city_counts()
+        return bulk_counts(scale)
     cap = settings.max_types_per_premises
-    if min(premises, residents) < 1 or min(supports, area_wishes) < 0:
-        raise ValueError("city-scale data needs at least one premises and one resident")
+    if min(scale.premises, scale.residents) < 1 or min(scale.supports, scale.area_wishes) < 0:
+        raise ValueError(f"{scale.name}-scale data needs at least one premises and one resident")
+    if scale.shops < 0:
+        raise ValueError("the number of shops cannot be negative")
     # Drawing at random, supports would take ever longer to find a free place past half of them.
-    if supports > premises * residents * min(cap, len(CITY_TYPE_MENU_WEIGHTS)) // 2:
-        raise ValueError(f"{supports} supports do not fit: too few premises or residents")
+    menu = min(cap, len(BULK_TYPE_MENU_WEIGHTS))
+    if scale.supports > scale.premises * scale.residents * menu // 2:
+        raise ValueError(f"{scale.supports} supports do not fit: too few premises or residents")
     try:
-        counts = (premises, residents, supports, area_wishes)
-        return _write_city(progress, *counts, seed, cap, settings.map_bounds)
+        return _write_bulk(progress, scale, seed, cap, _places(scale, settings.map_bounds))
     except Exception:
-        db.session.rollback()  # half-written city data would pass for complete on the next run
+        db.session.rollback()  # half-written data would pass for complete on the next run
         raise
 
 
-def _write_city(
+def _write_bulk(
     progress: Progress | None,
-    premises: int,
-    residents: int,
-    supports: int,
-    area_wishes: int,
+    scale: BulkScale,
     seed: int,
     cap: int,
-    bounds: Sequence[float],
+    places: _StreetPlaces | _GridPlaces,
 ) -> dict[str, int]:
-    """Draw the city's rows from `seed` and insert them in bulk, in one transaction."""
+    """Draw the rows of `scale` from `seed` and insert them in bulk, in one transaction."""
     taxonomy.load_shop_types()
     rng = random.Random(seed)
-    _ensure_districts()
+    _ensure_districts(places.districts)
     db.session.flush()
     writer = _BulkWriter(progress)
     with triggers_paused(writer.connection):
-        counts = _write_city_rows(
-            writer, rng, premises, residents, supports, area_wishes, cap, bounds
-        )
+        counts = _write_bulk_rows(writer, rng, scale, places, cap)
+    writer.analyze()
     db.session.commit()
     return counts
 
 
-def _write_city_rows(
+def _write_bulk_rows(
     writer: _BulkWriter,
     rng: random.Random,
-    premises: int,
-    residents: int,
-    supports: int,
-    area_wishes: int,
+    scale: BulkScale,
+    places: _StreetPlaces | _GridPlaces,
     cap: int,
-    bounds: Sequence[float],
 ) -> dict[str, int]:
-    """The rows of `_write_city`, drawn and inserted."""
+    """The rows of `_write_bulk`, drawn and inserted."""
     now, today = utcnow(), date.today()
-    south, west, north, east = bounds
+    south, west, north, east = places.bounds
     district_ids = {d.name: d.id for d in db.session.scalars(select(District))}
     types = {
         code: type_id
@@ -703,15 +937,12 @@ def _write_city_rows(
     }
     codes = list(types)
     weights = list(itertools.accumulate(demo_town.WANTED_SHOP_TYPES.get(code, 1) for code in codes))
-    middles = [
-        ((s.start[0] + s.end[0]) / 2, (s.start[1] + s.end[1]) / 2, s) for s in demo_town.STREETS
-    ]
     created = writer.stamp(now)
 
     premises_rows = []
-    for index in range(premises):
+    for index in range(scale.premises):
         latitude, longitude = rng.uniform(south, north), rng.uniform(west, east)
-        street = _nearest_street(latitude, longitude, middles)
+        street, postcode, town, district = places.address(rng, latitude, longitude)
         roll = rng.random()
         status = (
             PremisesStatus.LET
@@ -723,11 +954,11 @@ def _write_city_rows(
         let = status is PremisesStatus.LET
         premises_rows.append(
             (
-                f"{CITY_PREFIX}P-{index:07d}",
-                f"{rng.randint(1, 200)} {street.name}",
-                street.postcode,
-                demo_town.CITY,
-                district_ids[street.district],
+                f"{scale.prefix}P-{index:07d}",
+                f"{rng.randint(1, 200)} {street}",
+                postcode,
+                town,
+                district_ids[district],
                 round(latitude, 6),
                 round(longitude, 6),
                 rng.randint(25, 250),
@@ -740,11 +971,12 @@ def _write_city_rows(
                 created,
             )
         )
-    writer.insert("premises", CITY_PREMISES_COLUMNS, premises_rows, "Premises")
+    writer.insert("premises", BULK_PREMISES_COLUMNS, premises_rows, "Premises")
+    del premises_rows
     premises_ids = list(
         db.session.scalars(
             select(Premises.id)
-            .where(Premises.reference.like(f"{CITY_PREFIX}%"))
+            .where(Premises.reference.like(f"{scale.prefix}P-%"))
             .order_by(Premises.reference)
         )
     )
@@ -754,7 +986,7 @@ def _write_city_rows(
     first_names = demo_town.RESIDENT_NAMES
     resident_rows = [
         (
-            f"resident{index:07d}@{CITY_EMAIL_DOMAIN}",
+            f"resident{index:07d}@{scale.email_domain}",
             f"{rng.choice(first_names)} {chr(65 + rng.randrange(26))}.",
             password_hash,
             Role.RESIDENT.value,
@@ -762,37 +994,40 @@ def _write_city_rows(
             True,
             created,
         )
-        for index in range(residents)
+        for index in range(scale.residents)
     ]
-    writer.insert("users", CITY_RESIDENT_COLUMNS, resident_rows, "Residents")
+    writer.insert("users", BULK_RESIDENT_COLUMNS, resident_rows, "Residents")
+    del resident_rows
     resident_ids = list(
         db.session.scalars(
-            select(User.id).where(User.email.like(f"%@{CITY_EMAIL_DOMAIN}")).order_by(User.email)
+            select(User.id).where(User.email.like(f"%@{scale.email_domain}")).order_by(User.email)
         )
     )
 
-    support_rows, wish_rows = _city_demand(
-        rng, premises_ids, resident_ids, [types[c] for c in codes], weights, supports, cap
+    support_rows, wish_rows = _bulk_demand(
+        rng, premises_ids, resident_ids, [types[c] for c in codes], weights, scale.supports, cap
     )
+    stamp = writer.stamp
     writer.insert(
         "supports",
-        CITY_SUPPORT_COLUMNS,
-        [(r, p, t, writer.stamp(now - timedelta(seconds=age))) for r, p, t, age in support_rows],
+        BULK_SUPPORT_COLUMNS,
+        [(r, p, t, stamp(now - timedelta(seconds=age))) for r, p, t, age in support_rows],
         "Supports",
     )
+    del support_rows
 
     window = int(SUPPORT_WINDOW.total_seconds())
     published = WishStatus.PUBLISHED.value
     rows = [
-        (author, type_id, place, None, None, published, writer.stamp(now - timedelta(seconds=age)))
+        (author, type_id, place, None, None, published, stamp(now - timedelta(seconds=age)))
         for author, type_id, place, age in wish_rows
     ]
     # One area wish per resident and shop type (the database's rule): draw again on a repeat.
     area_seen: set[tuple[int, str]] = set()
     for attempt in itertools.count():
-        if len(area_seen) == area_wishes:
+        if len(area_seen) == scale.area_wishes:
             break
-        if attempt > 50 * area_wishes:
+        if attempt > 50 * scale.area_wishes:
             raise RuntimeError("could not place the area wishes; use fewer of them")
         code = rng.choices(codes, cum_weights=weights)[0]
         author_id = rng.choice(resident_ids)
@@ -807,20 +1042,82 @@ def _write_city_rows(
                 round(rng.uniform(south, north), 6),
                 round(rng.uniform(west, east), 6),
                 published,
-                writer.stamp(now - timedelta(seconds=rng.randrange(window))),
+                stamp(now - timedelta(seconds=rng.randrange(window))),
             )
         )
-    writer.insert("wishes", CITY_WISH_COLUMNS, rows, "Wishes")
+    writer.insert("wishes", BULK_WISH_COLUMNS, rows, "Wishes")
+
+    if scale.shops:
+        writer.insert(
+            "shops",
+            BULK_SHOP_COLUMNS,
+            _bulk_shops(rng, scale, places, types, district_ids, created),
+            "Shops",
+        )
     return {
-        "premises": premises,
-        "residents": residents,
-        "supports": supports,
-        "area_wishes": area_wishes,
+        "premises": scale.premises,
+        "residents": scale.residents,
+        "supports": scale.supports,
+        "area_wishes": scale.area_wishes,
         "wishes": len(wish_rows),
+        "shops": scale.shops,
+        "districts": len(places.districts),
     }
 
 
-CITY_PREMISES_COLUMNS = (
+def _bulk_shops(
+    rng: random.Random,
+    scale: BulkScale,
+    places: _StreetPlaces | _GridPlaces,
+    types: dict[str, int],
+    district_ids: dict[str, int],
+    created: Any,
+) -> list[tuple]:
+    """The open shops of the directory, common trades more often than rare ones."""
+    labels = dict(db.session.execute(select(ShopType.code, ShopType.label_fr)).all())
+    codes = [code for code in types if code not in demo_town.NOT_IN_DIRECTORY]
+    cumulative = list(
+        itertools.accumulate(demo_town.OPEN_SHOP_WEIGHTS.get(code, 1) for code in codes)
+    )
+    south, west, north, east = places.bounds
+    presences = [Presence.YES.value, Presence.NO.value, Presence.UNKNOWN.value]
+    rows = []
+    for index in range(scale.shops):
+        latitude, longitude = rng.uniform(south, north), rng.uniform(west, east)
+        street, postcode, town, district = places.address(rng, latitude, longitude)
+        code = rng.choices(codes, cum_weights=cumulative)[0]
+        word = demo_town.SIGN_WORDS.get(code, labels[code])
+        name = f"{word} {rng.choice(demo_town.SURNAMES)}"
+        reference = f"{scale.prefix}S-{index:07d}"
+        has_phone, has_website = rng.random() < 0.65, rng.random() < 0.35
+        site = f"https://{_slug(reference)}.example.org"
+        rows.append(
+            (
+                reference,
+                name,
+                types[code],
+                f"{rng.randint(1, 200)} {street}",
+                postcode,
+                town,
+                district_ids[district],
+                round(latitude, 6),
+                round(longitude, 6),
+                f"01 4{index % 10} {index // 10 % 100:02d} {index // 1000 % 100:02d} 00"
+                if has_phone
+                else None,
+                site if has_website else None,
+                demo_town.OPENING_HOURS.get(code, demo_town.DEFAULT_OPENING_HOURS),
+                Presence.YES.value if has_website else presences[1 + index % 2],
+                presences[index % 3],
+                presences[(index + 1) % 3],
+                created,
+                created,
+            )
+        )
+    return rows
+
+
+BULK_PREMISES_COLUMNS = (
     "reference",
     "address",
     "postcode",
@@ -837,7 +1134,7 @@ CITY_PREMISES_COLUMNS = (
     "created_at",
     "updated_at",
 )
-CITY_RESIDENT_COLUMNS = (
+BULK_RESIDENT_COLUMNS = (
     "email",
     "display_name",
     "password_hash",
@@ -846,8 +1143,8 @@ CITY_RESIDENT_COLUMNS = (
     "active",
     "created_at",
 )
-CITY_SUPPORT_COLUMNS = ("resident_id", "premises_id", "shop_type_id", "created_at")
-CITY_WISH_COLUMNS = (
+BULK_SUPPORT_COLUMNS = ("resident_id", "premises_id", "shop_type_id", "created_at")
+BULK_WISH_COLUMNS = (
     "author_id",
     "shop_type_id",
     "premises_id",
@@ -856,9 +1153,28 @@ CITY_WISH_COLUMNS = (
     "status",
     "created_at",
 )
+BULK_SHOP_COLUMNS = (
+    "reference",
+    "name",
+    "shop_type_id",
+    "address",
+    "postcode",
+    "city",
+    "district_id",
+    "latitude",
+    "longitude",
+    "phone",
+    "website",
+    "opening_hours",
+    "has_website",
+    "has_social",
+    "on_map_service",
+    "created_at",
+    "updated_at",
+)
 
 
-def _city_demand(
+def _bulk_demand(
     rng: random.Random,
     premises_ids: list[int],
     resident_ids: list[int],
@@ -871,7 +1187,7 @@ def _city_demand(
 
     Both as (resident or author, premises, shop type, age in seconds) tuples.
     """
-    menu_size = len(CITY_TYPE_MENU_WEIGHTS)
+    menu_size = len(BULK_TYPE_MENU_WEIGHTS)
 
     # A Zipf-like law: the premises ranked r draws demand in proportion to 1/r.
     ranks = list(range(1, len(premises_ids) + 1))
@@ -881,7 +1197,7 @@ def _city_demand(
         [type_ids[i] for i in _distinct_choices(rng, type_cumulative, menu_size)]
         for _ in premises_ids
     ]
-    menu_cumulative = list(itertools.accumulate(CITY_TYPE_MENU_WEIGHTS))
+    menu_cumulative = list(itertools.accumulate(BULK_TYPE_MENU_WEIGHTS))
     window = int(SUPPORT_WINDOW.total_seconds())
     residents = len(resident_ids)
     uniform = rng.random  # a float drawn once is cheaper than randrange(), 300,000 times over

@@ -240,16 +240,17 @@ BUMP_BOTH_VERSIONS = (
     "UPDATE data_versions SET version = version + 1, private_version = private_version + 1"
 )
 # The tables whose triggers a bulk load pauses (see `triggers_paused`).
-_BULK_TABLES = ("supports", "wishes", "premises", "users")
+_BULK_TABLES = ("supports", "wishes", "premises", "users", "shops")
 
 
 @contextmanager
 def triggers_paused(connection: Connection) -> Iterator[None]:
     """Bulk writes inside skip the triggers; then the counts are rebuilt and the version bumped.
 
-    For loading many rows at once (the city-scale demo), inside one transaction: on SQLite the
-    triggers are dropped and created again, on PostgreSQL disabled and enabled, both undone by
-    a rollback; other writers wait for the transaction, so no change escapes the counts.
+    For loading many rows at once (the city- and metropolis-scale demo), inside one transaction:
+    on SQLite the triggers are dropped and created again, on PostgreSQL disabled and enabled,
+    both undone by a rollback; other writers wait for the transaction, so no change escapes the
+    counts.
     """
     dialect = connection.dialect.name
     # A write first: SQLite's driver opens the transaction only then, and a DROP TRIGGER outside
