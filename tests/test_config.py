@@ -158,3 +158,11 @@ def test_templates_are_found_whatever_the_working_directory(monkeypatch, tmp_pat
     app = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
     assert app.jinja_env.get_template("base.html") is not None
     assert app.static_folder is not None and app.static_folder.endswith("static")
+
+
+def test_each_database_connection_is_set_up_for_its_dialect(any_db_app) -> None:
+    if db.engine.dialect.name == "postgresql":
+        # Compiling costly queries took longer than running them (the list at 50,000).
+        assert db.session.scalar(text("SHOW jit")) == "off"
+    else:
+        assert db.session.scalar(text("PRAGMA foreign_keys")) == 1

@@ -136,10 +136,21 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
 
 
 @event.listens_for(Engine, "connect")
-def _configure_sqlite(dbapi_connection, connection_record) -> None:
+def _configure_connection(dbapi_connection, connection_record) -> None:
     """SQLite: write-ahead log, enforced foreign keys, patience with concurrent writers, and the
-    sort key that puts names in dictionary order (wishboard/collation.py)."""
-    if type(dbapi_connection).__module__.startswith("sqlite3"):
+    sort key that puts names in dictionary order (wishboard/collation.py).
+
+    PostgreSQL: no just-in-time compilation. It starts on queries the planner thinks costly
+    (the list of 50,000 premises by demand), and compiling took longer than the query itself,
+    a second more for every such page built.
+    """
+    module = type(dbapi_connection).__module__
+    if module.startswith("psycopg"):
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SET jit = off")
+        dbapi_connection.commit()
+        return
+    if module.startswith("sqlite3"):
         collation.register_on_sqlite(dbapi_connection)
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
