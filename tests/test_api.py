@@ -5,6 +5,7 @@ import gzip
 import json
 from datetime import date
 
+import brotli
 import pytest
 from flask.testing import FlaskClient
 
@@ -321,3 +322,21 @@ def test_the_whole_town_is_streamed_as_valid_geojson(client: FlaskClient, app) -
     again = client.get(URL, headers={"Accept-Encoding": "gzip"})
     zipped = client.get(URL, headers={"Accept-Encoding": "gzip"})
     assert gzip.decompress(again.data) == gzip.decompress(zipped.data) == b"".join(pieces)
+
+
+def test_the_whole_town_is_kept_even_when_its_first_reader_leaves(client: FlaskClient) -> None:
+    ids = [factories.make_premises(latitude=48.86 + n * 1e-4).id for n in range(2500)]
+    db.session.commit()
+
+    # Brotli sends each batch as it is written (the reader need not wait for the whole town).
+    left = client.get(URL, headers={"Accept-Encoding": "br"}, buffered=False)
+    pieces = iter(left.response)
+    first = next(pieces)
+    assert brotli.Decompressor().process(first).startswith(b'{"type":"FeatureCollection"')
+    left.close()  # the reader goes away after the first piece
+
+    # The town was finished and kept all the same: the next reader gets it whole at once.
+    kept = client.get(URL, headers={"Accept-Encoding": "br"})
+    assert int(kept.headers["Content-Length"]) == len(kept.data)  # whole, not streamed
+    collection = json.loads(brotli.decompress(kept.data))
+    assert [feature["properties"]["id"] for feature in collection["features"]] == ids

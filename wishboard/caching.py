@@ -278,9 +278,16 @@ def streamed_data(
 
         def written() -> Iterator[bytes]:
             sent: list[bytes] = []
-            for piece in _compressed(_in_app_context(app, chunks), encoding):
-                sent.append(piece)
-                yield piece
+            pieces = _compressed(_in_app_context(app, chunks), encoding)
+            try:
+                for piece in pieces:
+                    sent.append(piece)
+                    yield piece
+            except GeneratorExit:
+                # The reader left (a client's timeout, a benchmark's warm-up): the document is
+                # finished all the same and kept, or every request queued behind would build it
+                # again, for nobody, as long.
+                sent.extend(pieces)
             cache.put(key, _Entry(version, b"".join(sent), mimetype, headers))
 
         response = Response(written(), mimetype=mimetype, headers=headers)
@@ -309,12 +316,22 @@ def _compressed(chunks: Iterable[bytes], encoding: str | None) -> Iterator[bytes
     if encoding is None:
         yield from chunks
         return
+    # Each chunk is flushed: the reader gets a batch as soon as it is written, not when the
+    # compressor's window is full (brotli's holds megabytes).
     if encoding == "br":
         compressor = brotli.Compressor(quality=5)
-        squeeze, finish = compressor.process, compressor.finish
+
+        def squeeze(chunk: bytes) -> bytes:
+            return compressor.process(chunk) + compressor.flush()
+
+        finish = compressor.finish
     else:
         compressor = zlib.compressobj(6, zlib.DEFLATED, 31)  # 31: a gzip header and trailer
-        squeeze, finish = compressor.compress, compressor.flush
+
+        def squeeze(chunk: bytes) -> bytes:
+            return compressor.compress(chunk) + compressor.flush(zlib.Z_SYNC_FLUSH)
+
+        finish = compressor.flush
     for chunk in chunks:
         piece = squeeze(chunk)
         if piece:
