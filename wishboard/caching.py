@@ -81,6 +81,10 @@ def data_versions() -> tuple[int, int]:
         # An in-memory database (the tests) has one connection, shared with the session, whose
         # return to the pool would roll back the session's work: ask through the session.
         row = db.session.execute(_VERSIONS_QUERY).first()
+    elif db.session().in_transaction():
+        # The session holds a connection already (it loaded the signed-in person): ask on it,
+        # rather than take another from the pool (on PostgreSQL: a ping and a rollback more).
+        row = db.session.connection().exec_driver_sql(_VERSIONS_SQL).first()
     else:
         connection = db.engine.raw_connection()
         try:
