@@ -110,6 +110,19 @@ def _feature_collection(features: list[dict], bbox: BBox | None = None) -> bytes
     return json.dumps(collection, ensure_ascii=False, separators=(",", ":")).encode()
 
 
+def _point(place, properties: dict) -> dict:
+    """A GeoJSON point feature at `place` (its latitude and longitude), to the metre."""
+    return {
+        "type": "Feature",
+        # GeoJSON (RFC 7946) orders positions longitude first.
+        "geometry": {
+            "type": "Point",
+            "coordinates": [round(place.longitude, 6), round(place.latitude, 6)],
+        },
+        "properties": properties,
+    }
+
+
 @bp.get("/premises.geojson")
 def premises_geojson() -> Response:
     """The premises on the map as a GeoJSON FeatureCollection, with their demand summary.
@@ -164,14 +177,9 @@ def _premises_chunks(filters: PremisesFilter, locale: str) -> Iterator[bytes]:
 
 def _premises_feature(row, demand: list[Demand], let_types: dict, locale: str) -> dict:
     """One premises on the map as a GeoJSON point with its demand summary."""
-    return {
-        "type": "Feature",
-        # GeoJSON (RFC 7946) orders positions longitude first.
-        "geometry": {
-            "type": "Point",
-            "coordinates": [round(row.longitude, 6), round(row.latitude, 6)],
-        },
-        "properties": {
+    return _point(
+        row,
+        {
             "id": row.id,
             "address": row.address,
             "district": row.name,
@@ -180,7 +188,7 @@ def _premises_feature(row, demand: list[Demand], let_types: dict, locale: str) -
             "top": _top(demand, locale),
             "let": _let(row, let_types, demand, locale),
         },
-    }
+    )
 
 
 @bp.get("/premises/clusters.geojson")
@@ -212,18 +220,14 @@ def _premises_clusters() -> bytes | tuple[dict, int]:
     area = filters.bbox.rounded_out(size) if filters.bbox else None
     cells = map_cells(replace(filters, bbox=area), size)
     features = [
-        {
-            "type": "Feature",
-            "geometry": {
-                "type": "Point",
-                "coordinates": [round(cell.longitude, 6), round(cell.latitude, 6)],
-            },
-            "properties": {
+        _point(
+            cell,
+            {
                 "count": cell.count,
                 "total_support": cell.total_support,
                 "bounds": cell.bounds.as_list(),
             },
-        }
+        )
         for cell in cells
     ]
     return _feature_collection(features, area)
@@ -306,13 +310,9 @@ def _shops_geojson() -> bytes | tuple[dict, int]:
         label = row.label_en if locale == "en" else row.label_fr
         place = " ".join(part for part in (row.postcode, row.city) if part)
         features.append(
-            {
-                "type": "Feature",
-                "geometry": {
-                    "type": "Point",
-                    "coordinates": [round(row.longitude, 6), round(row.latitude, 6)],
-                },
-                "properties": {
+            _point(
+                row,
+                {
                     "id": row.id,
                     "title": row.name,
                     "lines": [label, f"{row.address}, {place}" if place else row.address],
@@ -322,7 +322,7 @@ def _shops_geojson() -> bytes | tuple[dict, int]:
                     # Says which shops are OpenStreetMap's, under its licence (services/open_data).
                     "osm_id": osm_id(row.reference),
                 },
-            }
+            )
         )
     return _feature_collection(features)
 
@@ -404,13 +404,9 @@ def _gap_feature(point: GapPoint, locale: str, radius: int, detail_url: str) -> 
         )
         for item in point.gaps
     ]
-    return {
-        "type": "Feature",
-        "geometry": {
-            "type": "Point",
-            "coordinates": [round(point.longitude, 6), round(point.latitude, 6)],
-        },
-        "properties": {
+    return _point(
+        point,
+        {
             "id": point.premises_id,
             "title": point.address,
             "lines": lines,
@@ -424,4 +420,4 @@ def _gap_feature(point: GapPoint, locale: str, radius: int, detail_url: str) -> 
                 for item in point.gaps
             ],
         },
-    }
+    )
