@@ -103,6 +103,9 @@ def _scores(url: str, env: dict[str, str]) -> tuple[dict[str, int], list[str]]:
                     if isinstance(what, dict):
                         what = what.get("snippet", "")
                     failed.append(f"  {str(what)[:150]}")
+    # What holds the first paint back (issue #20 wants none on the map pages).
+    for item in (audits.get("render-blocking-resources", {}).get("details") or {}).get("items", []):
+        failed.append(f"render-blocking: {item.get('url')} ({item.get('wastedMs', 0):.0f} ms)")
     return scores, failed
 
 
