@@ -59,20 +59,24 @@
     return box;
   }
 
+  /* A round marker that stands for `count` premises: the number shown, the sentence read out. */
+  function countIcon(count, labels, extraClass) {
+    var size = count < 10 ? "small" : count < 100 ? "medium" : "large";
+    var inner = element("div");
+    var number = element("span", null, String(count));
+    number.setAttribute("aria-hidden", "true");
+    inner.appendChild(number);
+    inner.appendChild(element("span", "visually-hidden", format(labels.cluster, { count: count })));
+    return L.divIcon({
+      html: inner,
+      className: "marker-cluster marker-cluster-" + size + (extraClass ? " " + extraClass : ""),
+      iconSize: L.point(40, 40),
+    });
+  }
+
   function clusterIcon(labels) {
     return function (cluster) {
-      var count = cluster.getChildCount();
-      var size = count < 10 ? "small" : count < 100 ? "medium" : "large";
-      var inner = element("div");
-      var number = element("span", null, String(count));
-      number.setAttribute("aria-hidden", "true");
-      inner.appendChild(number);
-      inner.appendChild(element("span", "visually-hidden", format(labels.cluster, { count: count })));
-      return L.divIcon({
-        html: inner,
-        className: "marker-cluster marker-cluster-" + size,
-        iconSize: L.point(40, 40),
-      });
+      return countIcon(cluster.getChildCount(), labels);
     };
   }
 
@@ -294,17 +298,8 @@
     pins.markers = {};
     pins.cells.clearLayers();
     features.forEach(function (feature) {
-      var count = feature.properties.count;
-      var size = count < 10 ? "small" : count < 100 ? "medium" : "large";
-      var inner = element("div");
-      var number = element("span", null, String(count));
-      number.setAttribute("aria-hidden", "true");
-      inner.appendChild(number);
-      inner.appendChild(element("span", "visually-hidden", format(labels.cluster, { count: count })));
       var at = [feature.geometry.coordinates[1], feature.geometry.coordinates[0]];
-      var cell = L.marker(at, {
-        icon: L.divIcon({ html: inner, className: "marker-cluster marker-cluster-" + size + " map-cell", iconSize: L.point(40, 40) }),
-      });
+      var cell = L.marker(at, { icon: countIcon(feature.properties.count, labels, "map-cell") });
       var box = feature.properties.bounds; // west, south, east, north of its premises
       cell.on("click", function () {
         var around = boxBounds(box);
