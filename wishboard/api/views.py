@@ -90,14 +90,23 @@ def _bbox(errors: dict[str, list[str]]) -> BBox | None:
         return None
 
 
-def _map_filters() -> PremisesFilter | tuple[dict, int]:
-    """The map's filters and `bbox` from the query, or the 400 that names what is wrong."""
-    form = MapFilterForm(request.args)
+def _checked(form) -> tuple[BBox | None, tuple[dict, int] | None]:
+    """The query's `bbox` once `form` (its filters) and it are valid, or the 400 that names
+    each argument that is wrong."""
     valid = form.validate()
     errors = _errors(form)
     bbox = _bbox(errors)
     if errors or not valid:
-        return _bad_arguments(errors)
+        return None, _bad_arguments(errors)
+    return bbox, None
+
+
+def _map_filters() -> PremisesFilter | tuple[dict, int]:
+    """The map's filters and `bbox` from the query, or the 400 that names what is wrong."""
+    form = MapFilterForm(request.args)
+    bbox, refusal = _checked(form)
+    if refusal is not None:
+        return refusal
     return replace(form.filters(), bbox=bbox)
 
 
@@ -299,11 +308,9 @@ def shops_geojson() -> Response:
 def _shops_geojson() -> bytes | tuple[dict, int]:
     locale = str(get_locale())
     form = ShopFilterForm(request.args)
-    valid = form.validate()
-    errors = _errors(form)
-    bbox = _bbox(errors)
-    if errors or not valid:
-        return _bad_arguments(errors)
+    bbox, refusal = _checked(form)
+    if refusal is not None:
+        return refusal
     detail_url = url_for("public.shop_detail", shop_id=_ID_PLACEHOLDER)
     features = []
     for row in map_shops(replace(form.shop_filter(), bbox=bbox)):
