@@ -4,7 +4,6 @@ import functools
 import os
 import random
 import shutil
-import threading
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -12,9 +11,9 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from playwright.sync_api import expect
-from werkzeug.serving import make_server
 
 from tests import factories
+from tests.browser.serving import serve
 from tests.conftest import make_app, skip_or_fail
 from wishboard.extensions import db
 from wishboard.models import PremisesStatus
@@ -123,12 +122,8 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
 @pytest.fixture(scope="session")
 def live_server(live_app: Flask) -> Iterator[str]:
     """The base URL of the application served in a background thread for the whole session."""
-    server = make_server("127.0.0.1", 0, live_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
+    with serve(live_app) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,6 @@ addresses, a shop's name) so that a layout that cannot wrap them shows it.
 """
 
 import re
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,9 +21,9 @@ from datetime import timedelta
 from flask import Flask
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from sqlalchemy import select, update
-from werkzeug.serving import make_server
 
 from tests import factories
+from tests.browser import serving
 from tests.conftest import FULL_RUN
 from tests.test_access import ACCESS, OK, ROLES, URL_VALUES
 from wishboard import create_app
@@ -429,14 +428,10 @@ def load_sweep_town(app: Flask) -> dict[str, object]:
 @contextmanager
 def serve(app: Flask) -> Iterator[str]:
     """Serve `app` in a background thread; yields its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        with serving.serve(app) as url:
+            yield url
     finally:
-        server.shutdown()
-        thread.join(timeout=5)
         with app.app_context():
             db.engine.dispose()
 

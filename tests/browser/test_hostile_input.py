@@ -5,17 +5,16 @@ the pages and map.js build from hostile addresses and shop-type labels stays tex
 script they carry ever sets `window.__pwned`.
 """
 
-import threading
 from collections.abc import Iterator
 
 import pytest
 from flask import Flask
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from tests import factories
 from tests.browser.conftest import PageWatch
+from tests.browser.serving import serve
 from tests.browser.test_map import OPEN_POPUP
 from tests.conftest import make_app
 from tests.test_hostile_input import HOSTILE
@@ -78,12 +77,8 @@ def hostile_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
 @pytest.fixture(scope="module")
 def hostile_server(hostile_app: Flask) -> Iterator[str]:
     """The base URL of the hostile town, served in a background thread for this module."""
-    server = make_server("127.0.0.1", 0, hostile_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
+    with serve(hostile_app) as url:
+        yield url
 
 
 def premises_ids(app: Flask) -> dict[str, int]:

@@ -1,15 +1,14 @@
 """The open data in a real browser: the page is accessible, the map's link follows its filters,
 and a page of another site can read the files (CORS) but never with the visitor's cookies."""
 
-import threading
 from collections.abc import Iterator
 from urllib.parse import quote
 
 import pytest
 from playwright.sync_api import Page, expect
-from werkzeug.serving import make_server
 
 from tests.browser.conftest import PageWatch, axe_violations
+from tests.browser.serving import serve
 from wishboard.services.open_data import EXPORTS
 
 pytestmark = pytest.mark.browser
@@ -64,12 +63,8 @@ def other_site() -> Iterator[str]:
         start_response("200 OK", [("Content-Type", "text/html; charset=utf-8")])
         return [b"<!doctype html><html lang='fr'><title>Portail</title></html>"]
 
-    server = make_server("127.0.0.1", 0, portal, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/"
-    server.shutdown()
-    thread.join(timeout=5)
+    with serve(portal) as url:
+        yield f"{url}/"
 
 
 def test_another_site_reads_the_files_but_not_with_cookies(
