@@ -31,6 +31,8 @@ BIN = Path(sys.executable).parent
 CHROMIUM = "/usr/bin/chromium"
 CHROME_FLAGS = "--headless --no-sandbox --disable-gpu --disable-dev-shm-usage"
 CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
+# Lighthouse's measure of the first paint, in ms on its simulated phone (issue #20: never worse).
+FIRST_PAINT = "first-contentful-paint"
 PAGES = ("/", "/premises", "{premises}", "/shops", "{shop}", "/gaps", "/opportunities", "/stats")
 
 
@@ -69,8 +71,8 @@ def _first(sitemap: str, pattern: str) -> str:
 
 
 def _scores(url: str, env: dict[str, str]) -> tuple[dict[str, int], list[str]]:
-    """Lighthouse's score (0–100) per category for `url`, and the titles of the audits that
-    cost points (outside performance, whose audits are timings)."""
+    """Lighthouse's score (0–100) per category for `url` and its first paint (ms), and the
+    titles of the audits that cost points (outside performance, whose audits are timings)."""
     result = subprocess.run(
         [
             str(LIGHTHOUSE),
@@ -91,6 +93,7 @@ def _scores(url: str, env: dict[str, str]) -> tuple[dict[str, int], list[str]]:
     report = json.loads(result.stdout)
     categories, audits = report["categories"], report["audits"]
     scores = {name: round((categories[name]["score"] or 0) * 100) for name in CATEGORIES}
+    scores[FIRST_PAINT] = round(audits[FIRST_PAINT]["numericValue"])
     failed = []
     for name in CATEGORIES[1:]:
         for ref in categories[name]["auditRefs"]:
@@ -158,10 +161,12 @@ def main(argv: list[str] | None = None) -> int:
             }
             paths = [page.format(**ids) for page in arguments.page or PAGES]
             width = max(len(path) for path in paths)
-            print(f"{'page':<{width}}  " + "  ".join(f"{name:>14}" for name in CATEGORIES))
+            columns = (*CATEGORIES, FIRST_PAINT)
+            print(f"{'page':<{width}}  " + "  ".join(f"{name:>14}" for name in CATEGORIES), end="")
+            print(f"  {'first paint ms':>14}")
             for path in paths:
                 scores, failed = _scores(base_url + path, env)
-                row = "  ".join(f"{scores[name]:>14}" for name in CATEGORIES)
+                row = "  ".join(f"{scores[name]:>14}" for name in columns)
                 print(f"{path:<{width}}  {row}", flush=True)
                 for line in failed:
                     print(f"{'':<{width}}    {line}", flush=True)
