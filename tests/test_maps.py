@@ -57,7 +57,7 @@ def test_town_map_container_names_the_map_and_carries_its_data() -> None:
     assert container["aria-label"] == LABELS["map"]
     assert container["tabindex"] == "0"
     assert container["data-geojson-url"] == "/api/premises.geojson"
-    assert f"var {container['data-map-var']} = L.map(" in parts.script
+    assert f"window.{container['data-map-var']} = L.map(" in parts.script
     # The page's texts, and the name of the layers button a phone shows instead of the list.
     assert json.loads(container["data-labels"]) == {"layers": "Layers of the map", **LABELS}
     levels = json.loads(container["data-levels"])

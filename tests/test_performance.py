@@ -15,7 +15,7 @@ from sqlalchemy import delete, event, func, select, text, update
 
 from tests import factories
 from tests.helpers import soup
-from wishboard.assets import YEAR_S
+from wishboard.assets import YEAR_S, inline_stylesheet
 from wishboard.caching import data_version, data_versions, forget_all
 from wishboard.data import demo
 from wishboard.extensions import db
@@ -463,7 +463,6 @@ def test_static_urls_carry_a_content_hash_and_are_kept_a_year(app: Flask, client
     assert re.fullmatch(r"/static/js/map\.js\?v=[0-9a-f]{12}", url)
     page = soup(client.get("/"))
     assert url in [tag["src"] for tag in page.select("script[src]")]
-    assert all("?v=" in tag["href"] for tag in page.select('link[rel="stylesheet"]'))
 
     kept, old, plain = (
         client.get(path) for path in (url, "/static/js/map.js?v=000000000000", "/static/js/map.js")
@@ -481,6 +480,75 @@ def test_static_urls_carry_a_content_hash_and_are_kept_a_year(app: Flask, client
     revalidated = client.get(url, headers={"If-None-Match": squeezed.headers["ETag"]})
     revalidated.close()
     assert revalidated.status_code == 304
+
+
+# The first paint: nothing to wait for -------------------------------------------------------
+
+
+def _bare_css(css: str) -> str:
+    return re.sub(r"\s+", "", css)
+
+
+FIRST_PAINT_PAGES = ["/", "/premises", "/premises/{id}", "/shops", "/gaps", "/stats", "/data"]
+
+
+@pytest.mark.parametrize("path", FIRST_PAINT_PAGES)
+def test_a_page_links_no_stylesheet_and_defers_every_script(
+    app: Flask, client: FlaskClient, path: str
+) -> None:
+    premises = factories.make_premises()
+    factories.make_shop()
+    db.session.commit()
+
+    page = soup(client.get(path.format(id=premises.id)))
+
+    assert page.select('link[rel="stylesheet"]') == []
+    # The site's stylesheet is in the page, whole but for its comments and spaces.
+    site_css = (Path(app.static_folder) / "css/site.css").read_text()
+    styles = [_bare_css(style.string) for style in page.select("head style")]
+    assert _bare_css(re.sub(r"/\*.*?\*/", "", site_css, flags=re.DOTALL)) in styles
+    for script in page.select("script[src]"):
+        assert script.has_attr("defer"), script["src"]
+    # An inline script that needs Leaflet (folium's set-up) waits for it: a module script runs
+    # once the page is parsed, after the deferred scripts before it.
+    for script in page.select("script:not([src])"):
+        if "L." in (script.string or ""):
+            assert script.get("type") == "module"
+
+
+def test_the_map_set_up_runs_after_leaflet_and_before_map_js(client: FlaskClient) -> None:
+    scripts = soup(client.get("/")).select("body script")
+    order = [script.get("src", "").split("?")[0] or script.get("type") for script in scripts]
+
+    leaflet = order.index("/static/vendor/leaflet/leaflet.js")
+    set_up = order.index("module")
+    assert leaflet < set_up < order.index("/static/js/map.js")
+    assert "window.map_town = L.map(" in scripts[set_up].string
+
+
+def test_leaflets_stylesheet_written_into_the_page_still_finds_its_images(
+    client: FlaskClient,
+) -> None:
+    styles = " ".join(style.string for style in soup(client.get("/")).select("head style"))
+
+    images = re.findall(r"url\((/static/vendor/leaflet/images/[^)]+)\)", styles)
+    assert len(images) == 3  # layers.png, layers-2x.png, marker-icon.png
+    for url in images:
+        answer = client.get(url)
+        answer.close()
+        assert answer.status_code == 200, url
+    assert "url(#default#VML)" in styles  # a fragment, left as it was
+    assert "url(images/" not in styles
+
+
+def test_a_stylesheet_that_would_close_its_style_element_is_refused(
+    app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "bad.css").write_text('p::after { content: "</style><script>"; }')
+    monkeypatch.setattr(app, "static_folder", str(tmp_path))
+
+    with app.test_request_context(), pytest.raises(ValueError, match="bad.css"):
+        inline_stylesheet("bad.css")
 
 
 # The city-scale seed --------------------------------------------------------------------------

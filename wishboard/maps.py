@@ -135,7 +135,11 @@ class MapParts:
 
 
 class _EmbeddedMap(folium.Map):
-    """A folium Map whose container carries a name for assistive technology and data for map.js."""
+    """A folium Map whose container carries a name for assistive technology and data for map.js.
+
+    Its Leaflet map is a property of `window`: the page runs the set-up as a module script (see
+    templates/public/_map_assets.html), whose own variables map.js could not see.
+    """
 
     _template = Template(
         """
@@ -148,7 +152,7 @@ class _EmbeddedMap(folium.Map):
                  {%- endfor %}></div>
         {% endmacro %}
         {% macro script(this, kwargs) %}
-            var {{ this.get_name() }} = L.map(
+            window.{{ this.get_name() }} = L.map(
                 {{ this.get_name()|tojson }},
                 {
                     center: {{ this.location|tojson }},
