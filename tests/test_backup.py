@@ -1,5 +1,6 @@
 """`wishboard backup` and `wishboard restore`: an SQLite round trip, and what each refuses."""
 
+import shutil
 import sqlite3
 import threading
 import time
@@ -19,21 +20,37 @@ from wishboard.services import backup
 from wishboard.settings import settings
 
 
-@pytest.fixture
-def file_app(tmp_path: Path) -> Flask:
-    """An app on a migrated SQLite file holding the demo town, inside an application context."""
-    url = f"sqlite:///{tmp_path / 'live.sqlite3'}"
+def _file_app(url: str) -> Flask:
     # The commands speak the site's default language: English here, for the assertions.
-    app = create_app(
+    return create_app(
         {
             **vars(config.TestingConfig()),
             "SQLALCHEMY_DATABASE_URI": url,
             "BABEL_DEFAULT_LOCALE": "en",
         }
     )
+
+
+@pytest.fixture(scope="module")
+def demo_town_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file holding the demo town, made once for the module's tests."""
+    path = tmp_path_factory.mktemp("backup") / "demo.sqlite3"
+    app = _file_app(f"sqlite:///{path}")
     with app.app_context():
         upgrade()
         demo.load_demo_town(settings())
+        db.session.remove()
+        db.engine.dispose()
+    return path
+
+
+@pytest.fixture
+def file_app(demo_town_file: Path, tmp_path: Path) -> Flask:
+    """An app on a copy of the migrated demo town's file, inside an application context."""
+    live = tmp_path / "live.sqlite3"
+    shutil.copyfile(demo_town_file, live)
+    app = _file_app(f"sqlite:///{live}")
+    with app.app_context():
         yield app
         db.session.remove()
         db.engine.dispose()
