@@ -1,6 +1,7 @@
 """The code's shape: blueprints wired the Flask way, no import cycles, no app state in services."""
 
 import ast
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -100,23 +101,69 @@ def test_a_blueprint_package_defines_bp_and_imports_no_other_blueprint(blueprint
     assert "bp" in assigned, f"wishboard/{blueprint}/__init__.py defines no bp"
 
 
-ROUTES_OF = "import wishboard.{} as package; print(len(package.bp.deferred_functions))"
+def third_party_imports() -> list[str]:
+    """The top-level packages outside wishboard that its modules import."""
+    names = set()
+    for path in MODULES.values():
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.Import):
+                names |= {alias.name.partition(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                names.add(node.module.partition(".")[0])
+    return sorted(names - {"wishboard", "__future__"})
 
 
-@pytest.mark.parametrize("blueprint", BLUEPRINTS)
-def test_a_blueprint_package_imports_alone(blueprint: str):
+# Imports the libraries once, then each blueprint package in a child process of its own (a fork):
+# each child starts with no wishboard module loaded, as a fresh interpreter would, without paying
+# again for Flask, SQLAlchemy and folium (a second each). Prints what each child found.
+IMPORT_EACH_ALONE = """
+import importlib, json, os, sys, traceback
+for library in sys.argv[2:]:
+    try:
+        importlib.import_module(library)
+    except ImportError:
+        pass
+assert not any(name.startswith("wishboard") for name in sys.modules)
+found = {}
+for blueprint in sys.argv[1].split(","):
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:
+        os.close(read)
+        try:
+            package = importlib.import_module("wishboard." + blueprint)
+            answer = {"routes": len(package.bp.deferred_functions)}
+        except BaseException:
+            answer = {"error": traceback.format_exc()}
+        with os.fdopen(write, "w") as pipe:
+            pipe.write(json.dumps(answer))
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        found[blueprint] = json.loads(pipe.read() or '{"error": "the child died"}')
+    os.waitpid(child, 0)
+print(json.dumps(found))
+"""
+
+
+@pytest.fixture(scope="module")
+def imported_alone() -> dict[str, dict]:
+    """What importing each blueprint package alone gave: its number of routes, or the error."""
     finished = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            f"import wishboard.{blueprint} as p; print(len(p.bp.deferred_functions))",
-        ],
+        [sys.executable, "-c", IMPORT_EACH_ALONE, ",".join(BLUEPRINTS), *third_party_imports()],
         capture_output=True,
         text=True,
         cwd=PACKAGE.parent,
     )
     assert finished.returncode == 0, finished.stderr
-    assert int(finished.stdout) > 0, f"wishboard.{blueprint} imported no routes into its bp"
+    return json.loads(finished.stdout)
+
+
+@pytest.mark.parametrize("blueprint", BLUEPRINTS)
+def test_a_blueprint_package_imports_alone(blueprint: str, imported_alone: dict[str, dict]):
+    answer = imported_alone[blueprint]
+    assert "error" not in answer, answer.get("error")
+    assert answer["routes"] > 0, f"wishboard.{blueprint} imported no routes into its bp"
 
 
 def test_no_service_reads_the_running_app():
