@@ -51,7 +51,7 @@ from ..urls import csv_variant
 from . import bp
 
 GEOJSON = "application/geo+json"
-# Any id works: the placeholder is swapped for each shop's id (one url_for for them all).
+# Any id works: the placeholder is swapped for each record's id (one url_for for them all).
 _ID_PLACEHOLDER = 987654321
 
 
@@ -245,7 +245,7 @@ def premises_clusters_geojson() -> Response:
     the map at that zoom. `bbox` (west,south,east,north) limits them to a part of the map,
     widened to whole cells so that every cell counts all its premises; the collection's `bbox`
     says which. The map's filters apply. One point per cell, at its premises' mean position:
-    `count`, `total_support`, `bounds` (the box around its premises).
+    `count`, `total_support`, and `west`, `south`, `east`, `north` (the box around its premises).
     """
     return cached_data(_premises_clusters, GEOJSON, per_language=False)
 
