@@ -35,3 +35,17 @@ def configure(app, **values) -> None:
     """
     app.config.update(values)
     app.extensions[EXTENSION_KEY] = Settings.from_config(app.config)
+
+
+PLAIN = (str, int, float, bool, type(None))
+
+
+def plain_properties(collection: dict) -> set[str]:
+    """The properties of a GeoJSON collection's features, checked to be what GIS software reads
+    as columns: plain values (no list, no object), the same names on every feature."""
+    names = [tuple(feature["properties"]) for feature in collection["features"]]
+    assert len(set(names)) <= 1, "every feature must have the same properties"
+    for feature in collection["features"]:
+        for name, value in feature["properties"].items():
+            assert isinstance(value, PLAIN), f"{name} = {value!r} is not a plain value"
+    return set(names[0]) if names else set()

@@ -10,11 +10,13 @@ import pytest
 from flask.testing import FlaskClient
 
 from tests import factories
+from tests.helpers import plain_properties
 from wishboard.extensions import db
 from wishboard.models import PremisesStatus
 from wishboard.services.demand.counts import demand_by_premises, total_support
 
 URL = "/api/premises.geojson"
+CLUSTERS = "/api/premises/clusters.geojson"
 
 
 @pytest.fixture
@@ -46,7 +48,19 @@ def _features(client: FlaskClient, **headers) -> dict[int, dict]:
     assert response.mimetype == "application/geo+json"
     collection = response.get_json(force=True)
     assert collection["type"] == "FeatureCollection"
-    return {feature["properties"]["id"]: feature for feature in collection["features"]}
+    features = {feature["id"]: feature for feature in collection["features"]}
+    assert all(feature["properties"]["id"] == id for id, feature in features.items())
+    plain_properties(collection)
+    return features
+
+
+def _top(properties: dict) -> list[dict]:
+    """The numbered `top1_…` to `top3_…` properties, as a list of the ones present."""
+    ranked = [
+        {name: properties[f"top{n}_{name}"] for name in ("code", "label", "count")}
+        for n in (1, 2, 3)
+    ]
+    return [item for item in ranked if item["code"] is not None]
 
 
 def test_features_are_points_with_longitude_first(client: FlaskClient, town: dict) -> None:
@@ -54,12 +68,17 @@ def test_features_are_points_with_longitude_first(client: FlaskClient, town: dic
 
     assert feature["type"] == "Feature"
     assert feature["geometry"] == {"type": "Point", "coordinates": [2.382, 48.871]}
+    assert feature["id"] == town["busy"].id
     assert set(feature["properties"]) == {
-        "id", "address", "district", "status", "total_support", "top", "let",
+        "id", "address", "district", "status", "total_support",
+        "top1_code", "top1_label", "top1_count", "top2_code", "top2_label", "top2_count",
+        "top3_code", "top3_label", "top3_count",
+        "let_code", "let_label", "let_since", "let_asked", "url",
     }  # fmt: skip
-    assert feature["properties"]["let"] is None
+    assert feature["properties"]["let_code"] is None
     assert feature["properties"]["address"] == "1 rue de Belleville"
     assert feature["properties"]["district"] == "Belleville"
+    assert feature["properties"]["url"] == f"http://localhost/premises/{town['busy'].id}"
 
 
 def test_vacant_and_let_premises_are_shown_withdrawn_are_not(
@@ -79,14 +98,14 @@ def test_a_let_premises_says_what_opened_and_how_many_had_asked(
     db.session.commit()
     books = factories.shop_type("shop=books")
 
-    let = _features(client, **{"Accept-Language": "en"})[town["let"].id]["properties"]["let"]
+    let = _features(client, **{"Accept-Language": "en"})[town["let"].id]["properties"]
 
-    assert let == {
-        "code": "shop=books",
-        "label": books.label("en"),
-        "since": "2024-05-01",
-        "asked": 2,
-    }
+    assert (let["let_code"], let["let_label"], let["let_since"], let["let_asked"]) == (
+        "shop=books",
+        books.label("en"),
+        "2024-05-01",
+        2,
+    )
 
 
 def test_numbers_match_the_demand_service(client: FlaskClient, town: dict) -> None:
@@ -95,24 +114,24 @@ def test_numbers_match_the_demand_service(client: FlaskClient, town: dict) -> No
 
     busy = features[town["busy"].id]["properties"]
     assert busy["total_support"] == total_support(expected) == 7
-    assert busy["top"] == [
+    assert _top(busy) == [
         {"code": item.shop_type.code, "label": item.shop_type.label_en, "count": item.count}
         for item in expected[:3]
     ]
     # Ties are broken by taxonomy order: the café comes before the bookshop.
-    assert [item["code"] for item in busy["top"]] == ["shop=bakery", "shop=cheese", "amenity=cafe"]
+    assert [item["code"] for item in _top(busy)] == ["shop=bakery", "shop=cheese", "amenity=cafe"]
     assert features[town["quiet"].id]["properties"]["total_support"] == 0
-    assert features[town["quiet"].id]["properties"]["top"] == []
+    assert _top(features[town["quiet"].id]["properties"]) == []
 
 
 def test_labels_follow_the_language(client: FlaskClient, town: dict) -> None:
     bakery = factories.shop_type("shop=bakery")
 
-    french = _features(client)[town["busy"].id]["properties"]["top"][0]["label"]
-    english = _features(client, **{"Accept-Language": "en"})[town["busy"].id]["properties"]["top"]
+    french = _features(client)[town["busy"].id]["properties"]["top1_label"]
+    english = _features(client, **{"Accept-Language": "en"})[town["busy"].id]["properties"]
 
     assert french == bakery.label_fr
-    assert english[0]["label"] == bakery.label_en
+    assert english["top1_label"] == bakery.label_en
 
 
 def test_demand_is_read_in_a_bounded_number_of_queries(
@@ -144,6 +163,44 @@ def test_etag_answers_304_until_the_data_changes(client: FlaskClient, town: dict
     assert changed.headers["ETag"] != etag
 
 
+@pytest.mark.parametrize("language", ["fr", "en"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        URL,  # the whole town, streamed
+        URL + "?bbox=2.3,48.8,2.5,48.9",  # the map's view, built in memory
+        "/api/area-wishes.geojson",
+        "/api/shops.geojson",
+        "/api/gaps.geojson",
+        CLUSTERS,
+    ],
+)
+def test_last_modified_answers_304_until_the_data_changes(
+    client: FlaskClient, town: dict, url: str, language: str
+) -> None:
+    headers = {"Accept-Language": language}
+    first = client.get(url, headers=headers)
+    modified = first.headers["Last-Modified"]
+    assert first.last_modified is not None
+
+    # The same version of the data is the same date, whoever asks.
+    assert client.get(url, headers=headers).headers["Last-Modified"] == modified
+    again = client.get(url, headers={**headers, "If-Modified-Since": modified})
+    assert again.status_code == 304
+    assert again.data == b""
+    # If-None-Match wins: an ETag that does not match is answered in full.
+    stale = client.get(
+        url, headers={**headers, "If-Modified-Since": modified, "If-None-Match": 'W/"old"'}
+    )
+    assert stale.status_code == 200
+
+    factories.make_support(town["quiet"])
+    db.session.commit()
+    changed = client.get(url, headers={**headers, "If-Modified-Since": modified})
+    assert changed.status_code == 200
+    assert changed.last_modified > first.last_modified
+
+
 def test_etag_differs_between_languages(client: FlaskClient, town: dict) -> None:
     french = client.get(URL)
     english = client.get(URL, headers={"Accept-Language": "en"})
@@ -153,8 +210,6 @@ def test_etag_differs_between_languages(client: FlaskClient, town: dict) -> None
 
 
 # The map's view: a bbox, the cells zoomed out, the whole town streamed -------------------------
-
-CLUSTERS = "/api/premises/clusters.geojson"
 
 
 @pytest.fixture
@@ -256,7 +311,11 @@ def test_cells_count_every_premises_of_the_map(client: FlaskClient, spread: dict
     assert sorted(counts) == [2, 3]
     north = next(f for f in collection["features"] if f["properties"]["count"] == 3)
     assert north["geometry"]["coordinates"] == [2.401, 48.891]
-    assert north["properties"]["bounds"] == [2.4, 48.89, 2.402, 48.892]
+    box = [north["properties"][edge] for edge in ("west", "south", "east", "north")]
+    assert box == [2.4, 48.89, 2.402, 48.892]
+    assert plain_properties(collection) == {
+        "count", "total_support", "west", "south", "east", "north",
+    }  # fmt: skip
 
 
 def test_cells_in_a_bbox_count_the_premises_inside_it(client: FlaskClient, spread: dict) -> None:

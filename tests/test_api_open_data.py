@@ -11,6 +11,7 @@ from bs4 import BeautifulSoup
 from flask.testing import FlaskClient
 
 from tests import factories
+from tests.helpers import plain_properties
 from wishboard.extensions import db
 from wishboard.maps import HEAT_GRADIENT, HEAT_LEGEND
 from wishboard.models import PremisesStatus, WishStatus
@@ -68,7 +69,8 @@ def _signed_area(ring: list[list[float]]) -> float:
 
 
 def test_area_wishes_are_closed_counter_clockwise_polygons(client: FlaskClient, area) -> None:
-    features = _collection(client)["features"]
+    collection = _collection(client)
+    features = collection["features"]
 
     assert len(features) == 2
     for feature in features:
@@ -78,9 +80,12 @@ def test_area_wishes_are_closed_counter_clockwise_polygons(client: FlaskClient, 
         assert len(ring) == 5
         assert ring[0] == ring[-1]
         assert _signed_area(ring) > 0
-        assert set(feature["properties"]) == {"count", "top", "center"}
-        for position in ring + [feature["properties"]["center"]]:
+        for position in ring:
             assert all(len(repr(number).split(".")[1]) <= 6 for number in position)
+    assert plain_properties(collection) == {
+        "count",
+        *(f"top{n}_{name}" for n in (1, 2, 3) for name in ("code", "label", "count")),
+    }
 
 
 def test_a_cell_holds_its_wishes_longitude_first(client: FlaskClient, area) -> None:
@@ -95,11 +100,12 @@ def test_a_cell_holds_its_wishes_longitude_first(client: FlaskClient, area) -> N
     (cell,) = [feature for feature in features if holds_pin(feature)]
     properties = cell["properties"]
     assert properties["count"] == 3
-    assert properties["top"] == [
-        {"code": "shop=bakery", "label": "Bakery", "count": 2},
-        {"code": "shop=cheese", "label": "Cheese shop", "count": 1},
-    ]
-    center_lon, center_lat = properties["center"]
+    names = [f"top{n}_{name}" for n in (1, 2, 3) for name in ("code", "label", "count")]
+    assert [properties[name] for name in names] == [
+        "shop=bakery", "Bakery", 2, "shop=cheese", "Cheese shop", 1, None, None, None,
+    ]  # fmt: skip
+    (ring,) = cell["geometry"]["coordinates"]
+    center_lon, center_lat = (ring[0][0] + ring[2][0]) / 2, (ring[0][1] + ring[2][1]) / 2
     # Within half a 200 m cell of the pin, and not the pin itself.
     assert abs(center_lat - latitude) * 111_320 <= 100
     assert abs(center_lon - longitude) * 111_320 * math.cos(math.radians(latitude)) <= 100
@@ -123,8 +129,8 @@ def test_labels_follow_the_language(client: FlaskClient, area) -> None:
     french = _collection(client)["features"]
     english = _collection(client, **{"Accept-Language": "en"})["features"]
 
-    assert bakery.label_fr in {item["label"] for f in french for item in f["properties"]["top"]}
-    assert bakery.label_en in {item["label"] for f in english for item in f["properties"]["top"]}
+    assert bakery.label_fr in {f["properties"]["top1_label"] for f in french}
+    assert bakery.label_en in {f["properties"]["top1_label"] for f in english}
 
 
 def test_cell_size_follows_the_setting(client: FlaskClient, app, area) -> None:

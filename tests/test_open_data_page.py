@@ -10,9 +10,9 @@ from flask import Flask, url_for
 from flask.testing import FlaskClient
 
 from tests import factories
-from tests.helpers import soup
+from tests.helpers import plain_properties, soup
 from wishboard.extensions import db
-from wishboard.services.open_data import EXPORTS, ODBL, export_for, osm_id
+from wishboard.services.open_data import EXPORTS, ODBL, export_field_names, export_for, osm_id
 
 ENGLISH = {"Accept-Language": "en"}
 FRENCH = {"Accept-Language": "fr"}
@@ -74,7 +74,7 @@ def test_every_export_is_described_with_its_fields_and_licence(
         section = page.select_one(f"section#export-{export.key}")
         assert section.select_one("h2").get_text(strip=True) == str(export.title)
         names = [th.get_text(strip=True) for th in section.select(".data-fields tbody th")]
-        assert names == [field.name for field in export.fields]
+        assert names == [field.shown_name for field in export.fields]
         meanings = section.select(".data-fields tbody td")
         assert all(cell.get_text(strip=True) for cell in meanings)
         address = section.select_one("code.data-url").get_text()
@@ -109,28 +109,67 @@ def test_the_licence_follows_the_settings(app: Flask, client: FlaskClient, town:
     assert page.select("#data-licence b") == []
 
 
-def test_the_documented_fields_are_the_files_fields(client: FlaskClient, town: dict) -> None:
+@pytest.mark.parametrize("headers", [ENGLISH, FRENCH])
+def test_the_documented_fields_are_the_files_fields(
+    client: FlaskClient, town: dict, headers: dict
+) -> None:
     for export in EXPORTS:
         with client.application.test_request_context():
             url = url_for(export.endpoint)
-        response = client.get(url, headers=ENGLISH)
+        response = client.get(url, headers=headers)
         assert response.status_code == 200, url
-        names = {field.name for field in export.fields}
+        names = export_field_names(export.fields)
+        assert len(set(names)) == len(names), f"{url} documents a field twice"
         if export.format == "CSV":
             header = next(csv.reader(io.StringIO(response.get_data(as_text=True))))
-            assert header == [field.name for field in export.fields]
+            assert header == names
         else:
-            features = response.get_json(force=True)["features"]
-            assert features, f"{url} has no feature to check"
-            for feature in features:
-                assert set(feature["properties"]) == names, url
+            collection = response.get_json(force=True)
+            assert collection["features"], f"{url} has no feature to check"
+            assert plain_properties(collection) == set(names), url
+
+
+@pytest.mark.parametrize("headers", [ENGLISH, FRENCH])
+@pytest.mark.parametrize(
+    ("url", "page"),
+    [
+        ("/api/premises.geojson", "/premises/{id}"),
+        ("/api/shops.geojson", "/shops/{id}"),
+        ("/api/gaps.geojson", "/premises/{id}"),
+    ],
+)
+def test_features_carry_their_id_and_an_absolute_url(
+    client: FlaskClient, town: dict, headers: dict, url: str, page: str
+) -> None:
+    features = client.get(url, headers=headers).get_json(force=True)["features"]
+
+    assert features
+    for feature in features:
+        assert isinstance(feature["id"], int)
+        assert feature["properties"]["id"] == feature["id"]
+        assert feature["properties"]["url"] == "http://localhost" + page.format(id=feature["id"])
+        assert client.get(feature["properties"]["url"]).status_code == 200
+
+
+def test_the_urls_follow_the_host_asked_for(client: FlaskClient, town: dict) -> None:
+    url = "/api/shops.geojson"
+
+    first = client.get(url, base_url="https://wishboard.example")
+    other = client.get(url, base_url="http://other.example")
+
+    assert first.get_json(force=True)["features"][0]["properties"]["url"].startswith(
+        "https://wishboard.example/shops/"
+    )
+    assert other.get_json(force=True)["features"][0]["properties"]["url"].startswith(
+        "http://other.example/shops/"
+    )
 
 
 def test_shops_from_openstreetmap_are_marked(client: FlaskClient, town: dict) -> None:
     features = client.get("/api/shops.geojson").get_json(force=True)["features"]
 
     marked = {
-        feature["properties"]["title"]: feature["properties"]["osm_id"] for feature in features
+        feature["properties"]["name"]: feature["properties"]["osm_id"] for feature in features
     }
     assert marked == {"Fromagerie du coin": None, "Boulangerie OSM": "node/4242"}
     assert osm_id("osm:way/7") == "way/7"
@@ -170,7 +209,7 @@ def test_the_links_hold_what_they_say(client: FlaskClient, town: dict) -> None:
 
     shops = client.get(_links(page, "shops")["standard"]).get_json(force=True)["features"]
 
-    assert [feature["properties"]["title"] for feature in shops] == ["Boulangerie OSM"]
+    assert [feature["properties"]["name"] for feature in shops] == ["Boulangerie OSM"]
 
 
 def test_a_hostile_search_is_text_in_the_page_and_the_links(

@@ -328,12 +328,14 @@ def test_geojson_has_the_layer_properties(client, town):
 
     assert response.status_code == 200
     assert response.mimetype == "application/geo+json"
-    features = {f["properties"]["title"]: f for f in response.get_json()["features"]}
+    features = {f["properties"]["name"]: f for f in response.get_json()["features"]}
     bakery = features["Boulangerie <b>Martin</b>"]
     assert bakery["geometry"] == {"type": "Point", "coordinates": [2.38, 48.885]}
-    assert bakery["properties"]["lines"][0] == "Bakery"
-    assert bakery["properties"]["lines"][1] == f"{town['bakery'].address}, 75019 Paris"
-    assert bakery["properties"]["url"] == f"/shops/{town['bakery'].id}"
+    assert bakery["id"] == bakery["properties"]["id"] == town["bakery"].id
+    assert bakery["properties"]["shop_type_label"] == "Bakery"
+    assert bakery["properties"]["address"] == town["bakery"].address
+    assert (bakery["properties"]["postcode"], bakery["properties"]["city"]) == ("75019", "Paris")
+    assert bakery["properties"]["url"] == f"http://localhost/shops/{town['bakery'].id}"
     assert bakery["properties"]["shop_type"] == "shop=bakery"
     assert bakery["properties"]["district"] == "Nord"
     assert set(features) == {"Boulangerie <b>Martin</b>", "Le Fromager", "Café du Coin"}
@@ -342,14 +344,14 @@ def test_geojson_has_the_layer_properties(client, town):
 def test_geojson_labels_follow_the_language(client, town):
     client.get("/language/en")
     features = client.get("/api/shops.geojson?type=shop%3Dbakery").get_json()["features"]
-    assert features[0]["properties"]["lines"][0] == "Bakery"
+    assert features[0]["properties"]["shop_type_label"] == "Bakery"
 
 
 def test_geojson_takes_the_list_filters(client, town):
     def titles(query: str) -> set[str]:
         response = client.get(f"/api/shops.geojson?{query}")
         assert response.status_code == 200
-        return {f["properties"]["title"] for f in response.get_json()["features"]}
+        return {f["properties"]["name"] for f in response.get_json()["features"]}
 
     assert titles(f"district={town['south'].id}") == {"Le Fromager"}
     assert titles("type=amenity%3Dcafe") == {"Café du Coin"}
@@ -389,6 +391,7 @@ def test_a_map_layer_gives_map_js_its_data_and_texts(app):
     assert data["key"] == "gaps" and data["shown"] is False and data["shape"] == "square"
     assert data["loaded"] == "Gaps: %(count)s shown on the map."
     assert data["failed"] and data["link"]
+    assert data["title"] == "name" and data["lines"] == []
     assert layer.points == "2,2 14,2 14,14 2,14"
     with app.test_request_context(), pytest.raises(ValueError):
         MapLayer(key="k", url="/", label="K", colour="#000000", shape="circle").as_data()

@@ -15,6 +15,7 @@ from tests.test_services_gaps import north
 from wishboard.caching import forget_all
 from wishboard.extensions import db
 from wishboard.models import Premises
+from wishboard.public.stats_views import gaps_layer
 from wishboard.services.demand.gaps import district_gaps, gap_points
 from wishboard.services.demand.stats import town_stats
 
@@ -176,16 +177,35 @@ def test_the_gap_geojson_has_the_services_points(client: FlaskClient, gap_town):
     assert response.mimetype == "application/geo+json"
     features = response.get_json()["features"]
     points = gap_points()
+    assert [f["id"] for f in features] == [p.premises_id for p in points]
     assert [f["properties"]["id"] for f in features] == [p.premises_id for p in points]
     first = features[0]
     assert first["geometry"] == {"type": "Point", "coordinates": [2.38, 48.87]}
-    assert first["properties"]["title"] == "1 rue P"
-    assert first["properties"]["lines"] == [
-        "Belleville",
-        "Gap: Café, asked for by 2 residents, none open within 300 m",
-    ]
-    assert first["properties"]["url"] == f"/premises/{points[0].premises_id}"
-    assert first["properties"]["gaps"] == [{"code": "amenity=cafe", "label": "Café", "count": 2}]
+    properties = first["properties"]
+    assert (properties["address"], properties["district"]) == ("1 rue P", "Belleville")
+    assert properties["url"] == f"http://localhost/premises/{points[0].premises_id}"
+    assert properties["gap_count"] == 1
+    assert (properties["gap1_code"], properties["gap1_label"], properties["gap1_count"]) == (
+        "amenity=cafe",
+        "Café",
+        2,
+    )
+    assert properties["gap2_code"] is None
+    # Data only: the sentences for people are the map's (its layer's popup lines).
+    assert not any("Gap" in str(value) for value in properties.values())
+
+
+def test_the_gap_layer_words_its_popup_in_the_language_of_the_page(client: FlaskClient, app):
+    with app.test_request_context(headers=EN):
+        lines = gaps_layer(shown=True).as_data()["lines"]
+
+    assert lines[0] == {"text": "%(district)s", "plural": None, "count": None, "ranked": None}
+    assert lines[1] == {
+        "text": "Gap: %(label)s, asked for by %(count)s resident, none open within 300 m",
+        "plural": "Gap: %(label)s, asked for by %(count)s residents, none open within 300 m",
+        "count": "count",
+        "ranked": "gap",
+    }
 
 
 def test_the_gap_geojson_answers_304_until_a_shop_opens(client: FlaskClient, gap_town):
@@ -200,7 +220,7 @@ def test_the_gap_geojson_answers_304_until_a_shop_opens(client: FlaskClient, gap
     db.session.commit()
     fresh = client.get("/api/gaps.geojson", headers={"If-None-Match": etag})
     assert fresh.status_code == 200
-    assert [f["properties"]["title"] for f in fresh.get_json()["features"]] == ["2 rue Q"]
+    assert [f["properties"]["address"] for f in fresh.get_json()["features"]] == ["2 rue Q"]
 
 
 # The premises page and the navigation ---------------------------------------------------------

@@ -29,6 +29,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from functools import partial, wraps
 
 import brotli
@@ -55,6 +56,7 @@ from .models import DataVersion, utcnow
 EXTENSION_KEY = "wishboard.response_cache"
 PERSON_EXTENSION_KEY = "wishboard.person_cache"
 MEMO_KEY = "wishboard.versioned_memo"
+TIMES_KEY = "wishboard.version_times"
 # Per worker; a full map's GeoJSON with its compressed copies takes about 2 MB.
 CACHE_BYTES = 64 * 1024 * 1024
 # Per worker, apart: signed-in people's pages never push the visitors' out.
@@ -189,10 +191,12 @@ class ResponseCache:
 
 
 def init_app(app: Flask) -> None:
-    """Give the app its response cache and its memo of values by data version."""
+    """Give the app its response cache, its memo of values by data version and the dates of
+    the versions."""
     app.extensions[EXTENSION_KEY] = ResponseCache()
     app.extensions[PERSON_EXTENSION_KEY] = ResponseCache(PERSON_CACHE_BYTES)
     app.extensions[MEMO_KEY] = VersionedMemo()
+    app.extensions[TIMES_KEY] = VersionTimes()
 
 
 def forget_all(app: Flask) -> None:
@@ -211,14 +215,71 @@ def _digest(*parts: object) -> str:
 
 
 def _request_key(per_language: bool = True) -> tuple:
-    """What a public answer depends on besides the data version."""
+    """What a public answer depends on besides the data version.
+
+    The host is part of it: answers hold absolute URLs (a page's canonical address, the links of
+    the open data), which must be the ones of the host that was asked.
+    """
     locale = str(get_locale()) if per_language else ""
-    return (request.path, request.query_string, locale, is_htmx_request())
+    return (request.host_url, request.path, request.query_string, locale, is_htmx_request())
 
 
-def _not_modified(etag: str, headers: dict[str, str]) -> Response | None:
-    """A 304 when the client already holds the answer tagged `etag`."""
-    if not request.if_none_match.contains_weak(etag):
+class VersionTimes:
+    """When this worker first saw each recent data version: the `Last-Modified` of what it
+    serves from that version, the same for the same bytes while the worker lives.
+
+    The database keeps no time with its version, so each worker dates a version when it first
+    reads it; a later version always gets a later second (HTTP dates have no fraction), so an
+    `If-Modified-Since` never takes a newer version for an older one. Workers may date a version
+    a little apart; the ETag, exact everywhere, is what browsers send first.
+    """
+
+    def __init__(self, max_entries: int = 64) -> None:
+        self.max_entries = max_entries
+        self._times: OrderedDict[int, datetime] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def of(self, version: int) -> datetime:
+        """The time `version` was first seen here, to the second, in UTC."""
+        with self._lock:
+            known = self._times.get(version)
+            if known is not None:
+                return known
+            now = datetime.now(UTC).replace(microsecond=0)
+            newest = max(self._times, default=None)
+            if newest is None:
+                seen = now
+            elif version > newest:
+                seen = max(now, self._times[newest] + timedelta(seconds=1))
+            else:
+                # Read before a newer one was dated (a slow request): older than it, always.
+                seen = min(now, self._times[newest] - timedelta(seconds=1))
+            self._times[version] = seen
+            while len(self._times) > self.max_entries:
+                self._times.popitem(last=False)
+            return seen
+
+    def clear(self) -> None:
+        with self._lock:
+            self._times.clear()
+
+
+def last_modified(version: int) -> datetime:
+    """The `Last-Modified` of what is served from `version` of the data (see VersionTimes)."""
+    return current_app.extensions[TIMES_KEY].of(version)
+
+
+def _not_modified(
+    etag: str, headers: dict[str, str], modified: datetime | None = None
+) -> Response | None:
+    """A 304 when the client already holds the answer tagged `etag` or, when it sends no
+    `If-None-Match` (which wins, RFC 9110 13.2.2), one dated `modified` or later."""
+    if request.if_none_match:
+        fresh = request.if_none_match.contains_weak(etag)
+    else:
+        since = request.if_modified_since
+        fresh = modified is not None and since is not None and modified <= since
+    if not fresh:
         return None
     response = Response(status=304, headers=headers)
     response.set_etag(etag, weak=True)
@@ -236,13 +297,14 @@ def cached_data(
     `build` returns the body, or a response to send as it is and not keep (an error).
     """
     version = data_version()
+    modified = last_modified(version)
     key = _request_key(per_language)
     etag = f"v{version}-{_digest(key)}"
     headers = dict(headers or {})
     if per_language:
         # Labels follow the visitor's language, so caches must keep one copy per language.
         headers["Vary"] = "Accept-Language, Cookie"
-    not_modified = _not_modified(etag, headers)
+    not_modified = _not_modified(etag, headers, modified)
     if not_modified is not None:
         return _public(not_modified)
     cache = _cache()
@@ -262,6 +324,7 @@ def cached_data(
         response.set_data(entry.body)
     response.vary.add("Accept-Encoding")
     response.set_etag(etag, weak=True)
+    response.last_modified = modified
     return _public(response)
 
 
@@ -280,11 +343,12 @@ def streamed_data(
     answer sent to its end is kept.
     """
     version = data_version()
+    modified = last_modified(version)
     encoding = request.accept_encodings.best_match(ENCODINGS)
     key = (*_request_key(per_language), "stream", encoding)
     etag = f"v{version}-{_digest(_request_key(per_language))}"
     headers = {"Vary": "Accept-Language, Cookie"} if per_language else {}
-    not_modified = _not_modified(etag, headers)
+    not_modified = _not_modified(etag, headers, modified)
     if not_modified is not None:
         return _public(not_modified)
     if encoding:
@@ -316,6 +380,7 @@ def streamed_data(
         response = Response(written(), mimetype=mimetype, headers=headers)
     response.vary.add("Accept-Encoding")
     response.set_etag(etag, weak=True)
+    response.last_modified = modified
     return _public(response)
 
 

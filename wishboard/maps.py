@@ -83,13 +83,31 @@ LAYER_SHAPES = {
 
 
 @dataclass(frozen=True)
+class PopupLine:
+    """One line of a map layer's popup, worded in the page's language from a feature's data.
+
+    `text` names properties as `%(name)s`; a line whose properties are all empty is left out.
+    With `plural` and `count` (a property), `text` is the singular and `plural` the other form,
+    as the browser's Intl.PluralRules picks for that count. With `ranked` (a prefix such as
+    "gap"), the line is written once for each of the numbered properties `gap1_…`, `gap2_…`,
+    which `text` names without their prefix (`%(label)s`).
+    """
+
+    text: str
+    plural: str | None = None
+    count: str | None = None
+    ranked: str | None = None
+
+
+@dataclass(frozen=True)
 class MapLayer:
     """An overlay of the town map that map.js loads from GeoJSON and lists in the layers control.
 
-    `url` serves Point features whose properties are `title` (str), `lines` (list of str) and
-    optionally `url` (a link from the popup); `label` is its translated name in the control;
-    `shown` says whether it is on at start. Its markers take `shape` with `colour` and a dark
-    outline, so that they are told from the premises' circles without seeing colours.
+    `url` serves Point features of data only (open data, no sentences): the property named by
+    `title` heads a feature's popup, `lines` word the rest from its properties, and its
+    optional `url` is a link; `label` is the layer's translated name in the control; `shown`
+    says whether it is on at start. Its markers take `shape` with `colour` and a dark outline,
+    so that they are told from the premises' circles without seeing colours.
     """
 
     key: str
@@ -98,6 +116,8 @@ class MapLayer:
     colour: str
     shown: bool = False
     shape: str = "square"
+    title: str = "name"
+    lines: tuple[PopupLine, ...] = ()
 
     @property
     def points(self) -> str:
@@ -115,6 +135,16 @@ class MapLayer:
             "colour": self.colour,
             "shown": self.shown,
             "shape": self.shape,
+            "title": self.title,
+            "lines": [
+                {
+                    "text": line.text,
+                    "plural": line.plural,
+                    "count": line.count,
+                    "ranked": line.ranked,
+                }
+                for line in self.lines
+            ],
             # The layer's own texts, so that any page may show it with no labels of its own.
             "link": _("Details"),
             "loaded": _(

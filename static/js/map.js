@@ -31,22 +31,41 @@
     return chosen;
   }
 
-  function popupContent(properties, labels) {
+  /*
+   * The numbered properties `prefix1_…`, `prefix2_…` of a feature (a ranking: the open data has
+   * no lists, so that GIS software reads it as columns), as objects without the prefix, up to the
+   * first one absent or null.
+   */
+  function ranked(properties, prefix) {
+    var items = [];
+    for (var n = 1; properties[prefix + n + "_code"] != null; n += 1) {
+      var item = {};
+      var start = prefix + n + "_";
+      Object.keys(properties).forEach(function (key) {
+        if (key.indexOf(start) === 0) item[key.slice(start.length)] = properties[key];
+      });
+      items.push(item);
+    }
+    return items;
+  }
+
+  function popupContent(id, properties, labels) {
     var box = element("div", "map-popup");
     box.appendChild(element("p", "map-popup-title", properties.address));
     box.appendChild(
       element("p", "map-popup-meta", properties.district + " · " + (labels[properties.status] || properties.status))
     );
-    if (properties.let) {
+    if (properties.let_code != null) {
       box.appendChild(
-        element("p", "map-popup-let", format(labels.let_result, { label: properties.let.label, count: properties.let.asked }))
+        element("p", "map-popup-let", format(labels.let_result, { label: properties.let_label, count: properties.let_asked }))
       );
     }
     box.appendChild(element("p", null, format(labels.total, { count: properties.total_support })));
-    if (properties.top.length) {
+    var top = ranked(properties, "top");
+    if (top.length) {
       box.appendChild(element("p", "map-popup-top", labels.top));
       var list = element("ol");
-      properties.top.forEach(function (item) {
+      top.forEach(function (item) {
         list.appendChild(element("li", null, format(labels.item, { label: item.label, count: item.count })));
       });
       box.appendChild(list);
@@ -54,7 +73,7 @@
       box.appendChild(element("p", null, labels.none));
     }
     var link = element("a", null, labels.details);
-    link.href = labels.detail_url.replace("{id}", encodeURIComponent(properties.id));
+    link.href = labels.detail_url.replace("{id}", encodeURIComponent(id));
     box.appendChild(element("p")).appendChild(link);
     return box;
   }
@@ -300,7 +319,8 @@
     features.forEach(function (feature) {
       var at = [feature.geometry.coordinates[1], feature.geometry.coordinates[0]];
       var cell = L.marker(at, { icon: countIcon(feature.properties.count, labels, "map-cell") });
-      var box = feature.properties.bounds; // west, south, east, north of its premises
+      var p = feature.properties;
+      var box = [p.west, p.south, p.east, p.north]; // the box around its premises
       cell.on("click", function () {
         var around = boxBounds(box);
         if (around.getNorthEast().equals(around.getSouthWest())) {
@@ -339,11 +359,11 @@
     var marker = L.circleMarker([feature.geometry.coordinates[1], feature.geometry.coordinates[0]], style);
     marker.properties = feature.properties;
     marker.on("click", function () {
-      openPanel(labels.detail_url.replace("{id}", encodeURIComponent(marker.properties.id)));
+      openPanel(labels.detail_url.replace("{id}", encodeURIComponent(feature.id)));
     });
     // Built on opening only: thousands of popups up front would slow the first paint.
     marker.bindPopup(function () {
-      return popupContent(marker.properties, labels);
+      return popupContent(feature.id, marker.properties, labels);
     });
     return marker;
   }
@@ -359,7 +379,7 @@
       if (load !== pins.loads) return; // a later view's or filter's answer is the one to show
       var before = pins.markers, after = {}, added = [], removed = [];
       collection.features.forEach(function (feature) {
-        var id = feature.properties.id;
+        var id = feature.id;
         var marker = before[id];
         if (marker) {
           marker.properties = feature.properties;
@@ -457,11 +477,40 @@
     });
   }
 
+  var PLACEHOLDER = /%\((\w+)\)s/g;
+
+  function isEmpty(value) {
+    return value === null || value === undefined || value === "";
+  }
+
+  /*
+   * One line of a layer's popup (MapLayer.lines in wishboard/maps.py) from a feature's `values`:
+   * the template for their count (singular or plural, by the page's language), filled in; null
+   * when every value it names is empty.
+   */
+  function layerLine(line, values) {
+    var names = [];
+    line.text.replace(PLACEHOLDER, function (match, key) { names.push(key); return match; });
+    if (names.length && names.every(function (key) { return isEmpty(values[key]); })) return null;
+    var template = line.text;
+    if (line.plural && line.count) {
+      var rules = new Intl.PluralRules(document.documentElement.lang || undefined);
+      if (rules.select(Number(values[line.count])) !== "one") template = line.plural;
+    }
+    return template.replace(PLACEHOLDER, function (match, key) {
+      return isEmpty(values[key]) ? "" : String(values[key]);
+    }).trim();
+  }
+
   function layerPopup(properties, spec) {
     var box = element("div", "map-popup");
-    box.appendChild(element("p", "map-popup-title", String(properties.title || "")));
-    (properties.lines || []).forEach(function (line) {
-      box.appendChild(element("p", "map-popup-meta", String(line)));
+    box.appendChild(element("p", "map-popup-title", String(properties[spec.title] || "")));
+    (spec.lines || []).forEach(function (line) {
+      var all = line.ranked ? ranked(properties, line.ranked) : [properties];
+      all.forEach(function (values) {
+        var text = layerLine(line, values);
+        if (text) box.appendChild(element("p", "map-popup-meta", text));
+      });
     });
     if (properties.url) {
       var link = element("a", null, spec.link);
@@ -509,7 +558,7 @@
               var marker = L.marker(at, {
                 icon: layerIcon(spec),
                 keyboard: false,
-                title: String(feature.properties.title || ""),
+                title: String(feature.properties[spec.title] || ""),
                 bubblingMouseEvents: false,
               });
               marker.bindPopup(function () {
@@ -577,9 +626,10 @@
       .then(function (collection) {
         var most = 1;
         var points = collection.features.map(function (feature) {
-          var center = feature.properties.center; // [longitude, latitude]
+          // The cell's centre, halfway between its south-west and north-east corners.
+          var ring = feature.geometry.coordinates[0];
           most = Math.max(most, feature.properties.count);
-          return [center[1], center[0], feature.properties.count];
+          return [(ring[0][1] + ring[2][1]) / 2, (ring[0][0] + ring[2][0]) / 2, feature.properties.count];
         });
         var heat = L.heatLayer(points, {
           max: most,

@@ -109,7 +109,8 @@ def test_a_tap_on_the_heat_reaches_the_map(page: Page, watch: PageWatch) -> None
         """async () => {
             const container = document.querySelector(".town-map");
             const cells = await (await fetch(container.dataset.areaWishesUrl)).json();
-            const [lon, lat] = cells.features[0].properties.center;
+            const ring = cells.features[0].geometry.coordinates[0];
+            const [lon, lat] = [(ring[0][0] + ring[2][0]) / 2, (ring[0][1] + ring[2][1]) / 2];
             map_town.setView([lat, lon], 17, {animate: false});
             window.tapped = null;
             map_town.once("click", (event) => { window.tapped = event.latlng; });

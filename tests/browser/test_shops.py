@@ -91,7 +91,7 @@ def test_the_shops_layer_of_the_home_map_is_switched_on_and_off_by_keyboard(
 
 
 def test_the_shops_page_shows_its_layer_and_popups_as_text(
-    page: Page, watch: PageWatch, shop_count: int, markup_shop: int
+    page: Page, watch: PageWatch, shop_count: int, markup_shop: int, live_app: Flask
 ) -> None:
     page.goto("/shops")
 
@@ -101,6 +101,11 @@ def test_the_shops_page_shows_its_layer_and_popups_as_text(
     popup = page.locator(".leaflet-popup-content")
     expect(popup.locator(".map-popup-title")).to_have_text(MARKUP_NAME)
     expect(page.locator(".injected")).to_have_count(0)
+    # Its type and address, worded by the map from the file's data.
+    with live_app.app_context():
+        shop = db.session.get(Shop, markup_shop)
+        lines = [shop.shop_type.label_fr, shop.address, f"{shop.postcode} {shop.city}".strip()]
+    expect(popup.locator(".map-popup-meta")).to_have_text([line for line in lines if line])
 
     # From the keyboard: a busy machine's click could land while the map still pans the popup
     # clear of its controls.

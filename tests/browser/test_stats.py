@@ -8,6 +8,8 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import MARKUP_ADDRESS, PageWatch, axe_violations
 from wishboard.services.demand.gaps import gap_points
+from wishboard.services.open_data import GAP_TYPES
+from wishboard.settings import settings
 
 pytestmark = pytest.mark.browser
 
@@ -74,6 +76,33 @@ def test_a_gap_popup_shows_its_premises_as_text_and_links_to_it(
 
     expect(page).to_have_url(re.compile(r"/premises/\d+$"))
     expect(page.locator(".gap-list .coverage-gap").first).to_be_visible()
+    watch.assert_clean()
+
+
+def test_a_gap_popup_words_the_files_data_singular_or_plural(
+    page: Page, watch: PageWatch, live_app: Flask
+) -> None:
+    with live_app.app_context():
+        radius = settings().area_radius_m
+        points = gap_points(radius)
+    markup = next(point for point in points if point.address == MARKUP_ADDRESS)
+    # A premises whose first gap more than one resident asked for, for the plural.
+    busy = next(point for point in points if point.gaps[0].count > 1)
+
+    page.goto("/language/en?next=/gaps")
+    expect(page.locator(GAP_MARKERS).first).to_be_attached()
+    for point in (markup, busy):
+        assert page.evaluate(OPEN_POPUP, point.address)
+        popup = page.locator(".leaflet-popup-content")
+        expect(popup.locator(".map-popup-title")).to_have_text(point.address)
+        expected = [point.district] + [
+            f"Gap: {item.shop_type.label_en}, asked for by {item.count} "
+            f"{'resident' if item.count == 1 else 'residents'}, none open within {radius} m"
+            for item in point.gaps[:GAP_TYPES]
+        ]
+        expect(popup.locator(".map-popup-meta")).to_have_text(expected)
+        page.evaluate("() => map_town.closePopup()")
+        expect(page.locator(".leaflet-popup")).to_have_count(0)
     watch.assert_clean()
 
 

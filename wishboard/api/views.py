@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 from flask import Response, current_app, request, url_for
-from flask_babel import get_locale, ngettext
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from ..caching import cached_data, streamed_data
@@ -36,7 +36,7 @@ from ..services.demand.counts import (
 from ..services.demand.gaps import GapPoint, gap_points
 from ..services.demand.opportunities import opportunities
 from ..services.geometry import BBox
-from ..services.open_data import osm_id
+from ..services.open_data import GAP_TYPES, osm_id
 from ..services.premises.listing import (
     CLUSTER_ZOOMS,
     DEFAULT_CLUSTER_ZOOM,
@@ -51,7 +51,7 @@ from ..urls import csv_variant
 from . import bp
 
 GEOJSON = "application/geo+json"
-# Any id works: the placeholder is swapped for each shop's id (one url_for for them all).
+# Any id works: the placeholder is swapped for each record's id (one url_for for them all).
 _ID_PLACEHOLDER = 987654321
 
 
@@ -119,17 +119,46 @@ def _feature_collection(features: list[dict], bbox: BBox | None = None) -> bytes
     return json.dumps(collection, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def _point(place, properties: dict) -> dict:
-    """A GeoJSON point feature at `place` (its latitude and longitude), to the metre."""
-    return {
-        "type": "Feature",
-        # GeoJSON (RFC 7946) orders positions longitude first.
-        "geometry": {
-            "type": "Point",
-            "coordinates": [round(place.longitude, 6), round(place.latitude, 6)],
-        },
-        "properties": properties,
+def _point(place, properties: dict, feature_id: int | None = None) -> dict:
+    """A GeoJSON point feature at `place` (its latitude and longitude), to the metre, with the
+    record's number as the feature's `id` when it has one (GIS software reads it as the FID)."""
+    feature: dict = {"type": "Feature"}
+    if feature_id is not None:
+        feature["id"] = feature_id
+    # GeoJSON (RFC 7946) orders positions longitude first.
+    feature["geometry"] = {
+        "type": "Point",
+        "coordinates": [round(place.longitude, 6), round(place.latitude, 6)],
     }
+    feature["properties"] = properties
+    return feature
+
+
+def _url_template(endpoint: str, argument: str) -> str:
+    """The absolute URL of `endpoint` for any id: `_url_of` puts a record's id in it (one
+    url_for for a whole file). Absolute, so that a file downloaded keeps working links; the
+    cache keys each answer by host (caching._request_key)."""
+    return url_for(endpoint, _external=True, **{argument: _ID_PLACEHOLDER})
+
+
+def _url_of(template: str, record_id: int) -> str:
+    return template.replace(str(_ID_PLACEHOLDER), str(record_id))
+
+
+def _numbered(prefix: str, demand: list[Demand], upto: int, locale: str) -> dict:
+    """The first `upto` shop types of `demand` as numbered plain properties (`top1_code`,
+    `top1_label`, `top1_count`, `top2_code`…), null past the last one.
+
+    Every feature has the same keys and only plain values, so that GIS software reads one
+    schema of columns (a GeoPackage has no column for a list).
+    """
+    properties: dict = {}
+    for number in range(1, upto + 1):
+        item = demand[number - 1] if number <= len(demand) else None
+        properties[f"{prefix}{number}_code"] = item.shop_type.code if item else None
+        properties[f"{prefix}{number}_label"] = item.shop_type.label(locale) if item else None
+        properties[f"{prefix}{number}_count"] = item.count if item else None
+    return properties
 
 
 @bp.get("/premises.geojson")
@@ -150,17 +179,22 @@ def _premises_in_view() -> bytes | tuple[dict, int]:
     filters = _map_filters()
     if not isinstance(filters, PremisesFilter):
         return filters
-    return b"".join(_premises_chunks(filters, str(get_locale())))
+    return b"".join(_premises_chunks(filters, str(get_locale()), _premises_url()))
 
 
 def _all_premises() -> Iterator[bytes] | tuple[dict, int]:
     filters = _map_filters()
     if not isinstance(filters, PremisesFilter):
         return filters
-    return _premises_chunks(filters, str(get_locale()))
+    # Read now: the chunks are written after the request (see caching.streamed_data).
+    return _premises_chunks(filters, str(get_locale()), _premises_url())
 
 
-def _premises_chunks(filters: PremisesFilter, locale: str) -> Iterator[bytes]:
+def _premises_url() -> str:
+    return _url_template("public.premises_detail", "premises_id")
+
+
+def _premises_chunks(filters: PremisesFilter, locale: str, url: str) -> Iterator[bytes]:
     """The premises matching `filters` as a GeoJSON FeatureCollection, in pieces of a batch each.
 
     Each batch costs the same four queries at most (premises, their demand, its shop types, their
@@ -173,7 +207,7 @@ def _premises_chunks(filters: PremisesFilter, locale: str) -> Iterator[bytes]:
         let_types = shop_types_by_id({row.let_shop_type_id for row in rows if row.let_shop_type_id})
         features = ",".join(
             json.dumps(
-                _premises_feature(row, demand.get(row.id, []), let_types, locale),
+                _premises_feature(row, demand.get(row.id, []), let_types, locale, url),
                 ensure_ascii=False,
                 separators=(",", ":"),
             )
@@ -184,19 +218,22 @@ def _premises_chunks(filters: PremisesFilter, locale: str) -> Iterator[bytes]:
     yield b"]}"
 
 
-def _premises_feature(row, demand: list[Demand], let_types: dict, locale: str) -> dict:
+def _premises_feature(row, demand: list[Demand], let_types: dict, locale: str, url: str) -> dict:
     """One premises on the map as a GeoJSON point with its demand summary."""
     return _point(
         row,
         {
+            # Kept as a field too: ogr2ogr numbers a GeoPackage's features afresh.
             "id": row.id,
             "address": row.address,
             "district": row.name,
             "status": row.status.value,
             "total_support": total_support(demand),
-            "top": _top(demand, locale),
-            "let": _let(row, let_types, demand, locale),
+            **_numbered("top", demand, TOP_TYPES, locale),
+            **_let(row, let_types, demand, locale),
+            "url": _url_of(url, row.id),
         },
+        row.id,
     )
 
 
@@ -208,7 +245,7 @@ def premises_clusters_geojson() -> Response:
     the map at that zoom. `bbox` (west,south,east,north) limits them to a part of the map,
     widened to whole cells so that every cell counts all its premises; the collection's `bbox`
     says which. The map's filters apply. One point per cell, at its premises' mean position:
-    `count`, `total_support`, `bounds` (the box around its premises).
+    `count`, `total_support`, and `west`, `south`, `east`, `north` (the box around its premises).
     """
     return cached_data(_premises_clusters, GEOJSON, per_language=False)
 
@@ -234,7 +271,8 @@ def _premises_clusters() -> bytes | tuple[dict, int]:
             {
                 "count": cell.count,
                 "total_support": cell.total_support,
-                "bounds": cell.bounds.as_list(),
+                # The box around its premises.
+                **dict(zip(("west", "south", "east", "north"), cell.bounds.as_list(), strict=True)),
             },
         )
         for cell in cells
@@ -242,25 +280,17 @@ def _premises_clusters() -> bytes | tuple[dict, int]:
     return _feature_collection(features, area)
 
 
-def _let(row, let_types: dict, demand: list[Demand], locale: str) -> dict | None:
-    """What a let premises became, and how many residents had asked for it; None if not let."""
+def _let(row, let_types: dict, demand: list[Demand], locale: str) -> dict:
+    """What a let premises became, and how many residents had asked for it; nulls if not let."""
     shop_type = let_types.get(row.let_shop_type_id)
     if shop_type is None:
-        return None
+        return dict.fromkeys(("let_code", "let_label", "let_since", "let_asked"))
     return {
-        "code": shop_type.code,
-        "label": shop_type.label(locale),
-        "since": row.let_on.isoformat(),
-        "asked": asked_for(demand, shop_type),
+        "let_code": shop_type.code,
+        "let_label": shop_type.label(locale),
+        "let_since": row.let_on.isoformat(),
+        "let_asked": asked_for(demand, shop_type),
     }
-
-
-def _top(demand: list[Demand], locale: str) -> list[dict]:
-    """The shop types most wished for, as open data names them."""
-    return [
-        {"code": item.shop_type.code, "label": item.shop_type.label(locale), "count": item.count}
-        for item in demand[:TOP_TYPES]
-    ]
 
 
 def _cell_feature(cell: AreaCell, locale: str) -> dict:
@@ -273,11 +303,7 @@ def _cell_feature(cell: AreaCell, locale: str) -> dict:
             "type": "Polygon",
             "coordinates": [[[round(lon, 6), round(lat, 6)] for lon, lat in corners]],
         },
-        "properties": {
-            "count": cell.count,
-            "top": _top(cell.demand, locale),
-            "center": [round(cell.center[1], 6), round(cell.center[0], 6)],
-        },
+        "properties": {"count": cell.count, **_numbered("top", cell.demand, TOP_TYPES, locale)},
     }
 
 
@@ -300,7 +326,7 @@ def shops_geojson() -> Response:
 
     Takes the directory's filters (`type`, `group`, `district`, `q`) and `bbox`
     (west,south,east,north: the shops inside it); a bad value is a 400 that names the argument.
-    Each feature has the map layer's `title`, `lines` and `url`.
+    Each feature holds data only (the map's popup words its lines: public/layers.py).
     """
     return cached_data(_shops_geojson, GEOJSON)
 
@@ -311,26 +337,27 @@ def _shops_geojson() -> bytes | tuple[dict, int]:
     bbox, refusal = _checked(form)
     if refusal is not None:
         return refusal
-    detail_url = url_for("public.shop_detail", shop_id=_ID_PLACEHOLDER)
-    features = []
-    for row in map_shops(replace(form.shop_filter(), bbox=bbox)):
-        label = row.label_en if locale == "en" else row.label_fr
-        place = " ".join(part for part in (row.postcode, row.city) if part)
-        features.append(
-            _point(
-                row,
-                {
-                    "id": row.id,
-                    "title": row.name,
-                    "lines": [label, f"{row.address}, {place}" if place else row.address],
-                    "url": detail_url.replace(str(_ID_PLACEHOLDER), str(row.id)),
-                    "shop_type": row.code,
-                    "district": row.district,
-                    # Says which shops are OpenStreetMap's, under its licence (services/open_data).
-                    "osm_id": osm_id(row.reference),
-                },
-            )
+    detail_url = _url_template("public.shop_detail", "shop_id")
+    features = [
+        _point(
+            row,
+            {
+                "id": row.id,
+                "name": row.name,
+                "shop_type": row.code,
+                "shop_type_label": row.label_en if locale == "en" else row.label_fr,
+                "address": row.address,
+                "postcode": row.postcode or None,
+                "city": row.city or None,
+                "district": row.district,
+                # Says which shops are OpenStreetMap's, under its licence (services/open_data).
+                "osm_id": osm_id(row.reference),
+                "url": _url_of(detail_url, row.id),
+            },
+            row.id,
         )
+        for row in map_shops(replace(form.shop_filter(), bbox=bbox))
+    ]
     return _feature_collection(features)
 
 
@@ -383,48 +410,31 @@ def gaps_geojson() -> Response:
     """The vacant premises with a gap as GeoJSON, for the gap map layer and for anyone.
 
     A gap is a shop type supported at the premises with no open shop of that type within the
-    radius (services/demand/gaps.py). Each feature has the map layer's `title`, `lines` and
-    `url`, and `gaps`: the gap types' codes, labels and supports, most supported first.
+    radius (services/demand/gaps.py). Each feature holds the premises' address and page, how
+    many gaps it has and the first GAP_TYPES of them, most supported first: codes, labels and
+    supports. The map's popup words them (public/stats_views.py).
     """
 
     def build() -> bytes:
         locale = str(get_locale())
-        radius = settings().area_radius_m
-        detail_url = url_for("public.premises_detail", premises_id=_ID_PLACEHOLDER)
-        return _feature_collection(
-            [_gap_feature(point, locale, radius, detail_url) for point in gap_points(radius)]
-        )
+        detail_url = _premises_url()
+        points = gap_points(settings().area_radius_m)
+        return _feature_collection([_gap_feature(point, locale, detail_url) for point in points])
 
     return cached_data(build, GEOJSON)
 
 
-def _gap_feature(point: GapPoint, locale: str, radius: int, detail_url: str) -> dict:
-    """One premises with gaps as a GeoJSON point with its popup's texts."""
-    lines = [point.district]
-    lines += [
-        ngettext(
-            "Gap: %(type)s, asked for by %(num)d resident, none open within %(radius)d m",
-            "Gap: %(type)s, asked for by %(num)d residents, none open within %(radius)d m",
-            item.count,
-            type=item.shop_type.label(locale),
-            radius=radius,
-        )
-        for item in point.gaps
-    ]
+def _gap_feature(point: GapPoint, locale: str, detail_url: str) -> dict:
+    """One premises with gaps as a GeoJSON point: where it is and what it lacks."""
     return _point(
         point,
         {
             "id": point.premises_id,
-            "title": point.address,
-            "lines": lines,
-            "url": detail_url.replace(str(_ID_PLACEHOLDER), str(point.premises_id)),
-            "gaps": [
-                {
-                    "code": item.shop_type.code,
-                    "label": item.shop_type.label(locale),
-                    "count": item.count,
-                }
-                for item in point.gaps
-            ],
+            "address": point.address,
+            "district": point.district,
+            "gap_count": len(point.gaps),
+            **_numbered("gap", list(point.gaps), GAP_TYPES, locale),
+            "url": _url_of(detail_url, point.premises_id),
         },
+        point.premises_id,
     )

@@ -3,7 +3,7 @@
 from flask import url_for
 from flask_babel import gettext as _
 
-from ..maps import MapLayer
+from ..maps import MapLayer, PopupLine
 
 # Teal squares with a dark outline: apart from the premises' circles in shape and in colour.
 SHOPS_COLOUR = "#0f7c6c"
@@ -18,4 +18,11 @@ def shops_layer(shown: bool, **filter_args: str) -> MapLayer:
         colour=SHOPS_COLOUR,
         shown=shown,
         shape="square",
+        title="name",
+        # Its type, then its address: street, then postcode and town when known.
+        lines=(
+            PopupLine("%(shop_type_label)s"),
+            PopupLine("%(address)s"),
+            PopupLine("%(postcode)s %(city)s"),
+        ),
     )

@@ -2,12 +2,12 @@
 
 from flask import current_app, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 
 from ..caching import cached_page
 from ..htmx import render
-from ..maps import MapLayer, town_map
+from ..maps import MapLayer, PopupLine, town_map
 from ..premises_page import map_settings
 from ..services.demand.gaps import district_gaps
 from ..services.demand.stats import town_stats
@@ -23,6 +23,18 @@ CHART_BARS = 12
 
 def gaps_layer(shown: bool) -> MapLayer:
     """The vacant premises with a gap (a wished type with no such shop near) as a map layer."""
+
+    def gap(count: int) -> str:
+        # The sentence with its own numbers left for map.js: each gap's name and supports.
+        return ngettext(
+            "Gap: %(label)s, asked for by %(count)s resident, none open within %(radius)d m",
+            "Gap: %(label)s, asked for by %(count)s residents, none open within %(radius)d m",
+            count,
+            label="%(label)s",
+            count="%(count)s",
+            radius=settings().area_radius_m,
+        )
+
     return MapLayer(
         key="gaps",
         url=url_for("api.gaps_geojson"),
@@ -30,6 +42,11 @@ def gaps_layer(shown: bool) -> MapLayer:
         colour=GAPS_COLOUR,
         shown=shown,
         shape="triangle",
+        title="address",
+        lines=(
+            PopupLine("%(district)s"),
+            PopupLine(gap(1), plural=gap(2), count="count", ranked="gap"),
+        ),
     )
 
 

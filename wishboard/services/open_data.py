@@ -16,10 +16,14 @@ from urllib.parse import quote
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 
+from .demand.counts import TOP_TYPES
+
 # The filters of the map and the lists that exports may take, as query arguments.
 MAP_FILTERS = ("type", "group", "district")
 SHOP_FILTERS = (*MAP_FILTERS, "q")
 OSM_PREFIX = "osm:"
+# The gaps' file holds the first this many gap types of a premises as numbered columns.
+GAP_TYPES = 5
 
 
 @dataclass(frozen=True)
@@ -36,10 +40,33 @@ OSM_COPYRIGHT_URL = "https://www.openstreetmap.org/copyright"
 
 @dataclass(frozen=True)
 class ExportField:
-    """One field (a GeoJSON property, or a CSV column) and what it means."""
+    """One field (a GeoJSON property, or a CSV column) and what it means.
+
+    A numbered field (`upto` > 0) stands for `upto` of them: `{n}` in its name is 1, 2… (the
+    first, second… of a ranking), each null when the ranking is shorter.
+    """
 
     name: str
     meaning: LazyString
+    upto: int = 0
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The properties or columns this field stands for, in order."""
+        if not self.upto:
+            return (self.name,)
+        return tuple(self.name.format(n=number) for number in range(1, self.upto + 1))
+
+    @property
+    def shown_name(self) -> str:
+        """The name as the open-data page shows it: `top1_code … top3_code` when numbered."""
+        names = self.names
+        return names[0] if len(names) == 1 else f"{names[0]} … {names[-1]}"
+
+
+def export_field_names(fields: tuple[ExportField, ...]) -> list[str]:
+    """Every property or column name that `fields` stand for, in order."""
+    return [name for field in fields for name in field.names]
 
 
 @dataclass(frozen=True)
@@ -69,13 +96,35 @@ class Export:
         return {name: value for name, value in filter_args.items() if name in self.filters}
 
 
-_TOP = ExportField(
+def _ranked(prefix: str, ranking: LazyString, count: LazyString, upto: int) -> tuple:
+    """The numbered fields of a ranking of shop types: the code, name and count of each."""
+    return (
+        ExportField(
+            f"{prefix}{{n}}_code",
+            _l(
+                "%(ranking)s, n from 1 to %(upto)d: the code (the OpenStreetMap tag) of the n-th; "
+                "null when there are fewer.",
+                ranking=ranking,
+                upto=upto,
+            ),
+            upto,
+        ),
+        ExportField(
+            f"{prefix}{{n}}_label",
+            _l("Its name, in the language asked for (Accept-Language: fr or en)."),
+            upto,
+        ),
+        ExportField(f"{prefix}{{n}}_count", count, upto),
+    )
+
+
+_TOP = _ranked(
     "top",
-    _l(
-        "The shop types most wished for there, up to three, most wished first: `code` (the "
-        "OpenStreetMap tag), `label` (in the language asked for) and `count` (supports)."
-    ),
+    _l("The shop types most wished for there, most wished first"),
+    _l("Its supports there."),
+    TOP_TYPES,
 )
+_URL = _l("Its page on this site, as an absolute address.")
 
 EXPORTS: tuple[Export, ...] = (
     Export(
@@ -89,7 +138,11 @@ EXPORTS: tuple[Export, ...] = (
         format="GeoJSON",
         fields=(
             ExportField(
-                "id", _l("The premises' number on this site (its page is /premises/<id>).")
+                "id",
+                _l(
+                    "The premises' number on this site, also the feature's `id` (GIS software "
+                    "reads it as the FID)."
+                ),
             ),
             ExportField("address", _l("The premises' street address.")),
             ExportField("district", _l("The district it lies in.")),
@@ -102,14 +155,18 @@ EXPORTS: tuple[Export, ...] = (
                     "counting)."
                 ),
             ),
-            _TOP,
+            *_TOP,
             ExportField(
-                "let",
-                _l(
-                    "For a let premises, what opened: `code`, `label`, `since` (the date) and "
-                    "`asked` (the residents who had asked for that type); empty otherwise."
-                ),
+                "let_code",
+                _l("For a let premises, the code of the shop type that opened; null otherwise."),
             ),
+            ExportField("let_label", _l("Its name; null when not let.")),
+            ExportField("let_since", _l("The date it was let (YYYY-MM-DD); null when not let.")),
+            ExportField(
+                "let_asked",
+                _l("The residents who had asked for that type there; null when not let."),
+            ),
+            ExportField("url", _URL),
         ),
         filters=(*MAP_FILTERS, "bbox"),
     ),
@@ -127,10 +184,10 @@ EXPORTS: tuple[Export, ...] = (
         fields=(
             ExportField("count", _l("Premises in the square.")),
             ExportField("total_support", _l("Supports at those premises, all types together.")),
-            ExportField(
-                "bounds",
-                _l("The box around those premises, as [west, south, east, north]."),
-            ),
+            ExportField("west", _l("The box around those premises: its west edge (longitude).")),
+            ExportField("south", _l("Its south edge (latitude).")),
+            ExportField("east", _l("Its east edge (longitude).")),
+            ExportField("north", _l("Its north edge (latitude).")),
         ),
         filters=(*MAP_FILTERS, "bbox", "zoom"),
     ),
@@ -146,9 +203,11 @@ EXPORTS: tuple[Export, ...] = (
         format="GeoJSON",
         fields=(
             ExportField("count", _l("Published wishes in the square.")),
-            _TOP,
-            ExportField(
-                "center", _l("The square's centre, as [longitude, latitude] (not a pinned point).")
+            *_ranked(
+                "top",
+                _l("The shop types most wished for in the square, most wished first"),
+                _l("The wishes for it in the square."),
+                TOP_TYPES,
             ),
         ),
     ),
@@ -161,19 +220,28 @@ EXPORTS: tuple[Export, ...] = (
         ),
         format="GeoJSON",
         fields=(
-            ExportField("id", _l("The shop's number on this site.")),
-            ExportField("title", _l("The shop's name.")),
-            ExportField("lines", _l("Its type and address, as the map shows them.")),
-            ExportField("url", _l("Its page on this site.")),
+            ExportField(
+                "id",
+                _l("The shop's number on this site, also the feature's `id` (the FID in GIS)."),
+            ),
+            ExportField("name", _l("The shop's name.")),
             ExportField("shop_type", _l("The code of its type (the OpenStreetMap tag).")),
-            ExportField("district", _l("The district it lies in, when known.")),
+            ExportField(
+                "shop_type_label",
+                _l("The name of its type, in the language asked for (fr or en)."),
+            ),
+            ExportField("address", _l("Its street address.")),
+            ExportField("postcode", _l("Its postcode, when known; null otherwise.")),
+            ExportField("city", _l("Its town, when known; null otherwise.")),
+            ExportField("district", _l("The district it lies in, when known; null otherwise.")),
             ExportField(
                 "osm_id",
                 _l(
                     "For a shop imported from OpenStreetMap, its object there (`node/123`); "
-                    "empty otherwise."
+                    "null otherwise."
                 ),
             ),
+            ExportField("url", _URL),
         ),
         filters=(*SHOP_FILTERS, "bbox"),
         holds_osm_shops=True,
@@ -188,19 +256,30 @@ EXPORTS: tuple[Export, ...] = (
         ),
         format="GeoJSON",
         fields=(
-            ExportField("id", _l("The premises' number on this site.")),
-            ExportField("title", _l("The premises' street address.")),
             ExportField(
-                "lines", _l("Its district and its gaps, in sentences, as the map shows them.")
-            ),
-            ExportField("url", _l("The premises' page on this site.")),
-            ExportField(
-                "gaps",
+                "id",
                 _l(
-                    "The missing types, most supported first: `code`, `label` and `count` "
-                    "(supports)."
+                    "The premises' number on this site, also the feature's `id` (the FID in "
+                    "GIS), as in the premises' file."
                 ),
             ),
+            ExportField("address", _l("The premises' street address.")),
+            ExportField("district", _l("The district it lies in.")),
+            ExportField(
+                "gap_count",
+                _l(
+                    "How many missing types it has in all; the file lists the first "
+                    "%(upto)d, the premises' page all of them.",
+                    upto=GAP_TYPES,
+                ),
+            ),
+            *_ranked(
+                "gap",
+                _l("The missing types, most supported first"),
+                _l("Its supports at the premises."),
+                GAP_TYPES,
+            ),
+            ExportField("url", _URL),
         ),
     ),
     Export(
