@@ -127,6 +127,8 @@ class Fixture:
     busiest_code: str
     filter_code: str
     report_key: str  # the signed link to the busiest premises' demand report
+    # Where the map pans to after its first pins (see PANS): a premises' [latitude, longitude].
+    pan_to: list[list[float]] = field(default_factory=list)
 
 
 class BenchError(RuntimeError):
@@ -295,6 +297,7 @@ def build_data(database: str, url: str, scale: str, secret_key: str, fresh: bool
         busiest.landlord_id = landlord.id  # the landlord's own list holds the busiest premises
         db.session.commit()
         key = report_key(busiest, settings())
+        pan_to = _pan_targets(db.session, Premises)
         db.session.remove()
         db.engine.dispose()
     return Fixture(
@@ -309,7 +312,33 @@ def build_data(database: str, url: str, scale: str, secret_key: str, fresh: bool
         busiest_code=code_of[busiest_type],
         filter_code=code_of[most_wanted],
         report_key=key,
+        pan_to=pan_to,
     )
+
+
+def _pan_targets(session, premises) -> list[list[float]]:
+    """For each share of PANS, the premises nearest that point of the data's extent: the map
+    pans onto it, so that its street-zoom view holds a pin to wait for at any scale."""
+    from sqlalchemy import func, select
+
+    south, north, west, east = session.execute(
+        select(
+            func.min(premises.latitude),
+            func.max(premises.latitude),
+            func.min(premises.longitude),
+            func.max(premises.longitude),
+        )
+    ).one()
+    targets = []
+    for share_lat, share_lon in PANS:
+        lat, lon = south + (north - south) * share_lat, west + (east - west) * share_lon
+        nearest = session.execute(
+            select(premises.latitude, premises.longitude)
+            .order_by(func.abs(premises.latitude - lat) + func.abs(premises.longitude - lon))
+            .limit(1)
+        ).one()
+        targets.append([nearest.latitude, nearest.longitude])
+    return targets
 
 
 def support_counts(fixture: Fixture, secret_key: str) -> dict[str, int]:
@@ -754,19 +783,17 @@ def _kind(url: str, first: bool) -> str:
     return "other"
 
 
-# Moves the map to a point at a share of the town's bounds (another district), at the street
-# zoom, and resolves with the milliseconds until the pins in the new view are drawn: no counts
+# Moves the map onto a premises (Fixture.pan_to: in another district), at the street zoom, and
+# resolves with the milliseconds until the pins in the new view are drawn: no counts
 # by area left, and a pin of the view in the clusters (drawn by the next frame).
-PAN = """async ([share_lat, share_lon]) => {
+PAN = """async ([latitude, longitude]) => {
   const container = document.querySelector("[data-map-var][data-geojson-url]");
   const map = window[container.dataset.mapVar];
-  const [south, west, north, east] = JSON.parse(container.dataset.bounds);
   const zoom = JSON.parse(container.dataset.view || "{}").street_zoom || 17;
   let clusters = null;
   map.eachLayer((layer) => { if (layer instanceof L.MarkerClusterGroup) clusters = layer; });
   const start = performance.now();
-  map.setView([south + (north - south) * share_lat, west + (east - west) * share_lon], zoom,
-              { animate: false });
+  map.setView([latitude, longitude], zoom, { animate: false });
   const drawn = () => {
     if (container.querySelector(".map-cell")) return false;
     const view = map.getBounds();
@@ -779,11 +806,12 @@ PAN = """async ([share_lat, share_lon]) => {
   });
   return performance.now() - start;
 }"""
-# Where the map pans to after its first pins: two districts apart, as shares of the bounds.
+# Where the map pans to after its first pins: two districts apart, as shares of the data's extent
+# (the premises nearest each: Fixture.pan_to).
 PANS = ((0.25, 0.25), (0.75, 0.7))
 
 
-def _visit(context, base: str) -> dict[str, Any]:
+def _visit(context, base: str, pan_to: list[list[float]]) -> dict[str, Any]:
     page = context.new_page()
     page.add_init_script(PIN_WATCH)
     page.goto(f"{base}/", wait_until="load")
@@ -798,7 +826,7 @@ def _visit(context, base: str) -> dict[str, Any]:
     status = page.inner_text("#map-status")
     entries = page.evaluate(RESOURCES)
     # Then to another district at the street zoom, and to a third: the pins in view come by bbox.
-    pans = [round(page.evaluate(PAN, list(share))) for share in PANS]
+    pans = [round(page.evaluate(PAN, list(place))) for place in pan_to]
     panned_status = page.inner_text("#map-status")
     after_pans = page.evaluate(RESOURCES)[len(entries) :]
     page.close()
@@ -829,7 +857,7 @@ def _warm(base: str, paths: list[str]) -> None:
             fetch(f"{base}{path}", headers)
 
 
-def measure_map(base: str, chromium: str) -> dict[str, Any]:
+def measure_map(base: str, chromium: str, pan_to: list[list[float]]) -> dict[str, Any]:
     """The map in headless Chromium, with an empty browser cache each time but the last.
 
     Right after a change (the server builds the map's data again), then as a first visit
@@ -840,7 +868,7 @@ def measure_map(base: str, chromium: str) -> dict[str, Any]:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         try:
-            after_change = _visit(browser.new_context(locale="fr-FR"), base)
+            after_change = _visit(browser.new_context(locale="fr-FR"), base, pan_to)
             # What the map asked for on its first view (its counts by area, or its pins): the
             # pans' data is left cold, built for the first of the visitors below.
             asked = [urllib.parse.urlsplit(entry["url"]) for entry in after_change["resources"]]
@@ -851,10 +879,10 @@ def measure_map(base: str, chromium: str) -> dict[str, Any]:
             firsts = []
             for _ in range(3):
                 context = browser.new_context(locale="fr-FR")
-                firsts.append((_visit(context, base), context))
+                firsts.append((_visit(context, base, pan_to), context))
             firsts.sort(key=lambda visit: visit[0]["first_pins_ms"])
             first, context = firsts[1]
-            again = _visit(context, base)
+            again = _visit(context, base, pan_to)
         finally:
             browser.close()
     first["first_pins_ms_all"] = [visit["first_pins_ms"] for visit, _ in firsts]
@@ -1051,7 +1079,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 result["browser"] = {"skipped": "Chromium is missing: apt-get install chromium"}
             else:
                 print(f"{database}: opening the map in Chromium…", flush=True)
-                result["browser"] = measure_map(server.base, chromium)
+                result["browser"] = measure_map(server.base, chromium, fixture.pan_to)
         runs.append(result)
         print(_table(result), flush=True)
 

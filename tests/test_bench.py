@@ -101,6 +101,8 @@ def test_the_benchmark_measures_every_route_and_the_map(tools: str, tmp_path: Pa
 
     first = run["browser"]["first_visit"]
     assert first["first_pins_ms"] > 0
+    # Each pan lands on a premises and sees its pin (PAN gives up after 30 s without one).
+    assert len(first["pan_ms"]) == 2 and max(first["pan_ms"]) < 30_000, first["pan_ms"]
     assert first["status"].strip()
     assert {"html", "js", "geojson"} <= set(first["bytes"])
     assert "css" not in first["bytes"]  # the page carries its stylesheets
