@@ -8,7 +8,7 @@ here: `static/js/map.js` loads them from the GeoJSON endpoint and clusters them.
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import folium
 from flask_babel import gettext as _
@@ -136,15 +136,7 @@ class MapLayer:
             "shown": self.shown,
             "shape": self.shape,
             "title": self.title,
-            "lines": [
-                {
-                    "text": line.text,
-                    "plural": line.plural,
-                    "count": line.count,
-                    "ranked": line.ranked,
-                }
-                for line in self.lines
-            ],
+            "lines": [asdict(line) for line in self.lines],
             # The layer's own texts, so that any page may show it with no labels of its own.
             "link": _("Details"),
             "loaded": _(
