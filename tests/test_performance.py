@@ -14,9 +14,16 @@ from flask.testing import FlaskClient
 from sqlalchemy import delete, event, func, select, text, update
 
 from tests import factories
+from tests.conftest import make_app, postgres_url
 from tests.helpers import soup
 from wishboard.assets import YEAR_S, inline_stylesheet
-from wishboard.caching import data_version, data_versions, forget_all
+from wishboard.caching import (
+    TOKEN_PLACEHOLDER,
+    _GzippedPage,
+    data_version,
+    data_versions,
+    forget_all,
+)
 from wishboard.data import demo
 from wishboard.extensions import db
 from wishboard.models import (
@@ -29,6 +36,7 @@ from wishboard.models import (
     User,
     WishStatus,
 )
+from wishboard.security import content_security_policy
 from wishboard.services.demand.counts import count_for
 from wishboard.settings import settings
 
@@ -452,6 +460,81 @@ def test_pages_are_compressed_for_browsers_that_accept_it(client: FlaskClient) -
     page = client.get("/premises", headers={"Accept-Encoding": "gzip"})
     assert page.headers["Content-Encoding"] == "gzip"
     assert b"premises-table" in gzip.decompress(page.data)
+
+
+@pytest.mark.parametrize("path", ["/", "/premises"])  # one token; one per support button too
+def test_a_kept_page_is_gzipped_once_and_each_visitor_gets_their_own_token_in_it(
+    app: Flask, path: str
+) -> None:
+    add_town(premises=25, residents=3, comments=1)
+    app.test_client().get(path)  # built and kept
+    gzipped = {"Accept-Encoding": "gzip, deflate, br, zstd"}
+    first_visitor, second_visitor = app.test_client(), app.test_client()
+
+    first, second = (
+        first_visitor.get(path, headers=gzipped),
+        second_visitor.get(path, headers=gzipped),
+    )
+
+    assert first.headers["Content-Encoding"] == second.headers["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in first.headers["Vary"]
+    # gzip checks the CRC and the length of what it unpacks.
+    first_page, second_page = gzip.decompress(first.data), gzip.decompress(second.data)
+    # The same page as a browser that takes no compression gets, each with its own token.
+    assert first_page == first_visitor.get(path).data
+    first_token, second_token = (
+        re.search(rb'"X-CSRFToken": "([^"]+)"', page).group(1) for page in (first_page, second_page)
+    )
+    assert first_token != second_token
+    tokens = re.findall(rb'name="csrf_token" value="([^"]+)"', second_page)
+    assert set(tokens) <= {second_token} and (path == "/" or len(tokens) > 25)
+    assert second_page.replace(second_token, first_token) == first_page
+    # Compressed as well as the page alone, and with the policy its inline scripts need.
+    assert len(first.data) < 1.1 * len(gzip.compress(first_page))
+    with app.test_request_context():
+        policy = content_security_policy(first_page)
+    assert first.headers["Content-Security-Policy"] == policy
+    assert "'sha256-" in policy or path != "/"
+
+
+def test_a_page_that_cannot_be_gzipped_with_a_token_is_compressed_for_each_visitor() -> None:
+    page = b"<p>caf\xc3\xa9 " + TOKEN_PLACEHOLDER + b" and " + TOKEN_PLACEHOLDER + b"</p>"
+    ready = _GzippedPage.of(page, 12)
+    assert gzip.decompress(ready.with_token(b"abcdefghijkl")) == page.replace(
+        TOKEN_PLACEHOLDER, b"abcdefghijkl"
+    )
+    assert ready.with_token(b"a token of another length") is None
+    assert _GzippedPage.of(b"<p>no token</p>", 12) is None
+    assert _GzippedPage.of(b"<p>\xff not UTF-8 " + TOKEN_PLACEHOLDER + b"</p>", 12) is None
+
+
+@pytest.mark.postgres
+def test_pages_are_served_on_after_the_database_drops_every_connection() -> None:
+    # As after a restart of PostgreSQL: the connections the site keeps are all gone. The
+    # requests run outside the test's application context, each with a session of its own.
+    app = make_app(postgres_url())
+    with app.app_context():
+        first = add_town(premises=2, residents=3, comments=1)
+        first_id = first.id
+    try:
+        visitor = app.test_client()
+        assert visitor.get("/premises").status_code == 200
+        with app.app_context(), db.engine.connect() as connection:
+            connection.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            )
+
+        page = visitor.get(f"/premises/{first_id}")
+        again = app.test_client().get(f"/premises/{first_id}")  # from the cache
+
+        assert page.status_code == again.status_code == 200
+        assert page.get_data(as_text=True).count("rue de la Villette") >= 1
+    finally:
+        with app.app_context():
+            db.engine.dispose()
 
 
 # Static files -------------------------------------------------------------------------------

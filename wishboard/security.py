@@ -137,7 +137,8 @@ def add_headers(response: Response) -> Response:
         body = response.get_data()
     # A 304's headers replace the stored page's: a policy without the page's hashes would block
     # its map. Send none, and the browser keeps the one that came with the page.
-    if response.status_code != 304:
+    # A page from the cache carries the policy worked out when it was built (caching.py).
+    if response.status_code != 304 and "Content-Security-Policy" not in response.headers:
         response.headers["Content-Security-Policy"] = content_security_policy(body)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["X-Frame-Options"] = "DENY"
