@@ -71,6 +71,7 @@ class Target:
     min_ratio: float | None = None  # throughput as a share of the baseline's
     p50_ms: float | None = None
     p99_ms: float | None = None
+    rebuild_ms: float | None = None  # the first answer after a change
 
     def describe(self) -> str:
         """The target in a few characters, for the table."""
@@ -81,6 +82,8 @@ class Target:
             parts.append(f"p50<{self.p50_ms:g}ms")
         if self.p99_ms is not None:
             parts.append(f"p99<{self.p99_ms:g}ms")
+        if self.rebuild_ms is not None:
+            parts.append(f"rebuild<{self.rebuild_ms:g}ms")
         return " ".join(parts)
 
     def misses(self, ratio: float, p50_ms: float, p99_ms: float) -> list[str]:
@@ -93,6 +96,12 @@ class Target:
         if self.p99_ms is not None and p99_ms >= self.p99_ms:
             missed.append(f"p99 {p99_ms:.1f} >= {self.p99_ms:g} ms")
         return missed
+
+    def rebuild_misses(self, rebuild_ms: float) -> list[str]:
+        """What the first answer after a change falls short of (timed after the table)."""
+        if self.rebuild_ms is not None and rebuild_ms >= self.rebuild_ms:
+            return [f"rebuild {rebuild_ms:.0f} >= {self.rebuild_ms:g} ms"]
+        return []
 
 
 PAGE_TARGET = Target(min_ratio=0.5, p99_ms=50)
@@ -607,7 +616,8 @@ def routes_for(fixture: Fixture, etag: str, cookies: dict[str, str] | None = Non
             "geojson",
             "/api/premises.geojson (full)",
             "/api/premises.geojson",
-            target=Target(p50_ms=100),
+            # The rebuild's target is the city's (issue #19): the metropolis's file is ten times it.
+            target=Target(p50_ms=100, rebuild_ms=150 if fixture.scale == "city" else None),
         ),
         Route(
             "geojson_304",
@@ -620,6 +630,7 @@ def routes_for(fixture: Fixture, etag: str, cookies: dict[str, str] | None = Non
             "demand_report",
             "/landlord/premises/<busiest>/report (signed link)",
             f"/landlord{busiest}/report?{urllib.parse.urlencode({'key': fixture.report_key})}",
+            target=Target(min_ratio=0.3, rebuild_ms=100),
         ),
         Route(
             "support_toggle",
@@ -655,7 +666,8 @@ def measure_routes(
     results: list[dict[str, Any]] = []
     baselines: list[float] = []
     baseline_url = f"{base}/healthz/live"
-    for route in routes_for(fixture, etag, cookies):
+    routes = routes_for(fixture, etag, cookies)
+    for route in routes:
         row: dict[str, Any] = {"key": route.key, "route": route.label, "path": route.path}
         script_args = ()
         if route.toggle:
@@ -720,11 +732,14 @@ def measure_routes(
         if row["key"] == "support_toggle" and not check["exact"]:
             row["missed"].append("counts not exact afterwards")
     # The toggle changed the data: the next request of each page builds it again (one worker's).
+    targets = {route.key: route.target for route in routes}
     for row in results:
         if row["key"] in REBUILT:
             started = time.perf_counter()
             fetch(f"{base}{row['path']}", {"Accept-Encoding": ACCEPT_ENCODING})
             row["rebuild_ms"] = round((time.perf_counter() - started) * 1000, 1)
+            if targets[row["key"]] is not None:
+                row["missed"] += targets[row["key"]].rebuild_misses(row["rebuild_ms"])
     return results, check
 
 

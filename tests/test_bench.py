@@ -91,6 +91,10 @@ def test_the_benchmark_measures_every_route_and_the_map(tools: str, tmp_path: Pa
         assert row["non_2xx_3xx"] == 0 and row["socket_errors"] == 0, key
         assert row["p99_ms"] >= row["p50_ms"] > 0, key
     assert routes["baseline"]["ratio"] == 1
+    # The report is judged on its rebuild too; the full file's rebuild only at city scale.
+    assert routes["demand_report"]["target"] == ">=0.3x rebuild<100ms"
+    assert "rebuild_ms" in routes["demand_report"] and "rebuild_ms" in routes["geojson"]
+    assert routes["geojson"]["target"] == "p50<100ms"
     # Headers only (a 304): its CORS and licence headers, never the data.
     assert routes["geojson_304"]["bytes_per_response"] < 1000
     check = run["support_check"]
