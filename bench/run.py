@@ -138,6 +138,8 @@ class Fixture:
     report_key: str  # the signed link to the busiest premises' demand report
     # Where the map pans to after its first pins (see PANS): a premises' [latitude, longitude].
     pan_to: list[list[float]] = field(default_factory=list)
+    # The query of the map's counts by area in its first view: "zoom=…&bbox=…".
+    first_view: str = ""
 
 
 class BenchError(RuntimeError):
@@ -227,6 +229,7 @@ def build_data(database: str, url: str, scale: str, secret_key: str, fresh: bool
     PostgreSQL's database is wiped and loaded, unless it already holds that data set and `fresh`
     is false: then the supports an earlier run's toggle left are withdrawn, and it is reused.
     """
+    from flask import current_app
     from flask_migrate import upgrade
     from sqlalchemy import delete, func, select, text
     from werkzeug.security import generate_password_hash
@@ -307,6 +310,10 @@ def build_data(database: str, url: str, scale: str, secret_key: str, fresh: bool
         db.session.commit()
         key = report_key(busiest, settings())
         pan_to = _pan_targets(db.session, Premises)
+        # The map's first view: the data set's frame, else the site's.
+        south, west, north, east = data_set.bounds or current_app.config["WISHBOARD_MAP_BOUNDS"]
+        zoom = data_set.map_zoom if data_set.bounds else current_app.config["WISHBOARD_MAP_ZOOM"]
+        first_view = f"zoom={zoom}&bbox={west:g},{south:g},{east:g},{north:g}"
         db.session.remove()
         db.engine.dispose()
     return Fixture(
@@ -322,6 +329,7 @@ def build_data(database: str, url: str, scale: str, secret_key: str, fresh: bool
         filter_code=code_of[most_wanted],
         report_key=key,
         pan_to=pan_to,
+        first_view=first_view,
     )
 
 
@@ -619,6 +627,20 @@ def routes_for(fixture: Fixture, etag: str, cookies: dict[str, str] | None = Non
             # The rebuild's target is the city's (issue #19): the metropolis's file is ten times it.
             target=Target(p50_ms=100, rebuild_ms=150 if fixture.scale == "city" else None),
         ),
+        # What the map loads (static/js/map.js): zoomed out, the premises counted by area; at the
+        # street zoom, those in the view. Their rebuild is the map's after a change.
+        Route(
+            "map_cells",
+            "/api/premises/clusters.geojson (first view)",
+            f"/api/premises/clusters.geojson?{fixture.first_view}",
+            target=Target(rebuild_ms=150),
+        ),
+        Route(
+            "map_pins",
+            "/api/premises.geojson?bbox=… (a street)",
+            f"/api/premises.geojson?bbox={_street_box(fixture.pan_to[0])}",
+            target=Target(rebuild_ms=150),
+        ),
         Route(
             "geojson_304",
             "/api/premises.geojson (If-None-Match: 304)",
@@ -744,7 +766,23 @@ def measure_routes(
 
 
 # Pages whose first answer after a change is timed (built again, not from the cache).
-REBUILT = ("home", "premises", "premises_filtered", "premises_detail", "geojson", "demand_report")
+REBUILT = (
+    "home",
+    "premises",
+    "premises_filtered",
+    "premises_detail",
+    "geojson",
+    "map_cells",
+    "map_pins",
+    "demand_report",
+)
+
+
+def _street_box(point: list[float]) -> str:
+    """A street's worth of map around [latitude, longitude]: west,south,east,north."""
+    latitude, longitude = point
+    box = (longitude - 0.004, latitude - 0.0025, longitude + 0.004, latitude + 0.0025)
+    return ",".join(f"{value:.6f}" for value in box)
 
 
 def geojson_sizes(base: str) -> dict[str, int]:

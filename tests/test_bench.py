@@ -76,6 +76,8 @@ def test_the_benchmark_measures_every_route_and_the_map(tools: str, tmp_path: Pa
         "premises_filtered",
         "premises_detail",
         "geojson",
+        "map_cells",
+        "map_pins",
         "geojson_304",
         "demand_report",
         "support_toggle",
@@ -95,6 +97,8 @@ def test_the_benchmark_measures_every_route_and_the_map(tools: str, tmp_path: Pa
     assert routes["demand_report"]["target"] == ">=0.3x rebuild<100ms"
     assert "rebuild_ms" in routes["demand_report"] and "rebuild_ms" in routes["geojson"]
     assert routes["geojson"]["target"] == "p50<100ms"
+    assert routes["map_cells"]["target"] == routes["map_pins"]["target"] == "rebuild<150ms"
+    assert routes["map_cells"]["bytes_per_response"] > 100 and "rebuild_ms" in routes["map_pins"]
     # Headers only (a 304): its CORS and licence headers, never the data.
     assert routes["geojson_304"]["bytes_per_response"] < 1000
     check = run["support_check"]

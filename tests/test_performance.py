@@ -360,8 +360,9 @@ def test_a_signed_in_persons_page_is_their_own_and_kept_while_nothing_changes(
     db.session.expunge_all()
     with count_queries() as queries:
         again = client.get(url)
-    # Who they are and the two versions: not the premises, its demand or their supports.
-    assert queries.count <= 2
+    # Who they are, with the two versions in the same query: not the premises, its demand or
+    # their supports.
+    assert queries.count == 1
     # The same page, with the session's token (signed again at each request) put back in.
     assert again.get_data(as_text=True).replace(csrf_in(again), "") == built.get_data(
         as_text=True

@@ -38,7 +38,9 @@ from flask import (
     Flask,
     Response,
     current_app,
+    g,
     has_app_context,
+    has_request_context,
     make_response,
     request,
     session,
@@ -53,7 +55,7 @@ from sqlalchemy.pool import StaticPool
 from .extensions import db
 from .htmx import is_htmx_request
 from .models import DataVersion, utcnow
-from .security import content_security_policy
+from .security import VERSIONS_READ_WITH_USER, content_security_policy
 
 EXTENSION_KEY = "wishboard.response_cache"
 PERSON_EXTENSION_KEY = "wishboard.person_cache"
@@ -82,7 +84,12 @@ def data_versions() -> tuple[int, int]:
 
     Read on every cached request, so through a pooled connection of its own rather than the ORM
     session: a tenth of the cost. Read before the page's data, they are never newer than that data.
+    A signed-in person's request read them with the person (security.user_from_session_id).
     """
+    # Only while the request reads: a view that wrote has moved them since.
+    read_with_user = g.pop(VERSIONS_READ_WITH_USER, None)
+    if read_with_user and has_request_context() and request.method in ("GET", "HEAD"):
+        return read_with_user
     if isinstance(db.engine.pool, StaticPool):
         # An in-memory database (the tests) has one connection, shared with the session, whose
         # return to the pool would roll back the session's work: ask through the session.
