@@ -29,7 +29,14 @@ OPEN_POPUP = """(address) => new Promise((resolve) => {
             const content = circle.getPopup().getContent()();
             return content.querySelector(".map-popup-title").textContent === address;
         });
-        layer.zoomToShowLayer(pin, () => { pin.openPopup(); resolve(true); });
+        layer.zoomToShowLayer(pin, () => {
+            // Leaflet pans an opened popup into view, animated: a click during it may miss.
+            let panning = false;
+            map_town.once("autopanstart", () => { panning = true; });
+            const moved = new Promise((done) => map_town.once("moveend", done));
+            pin.openPopup();
+            (panning ? moved : Promise.resolve()).then(() => resolve(true));
+        });
     });
 })"""
 
