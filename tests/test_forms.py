@@ -1,12 +1,16 @@
 """Every form refuses control characters with a message, before any of it reaches the database."""
 
 import pytest
+from babel import support
 from bs4 import BeautifulSoup
+from werkzeug.datastructures import MultiDict
+from wtforms import StringField
+from wtforms.validators import DataRequired
 
 from tests import factories
 from tests.helpers import count
 from wishboard.extensions import db
-from wishboard.forms import CONTROL_CHARACTERS
+from wishboard.forms import CONTROL_CHARACTERS, Form, wtforms_messages
 from wishboard.models import OutboxMessage, User
 
 GOOD_PASSWORD = "lilac bakery window"
@@ -70,3 +74,29 @@ def test_sign_in_and_reset_refuse_a_nul_character(client, url, data):
     assert response.status_code == 422
     assert field_error(response, "email") == MESSAGE
     assert count(OutboxMessage) == 0
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [("fr", "Ce champ est requis."), ("en", "This field is required.")],
+)
+def test_wtforms_own_messages_speak_the_readers_language_from_a_catalogue_read_once(
+    app, monkeypatch, language: str, message: str
+) -> None:
+    class Named(Form):
+        name = StringField(validators=[DataRequired()])
+
+    wtforms_messages.cache_clear()
+    reads = []
+    load = support.Translations.load
+    monkeypatch.setattr(
+        support.Translations,
+        "load",
+        lambda *args, **kwargs: reads.append(1) or load(*args, **kwargs),
+    )
+    for _ in range(2):  # two requests, one read
+        with app.test_request_context(headers={"Accept-Language": language}):
+            form = Named(formdata=MultiDict(), meta={"csrf": False})
+            assert not form.validate()
+            assert form.name.errors == [message]
+    assert len(reads) == 1
