@@ -55,6 +55,8 @@ def test_register_stores_a_normalized_unverified_resident_and_its_email(request_
     assert not user.is_verified
     assert user.password_hash != GOOD_PASSWORD
     assert check_password_hash(user.password_hash, GOOD_PASSWORD)
+    # Werkzeug's slow hash (the test users of tests/factories.py have a cheap one).
+    assert user.password_hash.startswith("scrypt:")
     [message] = db.session.scalars(select(OutboxMessage)).all()
     assert message.recipient == "ana@example.org"
     assert message.status is OutboxStatus.SENT
