@@ -18,9 +18,10 @@ $(VENV)/.installed: $(BIN)/activate pyproject.toml
 	$(BIN)/pip install --quiet -e .
 	touch $@
 
-$(VENV)/.test-installed: $(VENV)/.installed
+# The test extras include the app: one pip run installs both (and stands for `.installed`).
+$(VENV)/.test-installed: $(BIN)/activate pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
-	touch $@
+	touch $(VENV)/.installed $@
 
 translations: $(VENV)/.installed
 	$(BIN)/pybabel --quiet compile -d translations
