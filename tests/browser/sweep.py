@@ -199,6 +199,11 @@ def _outcome_is_page(endpoint: str, role: str) -> bool:
 # pages show it already: `make test` checks a page open to all for a visitor and a resident
 # only, the full run of CI (HYPOTHESIS_PROFILE=ci) for an admin too.
 OPEN_PAGE_ROLES = ("visitor", "resident", "admin") if FULL_RUN else ("visitor", "resident")
+# Likewise a page that residents open besides other signed-in people (the account's pages,
+# reporting a comment): `make test` checks it for a resident and an unverified resident, whose
+# menu shows nowhere else; CI for every role that opens it. The landlord's, the project holder's
+# and staff's menus are checked on their own pages.
+RESIDENT_PAGE_ROLES = ROLES if FULL_RUN else ("unverified", "resident")
 
 
 def _open_to_all(endpoint: str) -> bool:
@@ -209,6 +214,8 @@ def _guarded(endpoint: str, role: str) -> bool:
     """Whether the guard checks `endpoint` for `role` (see OPEN_PAGE_ROLES)."""
     if _open_to_all(endpoint):
         return role in OPEN_PAGE_ROLES
+    if ACCESS[(endpoint, "GET")]["resident"] == OK and role not in RESIDENT_PAGE_ROLES:
+        return False
     if role == "moderator":
         return ACCESS[(endpoint, "GET")]["admin"] != OK
     return True

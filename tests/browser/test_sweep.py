@@ -45,6 +45,10 @@ def test_the_guard_sweeps_a_page_once_per_kind_of_menu(app):
     open_roles = {page.role for page in guarded if page.endpoint == "public.stats"}
     # Staff's menu on a page open to all: in the full run only (staff pages show it anyway).
     assert open_roles == ({"visitor", "resident", "admin"} if FULL_RUN else {"visitor", "resident"})
+    # A page of residents and other signed-in people: every role that opens it in the full run.
+    account_roles = {page.role for page in guarded if page.endpoint == "resident.account"}
+    signed_in = {"unverified", "resident", "landlord", "entrepreneur", "admin"}
+    assert account_roles == (signed_in if FULL_RUN else {"unverified", "resident"})
     # A staff page: as an admin, whose staff menu is the longer.
     assert {page.role for page in guarded if page.endpoint == "moderation.audit_log"} == {"admin"}
     # The landlord's own pages stay in the guard, with the landlord's menu.
