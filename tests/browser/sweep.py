@@ -211,13 +211,14 @@ def _open_to_all(endpoint: str) -> bool:
 
 
 def _guarded(endpoint: str, role: str) -> bool:
-    """Whether the guard checks `endpoint` for `role` (see OPEN_PAGE_ROLES)."""
+    """Whether the guard checks `endpoint` for `role` (see OPEN_PAGE_ROLES, RESIDENT_PAGE_ROLES)."""
+    outcomes = ACCESS[(endpoint, "GET")]
     if _open_to_all(endpoint):
         return role in OPEN_PAGE_ROLES
-    if ACCESS[(endpoint, "GET")]["resident"] == OK and role not in RESIDENT_PAGE_ROLES:
+    if outcomes["resident"] == OK and role not in RESIDENT_PAGE_ROLES:
         return False
     if role == "moderator":
-        return ACCESS[(endpoint, "GET")]["admin"] != OK
+        return outcomes["admin"] != OK
     return True
 
 
