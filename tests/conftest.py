@@ -218,6 +218,12 @@ def make_app(database_url: str = "sqlite://", **overrides) -> Flask:
     return app
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked `long` run first, the rest in their order. xdist hands tests out in this
+    order: a long test handed out last keeps one worker busy while the other has nothing left."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)
+
+
 @pytest.fixture
 def app() -> Iterator[Flask]:
     """An app on an in-memory SQLite database, inside an application context."""

@@ -40,6 +40,7 @@ def tools() -> str:
 # Marked browser: it drives Chromium, and `make test-fast` leaves it out with the others.
 @pytest.mark.browser
 @pytest.mark.timeout(600)
+@pytest.mark.long
 def test_the_benchmark_measures_every_route_and_the_map(tools: str, tmp_path: Path) -> None:
     output = tmp_path / "results.json"
     # The quickest run: a second per route (wrk counts whole seconds), the baseline measured once,

@@ -103,6 +103,7 @@ def sender(url: str, port: int) -> subprocess.Popen:
     )
 
 
+@pytest.mark.long
 def test_a_sender_killed_mid_send_loses_nothing_and_sends_nothing_twice(
     database_url, holding_server
 ):

@@ -647,6 +647,7 @@ def test_a_stylesheet_that_would_close_its_style_element_is_refused(
 # The city-scale seed --------------------------------------------------------------------------
 
 
+@pytest.mark.long
 def test_the_city_scale_seed_finishes_with_the_counts_asked(app: Flask) -> None:
     counts = demo.load_city(settings())
 

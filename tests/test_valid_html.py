@@ -117,6 +117,7 @@ def vnu_errors(command: list[str], files: list[Path]) -> list[dict]:
     return [message for message in report["messages"] if message.get("type") == "error"]
 
 
+@pytest.mark.long
 def test_every_page_of_every_role_is_valid_html(tmp_path: Path) -> None:
     command = vnu_command()
     app = make_app()

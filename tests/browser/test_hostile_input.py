@@ -90,6 +90,7 @@ def premises_ids(app: Flask) -> dict[str, int]:
     return dict(rows)
 
 
+@pytest.mark.long
 def test_map_popups_show_hostile_addresses_and_labels_as_text(
     page: Page, hostile_server: str
 ) -> None:

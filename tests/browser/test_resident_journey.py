@@ -240,6 +240,7 @@ def counted(number: int) -> re.Pattern:
 # With JavaScript
 
 
+@pytest.mark.long
 def test_resident_journey_with_javascript(
     page: Page, watch: PageWatch, live_app, place: Place
 ) -> None:
