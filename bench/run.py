@@ -1,7 +1,8 @@
 """The benchmark behind `make bench`: demo data at scale, gunicorn, wrk and headless Chromium.
 
     python -m bench.run [--duration 10] [--scale city|metropolis|tiny]
-        [--postgres-scale metropolis|city|tiny] [--fresh] [--no-browser] [--output PATH]
+        [--postgres-scale metropolis|city|tiny] [--fresh] [--no-browser] [--browser PATH]
+        [--output PATH]
 
 For each database it loads a data set of `wishboard demo`: a fresh SQLite file at city scale
 (`--scale`), and when WISHBOARD_BENCH_POSTGRES_URL is set, PostgreSQL at metropolis scale
@@ -19,11 +20,13 @@ from __future__ import annotations
 import argparse
 import http.cookiejar
 import json
+import math
 import os
 import platform
 import re
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -35,6 +38,7 @@ import urllib.request
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from subprocess import PIPE
 from typing import Any
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -557,13 +561,17 @@ class Settings:
 def run_wrk(
     url: str, settings: Settings, duration: float, headers: dict[str, str], script_args=()
 ) -> dict[str, Any]:
-    """One wrk run against `url`; its summary as a dict."""
+    """One wrk run of `duration` seconds against `url`; its summary as a dict.
+
+    wrk counts whole seconds: a shorter run (the test of this script's) asks for a second and is
+    stopped after `duration` with SIGINT, as Ctrl+C stops wrk, which still prints its summary.
+    """
     script = SUPPORT_LUA if script_args else REPORT_LUA
     command = [
         "wrk",
         f"-t{settings.threads}",
         f"-c{settings.connections}",
-        f"-d{duration:g}s",
+        f"-d{math.ceil(duration)}s",
         "--timeout",
         "10s",
         "-s",
@@ -574,11 +582,17 @@ def run_wrk(
     command.append(url)
     if script_args:
         command += ["--", *map(str, script_args)]
-    finished = subprocess.run(command, capture_output=True, text=True, timeout=duration + 60)
-    for line in finished.stdout.splitlines():
+    early = duration < math.ceil(duration)  # stopped before the whole second it asked for
+    with subprocess.Popen(command, stdout=PIPE, stderr=PIPE, text=True) as process:
+        try:
+            stdout, stderr = process.communicate(timeout=duration if early else duration + 60)
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGINT)  # as Ctrl+C: wrk stops and prints its summary
+            stdout, stderr = process.communicate(timeout=60)
+    for line in stdout.splitlines():
         if line.startswith("BENCH_JSON "):
             return json.loads(line.removeprefix("BENCH_JSON "))
-    raise BenchError(f"wrk gave no summary:\n{finished.stdout}\n{finished.stderr}")
+    raise BenchError(f"wrk gave no summary:\n{stdout}\n{stderr}")
 
 
 def _rps(summary: dict[str, Any]) -> float:
@@ -718,6 +732,7 @@ def measure_routes(
         row.update(
             baseline_rps=round(baselines[-1], 1),
             requests=summary["requests"],
+            duration_s=round(summary["duration_us"] / 1e6, 3),
             rps=round(rps, 1),
             p50_ms=round(p50, 2),
             p90_ms=round(summary["p90_us"] / 1000, 2),
@@ -1048,7 +1063,9 @@ def _machine() -> dict[str, Any]:
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
-    parser.add_argument("--duration", type=float, default=10, help="seconds of wrk per route")
+    parser.add_argument(
+        "--duration", type=float, default=10, help="seconds of wrk per route (0.5: half a second)"
+    )
     parser.add_argument("--warmup", type=float, default=1, help="unrecorded seconds before each")
     parser.add_argument(
         "--baseline-once",
@@ -1072,6 +1089,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         help="wipe and load PostgreSQL's data set even when the database holds it already",
     )
     parser.add_argument("--no-browser", action="store_true", help="skip the map in Chromium")
+    parser.add_argument(
+        "--browser", help="the Chromium that opens the map (default: Debian's, /usr/bin/chromium)"
+    )
     parser.add_argument("--output", type=Path, default=BENCH_DIR / "results.json")
     parser.add_argument("--workdir", type=Path, help="where the SQLite file and logs go")
     return parser.parse_args(argv)
@@ -1081,7 +1101,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     """The whole benchmark; returns what it writes to the output file."""
     check_wrk()
     free_port(args.port)
-    chromium = None if args.no_browser else chromium_path()
+    chromium = None if args.no_browser else (args.browser or chromium_path())
     settings = Settings(
         args.duration,
         args.connections,

@@ -1,6 +1,7 @@
 """Fixtures shared by the whole suite: an app with a fresh database per test, clients, logins."""
 
 import functools
+import gc
 import os
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -216,6 +217,18 @@ def make_app(database_url: str = "sqlite://", **overrides) -> Flask:
         db.create_all()
         taxonomy.load_shop_types()
     return app
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Python's cycle collector tuned as wsgi.py tunes it for the site's workers: what is loaded
+    once collected is frozen, and a collection runs after 50,000 new objects rather than 700.
+
+    The tests then run as the site does, and take a tenth less CPU (measured on four files of
+    page tests, 60 → 53 s), for about 70 MB more memory per worker.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -4,6 +4,7 @@ from itertools import count
 
 from werkzeug.security import generate_password_hash
 
+from wishboard.config import TEST_PASSWORD_HASH
 from wishboard.extensions import db
 from wishboard.models import (
     District,
@@ -21,11 +22,11 @@ from wishboard.models import (
 
 PASSWORD = "correct horse battery"
 _sequence = count(1)
-# One hash serves every test user, and a cheap one: the app's own (scrypt) is slow on purpose,
+# One hash serves every test user, and a cheap one: the site's own (scrypt) is slow on purpose,
 # and checking it at each of the suite's sign-ins took 17 CPU seconds. The stored hash names its
-# method, so the app checks this one as it is. Registering still hashes with the app's method
-# (tests/test_services_accounts.py checks it).
-_PASSWORD_HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1")
+# method, so the app checks this one as it is. The test apps hash new passwords the same way
+# (TestingConfig); tests/test_services_accounts.py checks the site's method too.
+_PASSWORD_HASH = generate_password_hash(PASSWORD, method=TEST_PASSWORD_HASH)
 
 
 def make_user(role: Role = Role.RESIDENT, verified: bool = True, **overrides) -> User:

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from bench import run as bench
+from tests.browser.conftest import browser_path
 from tests.conftest import postgres_url, skip_or_fail
 from wishboard.extensions import db
 from wishboard.models import ShopType, Support, User
@@ -28,13 +29,13 @@ def free_port() -> int:
 
 @pytest.fixture
 def tools() -> str:
-    """wrk and Chromium, or a skip saying how to install them."""
+    """wrk and the browser of the browser tests, or a skip saying how to install them."""
     if shutil.which("wrk") is None:
         skip_or_fail("The benchmark needs wrk: apt-get install wrk")
-    chromium = bench.chromium_path()
-    if chromium is None:
+    browser = browser_path()
+    if browser is None:
         skip_or_fail("The benchmark needs Chromium: apt-get install chromium")
-    return chromium
+    return browser
 
 
 # Marked browser: it drives Chromium, and `make test-fast` leaves it out with the others.
@@ -43,13 +44,15 @@ def tools() -> str:
 @pytest.mark.long
 def test_the_benchmark_measures_every_route_and_the_map(tools: str, tmp_path: Path) -> None:
     output = tmp_path / "results.json"
-    # The quickest run: a second per route (wrk counts whole seconds), the baseline measured once,
-    # and instead of a second of warm-up a few requests per route that compile its templates (on
-    # a busy machine, compiling filled the measured second, which then counted no request).
-    arguments = ["--scale", "tiny", "--duration", "1", "--warmup", "0", "--baseline-once"]
+    # The quickest run: a quarter of a second per route, the baseline measured once, and instead
+    # of a second of warm-up a few requests per route that compile its templates (on a busy
+    # machine, compiling filled the measured time, which then counted no request).
+    arguments = ["--scale", "tiny", "--duration", "0.25", "--warmup", "0", "--baseline-once"]
     # One gunicorn worker and one wrk thread: each route's second then keeps one core busy, not
     # both, and the rest of the suite runs beside it (51 → 33 CPU seconds for this test).
     arguments += ["--connections", "2", "--threads", "1", "--workers", "1"]
+    # The map opens in the browser of the browser tests: the headless shell, when installed.
+    arguments += ["--browser", tools]
     arguments += ["--port", str(free_port()), "--output", str(output), "--workdir", str(tmp_path)]
     environment = {k: v for k, v in os.environ.items() if k != bench.POSTGRES_VARIABLE}
 
@@ -91,8 +94,11 @@ def test_the_benchmark_measures_every_route_and_the_map(tools: str, tmp_path: Pa
         "landlord_index",
         "moderator_queue",
     ]
+    assert report["settings"]["duration"] == 0.25
     for key, row in routes.items():
         assert row["requests"] > 0, key
+        # wrk asked for a whole second was stopped after a quarter of one.
+        assert 0.2 < row["duration_s"] < 0.9, (key, row["duration_s"])
         assert row["non_2xx_3xx"] == 0 and row["socket_errors"] == 0, key
         assert row["p99_ms"] >= row["p50_ms"] > 0, key
     assert routes["baseline"]["ratio"] == 1

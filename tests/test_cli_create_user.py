@@ -7,6 +7,7 @@ from tests import factories
 from wishboard.extensions import db
 from wishboard.models import Role, User
 from wishboard.services.people import accounts
+from wishboard.settings import settings as app_settings
 
 
 def error_lines(output: str) -> list[str]:
@@ -32,7 +33,7 @@ def test_create_user_makes_a_verified_account_with_the_role(runner):
     user = db.session.scalars(select(User)).one()
     assert (user.email, user.role, user.display_name) == ("mod@example.org", Role.MODERATOR, "Mo")
     assert user.is_verified
-    assert accounts.authenticate("mod@example.org", "lilac bakery window") == user
+    assert accounts.authenticate("mod@example.org", "lilac bakery window", app_settings()) == user
 
 
 def test_create_user_prints_a_random_password_once(runner):
@@ -41,7 +42,7 @@ def test_create_user_prints_a_random_password_once(runner):
     assert result.exit_code == 0, result.output
     [password_line] = [line for line in result.output.splitlines() if "passe" in line]
     password = password_line.split()[-1]
-    user = accounts.authenticate("ana@example.org", password)
+    user = accounts.authenticate("ana@example.org", password, app_settings())
     assert user is not None and user.role is Role.RESIDENT
 
 

@@ -1,5 +1,7 @@
 """Account rules without a browser: password strength, registration, sign-in, signed links."""
 
+from dataclasses import replace
+
 import pytest
 from flask import Flask
 from flask_babel import force_locale
@@ -8,6 +10,7 @@ from werkzeug.security import check_password_hash
 
 from tests import factories
 from tests.helpers import count
+from wishboard.config import TEST_PASSWORD_HASH, Config
 from wishboard.extensions import db
 from wishboard.models import OutboxMessage, OutboxStatus, Role, User
 from wishboard.services import outbox
@@ -46,7 +49,9 @@ def test_password_problems_accepts_good_passwords(app, password):
 
 
 def test_register_stores_a_normalized_unverified_resident_and_its_email(request_context):
-    user = accounts.register(" Ana@Example.ORG", "  Ana  ", GOOD_PASSWORD, app_settings())
+    # With the site's own hash method (the suite's apps choose a quick one: TestingConfig).
+    site = replace(app_settings(), password_hash=Config().WISHBOARD_PASSWORD_HASH)
+    user = accounts.register(" Ana@Example.ORG", "  Ana  ", GOOD_PASSWORD, site)
 
     db.session.expire_all()
     assert user.email == "ana@example.org"
@@ -100,7 +105,9 @@ def test_register_refuses_bad_accounts(request_context, email, name, password, f
 
 
 def test_create_verified_user_is_verified_with_its_role(app):
-    user = accounts.create_verified_user("Mod@Example.org", Role.MODERATOR, GOOD_PASSWORD, "Mo")
+    user = accounts.create_verified_user(
+        "Mod@Example.org", Role.MODERATOR, GOOD_PASSWORD, "Mo", app_settings()
+    )
     assert user.email == "mod@example.org"
     assert user.role is Role.MODERATOR
     assert user.is_verified
@@ -111,7 +118,7 @@ def test_authenticate_accepts_the_right_password_and_records_the_time(app):
     user = factories.make_user(email="ana@example.org")
     db.session.commit()
 
-    assert accounts.authenticate("  ANA@example.org ", factories.PASSWORD) == user
+    assert accounts.authenticate("  ANA@example.org ", factories.PASSWORD, app_settings()) == user
     assert user.last_login_at is not None
 
 
@@ -127,7 +134,7 @@ def test_authenticate_refuses(app, email, password, active):
     user = factories.make_user(email="ana@example.org", active=active)
     db.session.commit()
 
-    assert accounts.authenticate(email, password) is None
+    assert accounts.authenticate(email, password, app_settings()) is None
     assert user.last_login_at is None
 
 
@@ -141,8 +148,27 @@ def test_authenticate_checks_a_hash_even_for_an_unknown_email(app, monkeypatch):
 
     monkeypatch.setattr(accounts, "check_password_hash", spy)
 
-    assert accounts.authenticate("nobody@example.org", "whatever it is") is None
+    assert accounts.authenticate("nobody@example.org", "whatever it is", app_settings()) is None
     assert len(checked) == 1
+
+
+@pytest.mark.parametrize("method", ["scrypt", TEST_PASSWORD_HASH])
+def test_new_hashes_and_the_unknown_address_s_check_follow_the_settings(app, monkeypatch, method):
+    checked = []
+    real_check = accounts.check_password_hash
+    monkeypatch.setattr(
+        accounts, "check_password_hash", lambda *args: checked.append(args[0]) or real_check(*args)
+    )
+    chosen = replace(app_settings(), password_hash=method)
+
+    user = accounts.create_verified_user(
+        "mo@example.org", Role.MODERATOR, GOOD_PASSWORD, "Mo", chosen
+    )
+    assert accounts.authenticate("nobody@example.org", GOOD_PASSWORD, chosen) is None
+
+    # "scrypt:32768:8:1$…" (Werkzeug adds scrypt's parameters), "pbkdf2:sha256:1$…"
+    prefix = method + ("$" if ":" in method else ":")
+    assert user.password_hash.startswith(prefix) and checked[0].startswith(prefix)
 
 
 def test_verify_token_round_trip(app):

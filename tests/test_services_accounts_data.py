@@ -248,7 +248,7 @@ def test_deleting_removes_the_user_their_comments_and_their_emails(town):
 def test_deleting_frees_the_address_and_nobody_can_sign_in_with_it(town):
     accounts.delete_account(town["ana"], factories.PASSWORD)
 
-    assert accounts.authenticate("ana@example.org", factories.PASSWORD) is None
+    assert accounts.authenticate("ana@example.org", factories.PASSWORD, app_settings()) is None
     assert not accounts.email_taken("ana@example.org")
 
 

@@ -15,6 +15,7 @@ from wishboard.extensions import db
 from wishboard.models import AuditEvent, Role, User
 from wishboard.services.people import accounts, users
 from wishboard.services.people.users import UserChangeRefused, UserSearch
+from wishboard.settings import settings as app_settings
 
 
 @pytest.fixture(autouse=True)
@@ -166,10 +167,10 @@ def test_deactivating_and_reactivating_record_events(app):
     assert users.deactivate(admin, resident) is True
     assert users.deactivate(admin, resident) is False
     assert resident.active is False
-    assert accounts.authenticate(resident.email, factories.PASSWORD) is None
+    assert accounts.authenticate(resident.email, factories.PASSWORD, app_settings()) is None
     assert users.reactivate(admin, resident) is True
     assert users.reactivate(admin, resident) is False
-    assert accounts.authenticate(resident.email, factories.PASSWORD) is not None
+    assert accounts.authenticate(resident.email, factories.PASSWORD, app_settings()) is not None
 
     recorded = [(e.action, e.before, e.after) for e in events() if e.action.startswith("user.")]
     assert recorded == [

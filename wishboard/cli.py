@@ -104,6 +104,7 @@ def create_user_command(email: str, role: str, display_name: str | None, passwor
             role=Role(role),
             password=chosen,
             display_name=display_name or email.split("@")[0],
+            settings=settings(),
         )
     except accounts.AccountError as error:
         raise CommandError(str(error)) from None

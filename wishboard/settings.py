@@ -64,6 +64,8 @@ class Settings:
     max_followed_areas: int = 5  # areas one resident may follow for news by e-mail
     support_max_age_days: int = 365  # a support this old asks to be confirmed
     support_grace_days: int = 30  # unconfirmed this long after the asking, it stops counting
+    # Werkzeug's method for new password hashes: its slow scrypt (the tests choose a cheap one).
+    password_hash: str = "scrypt"
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> "Settings":
@@ -81,6 +83,7 @@ class Settings:
             max_followed_areas=config["WISHBOARD_MAX_FOLLOWED_AREAS"],
             support_max_age_days=config["WISHBOARD_SUPPORT_MAX_AGE_DAYS"],
             support_grace_days=config["WISHBOARD_SUPPORT_GRACE_DAYS"],
+            password_hash=config["WISHBOARD_PASSWORD_HASH"],
         )
 
 

@@ -96,7 +96,9 @@ def login() -> ResponseReturnValue:
             response = make_response(render_template("auth/login.html", form=form), 429)
             response.headers["Retry-After"] = str(pause.retry_after)
             return response
-        user = accounts.authenticate(form.email.data, form.password.data, locale=str(get_locale()))
+        user = accounts.authenticate(
+            form.email.data, form.password.data, settings(), locale=str(get_locale())
+        )
         if user is not None:
             limits.signin_succeeded(form.email.data)
             target = after_sign_in(user, form.next.data)

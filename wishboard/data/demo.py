@@ -424,7 +424,7 @@ def load_demo_town(settings: Settings) -> list[DemoLogin]:
     now = utcnow()
     districts = _ensure_districts()
 
-    password_hash = generate_password_hash(DEMO_PASSWORD)
+    password_hash = generate_password_hash(DEMO_PASSWORD, settings.password_hash)
     users = _upsert_all(
         User,
         "email",
@@ -892,7 +892,8 @@ def load_scale(
     if scale.supports > scale.premises * scale.residents * menu // 2:
         raise ValueError(f"{scale.supports} supports do not fit: too few premises or residents")
     try:
-        return _write_bulk(progress, scale, seed, cap, _places(scale, settings.map_bounds))
+        places = _places(scale, settings.map_bounds)
+        return _write_bulk(progress, scale, seed, cap, places, settings.password_hash)
     except Exception:
         db.session.rollback()  # half-written data would pass for complete on the next run
         raise
@@ -904,6 +905,7 @@ def _write_bulk(
     seed: int,
     cap: int,
     places: _StreetPlaces | _GridPlaces,
+    hash_method: str,
 ) -> dict[str, int]:
     """Draw the rows of `scale` from `seed` and insert them in bulk, in one transaction."""
     taxonomy.load_shop_types()
@@ -912,7 +914,7 @@ def _write_bulk(
     db.session.flush()
     writer = _BulkWriter(progress)
     with triggers_paused(writer.connection):
-        counts = _write_bulk_rows(writer, rng, scale, places, cap)
+        counts = _write_bulk_rows(writer, rng, scale, places, cap, hash_method)
     writer.analyze()
     db.session.commit()
     return counts
@@ -924,6 +926,7 @@ def _write_bulk_rows(
     scale: BulkScale,
     places: _StreetPlaces | _GridPlaces,
     cap: int,
+    hash_method: str,
 ) -> dict[str, int]:
     """The rows of `_write_bulk`, drawn and inserted."""
     now, today = utcnow(), date.today()
@@ -982,7 +985,7 @@ def _write_bulk_rows(
     )
 
     # One hash for everyone: hashing is slow on purpose, and nobody signs in as these residents.
-    password_hash = generate_password_hash(DEMO_PASSWORD)
+    password_hash = generate_password_hash(DEMO_PASSWORD, hash_method)
     first_names = demo_town.RESIDENT_NAMES
     resident_rows = [
         (

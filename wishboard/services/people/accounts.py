@@ -158,7 +158,7 @@ def register(
     """
     if role not in SELF_CHOSEN_ROLES:
         raise AccountError(_("Choose what you come for from the list."), "role")
-    user = _new_user(email, display_name, password, role)
+    user = _new_user(email, display_name, password, role, settings.password_hash)
     user.locale = locale
     message = _queue_verification(user, settings)
     _commit_new_user()
@@ -166,15 +166,19 @@ def register(
     return user
 
 
-def create_verified_user(email: str, role: Role, password: str, display_name: str) -> User:
+def create_verified_user(
+    email: str, role: Role, password: str, display_name: str, settings: Settings
+) -> User:
     """Create an account whose address is taken as verified (staff accounts made on the CLI)."""
-    user = _new_user(email, display_name, password, role)
+    user = _new_user(email, display_name, password, role, settings.password_hash)
     user.email_verified_at = utcnow()
     _commit_new_user()
     return user
 
 
-def authenticate(email: str, password: str, locale: str | None = None) -> User | None:
+def authenticate(
+    email: str, password: str, settings: Settings, locale: str | None = None
+) -> User | None:
     """The active account with these credentials, now marked as signed in; None otherwise.
 
     `locale`, the language of the sign-in, becomes the language of later e-mails to them.
@@ -183,7 +187,7 @@ def authenticate(email: str, password: str, locale: str | None = None) -> User |
     """
     user = _find_by_email(email)
     if user is None:
-        check_password_hash(_dummy_hash(), password)
+        check_password_hash(_dummy_hash(settings.password_hash), password)
         return None
     if not check_password_hash(user.password_hash, password) or not user.active:
         return None
@@ -278,14 +282,14 @@ def reset_password(token: str, new_password: str, settings: Settings) -> User:
     problems = password_problems(new_password, user.email)
     if problems:
         raise AccountError(" ".join(problems), field="password")
-    user.password_hash = generate_password_hash(new_password)
+    user.password_hash = generate_password_hash(new_password, settings.password_hash)
     if not user.is_verified:
         user.email_verified_at = utcnow()
     db.session.commit()
     return user
 
 
-def _new_user(email: str, display_name: str, password: str, role: Role) -> User:
+def _new_user(email: str, display_name: str, password: str, role: Role, hash_method: str) -> User:
     """Check every rule for a new account and add it to the session (not committed)."""
     address = normalize_email(email)
     name = display_name.strip()
@@ -307,7 +311,7 @@ def _new_user(email: str, display_name: str, password: str, role: Role) -> User:
     user = User(
         email=address,
         display_name=name,
-        password_hash=generate_password_hash(password),
+        password_hash=generate_password_hash(password, hash_method),
         role=role,
     )
     db.session.add(user)
@@ -365,9 +369,9 @@ def _password_fingerprint(user: User) -> str:
 
 
 @functools.cache
-def _dummy_hash() -> str:
-    """A hash of a random password, checked when the e-mail is unknown."""
-    return generate_password_hash(secrets.token_urlsafe(16))
+def _dummy_hash(method: str) -> str:
+    """A hash of a random password, checked when the e-mail is unknown (as slow as a real one)."""
+    return generate_password_hash(secrets.token_urlsafe(16), method)
 
 
 # A person's own data: download it all, or delete the account.
