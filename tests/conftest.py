@@ -166,6 +166,47 @@ if hasattr(Rule, "_compile_builder"):
     Rule._compile_builder = shared_url_builders(Rule._compile_builder)
 
 
+def shared_rule_parsing(parse_rule: Callable) -> Callable:
+    """Werkzeug's `Rule._parse_rule`, parsing each route's text once per run.
+
+    A route's parts depend only on its text and on its map's converter classes: parsing them again
+    for each test's app was a third of what `create_app()` still cost. The converters the route
+    names are made again for each rule (they belong to its map), and its trace is the same.
+    """
+    parsed: dict[tuple, tuple[list, list, list]] = {}
+
+    def parse_once(rule: Rule, text: str) -> list:
+        key = (text, tuple(rule.map.converters.items()))
+        if key not in parsed:
+            converters: list[tuple] = []
+            make_converter = rule.get_converter
+
+            def noted(name, converter, args, kwargs):
+                converters.append((name, converter, args, kwargs))
+                return make_converter(name, converter, args, kwargs)
+
+            rule.get_converter = noted
+            start = len(rule._trace)
+            try:
+                parts = list(parse_rule(rule, text))
+            finally:
+                del rule.get_converter
+            parsed[key] = (parts, rule._trace[start:], converters)
+            return list(parts)
+        parts, trace, converters = parsed[key]
+        for name, converter, args, kwargs in converters:
+            rule._converters[name] = rule.get_converter(name, converter, args, kwargs)
+            rule.arguments.add(name)
+        rule._trace.extend(trace)
+        return list(parts)
+
+    return parse_once
+
+
+if hasattr(Rule, "_parse_rule") and hasattr(Rule, "get_converter"):
+    Rule._parse_rule = shared_rule_parsing(Rule._parse_rule)
+
+
 class EmptyDatabase:
     """An empty in-memory database (schema, triggers, shop types) made once, copied for each test.
 
