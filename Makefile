@@ -54,7 +54,9 @@ run: $(VENV)/.installed translations instance/secret_key
 		$(BIN)/gunicorn --workers 2 --log-level warning --bind $(HOST):$(PORT) wsgi:app
 
 # One pytest process per core (pytest-xdist); TEST_WORKERS=0 runs everything in this process.
-# Tests that must not run at the same time share an xdist_group, kept on one worker (loadgroup).
+# Tests that must not run at the same time would share an xdist_group, kept on one worker
+# (loadgroup). None does, and with pytest 9.2 and pytest-xdist 3.8 groups are not honoured:
+# xdist renames `item._nodeid`, which pytest 9.2 no longer reads.
 TEST_WORKERS ?= auto
 PYTEST := $(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
 

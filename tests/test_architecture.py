@@ -159,8 +159,6 @@ def imported_alone() -> dict[str, dict]:
     return json.loads(finished.stdout)
 
 
-# On one worker: the module's fixture above then runs once, not once on each (2.5 s each time).
-@pytest.mark.xdist_group("blueprints_imported_alone")
 @pytest.mark.parametrize("blueprint", BLUEPRINTS)
 def test_a_blueprint_package_imports_alone(blueprint: str, imported_alone: dict[str, dict]):
     answer = imported_alone[blueprint]
