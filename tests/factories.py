@@ -4,7 +4,7 @@ from itertools import count
 
 from werkzeug.security import generate_password_hash
 
-from wishboard.config import TEST_PASSWORD_HASH
+from wishboard.config import TEST_PASSWORD_HASH_METHOD
 from wishboard.extensions import db
 from wishboard.models import (
     District,
@@ -26,7 +26,7 @@ _sequence = count(1)
 # and checking it at each of the suite's sign-ins took 17 CPU seconds. The stored hash names its
 # method, so the app checks this one as it is. The test apps hash new passwords the same way
 # (TestingConfig); tests/test_services_accounts.py checks the site's method too.
-_PASSWORD_HASH = generate_password_hash(PASSWORD, method=TEST_PASSWORD_HASH)
+_PASSWORD_HASH = generate_password_hash(PASSWORD, method=TEST_PASSWORD_HASH_METHOD)
 
 
 def make_user(role: Role = Role.RESIDENT, verified: bool = True, **overrides) -> User:

@@ -10,7 +10,7 @@ from werkzeug.security import check_password_hash
 
 from tests import factories
 from tests.helpers import count
-from wishboard.config import TEST_PASSWORD_HASH, Config
+from wishboard.config import TEST_PASSWORD_HASH_METHOD, Config
 from wishboard.extensions import db
 from wishboard.models import OutboxMessage, OutboxStatus, Role, User
 from wishboard.services import outbox
@@ -50,7 +50,7 @@ def test_password_problems_accepts_good_passwords(app, password):
 
 def test_register_stores_a_normalized_unverified_resident_and_its_email(request_context):
     # With the site's own hash method (the suite's apps choose a quick one: TestingConfig).
-    site = replace(app_settings(), password_hash=Config().WISHBOARD_PASSWORD_HASH)
+    site = replace(app_settings(), password_hash_method=Config().WISHBOARD_PASSWORD_HASH_METHOD)
     user = accounts.register(" Ana@Example.ORG", "  Ana  ", GOOD_PASSWORD, site)
 
     db.session.expire_all()
@@ -138,7 +138,9 @@ def test_authenticate_refuses(app, email, password, active):
     assert user.last_login_at is None
 
 
-def test_authenticate_checks_a_hash_even_for_an_unknown_email(app, monkeypatch):
+@pytest.fixture
+def checked_hashes(monkeypatch) -> list[str]:
+    """The password hashes the accounts service checks, in order."""
     checked = []
     real_check = accounts.check_password_hash
 
@@ -147,19 +149,19 @@ def test_authenticate_checks_a_hash_even_for_an_unknown_email(app, monkeypatch):
         return real_check(password_hash, password)
 
     monkeypatch.setattr(accounts, "check_password_hash", spy)
+    return checked
 
+
+def test_authenticate_checks_a_hash_even_for_an_unknown_email(app, checked_hashes):
     assert accounts.authenticate("nobody@example.org", "whatever it is", app_settings()) is None
-    assert len(checked) == 1
+    assert len(checked_hashes) == 1
 
 
-@pytest.mark.parametrize("method", ["scrypt", TEST_PASSWORD_HASH])
-def test_new_hashes_and_the_unknown_address_s_check_follow_the_settings(app, monkeypatch, method):
-    checked = []
-    real_check = accounts.check_password_hash
-    monkeypatch.setattr(
-        accounts, "check_password_hash", lambda *args: checked.append(args[0]) or real_check(*args)
-    )
-    chosen = replace(app_settings(), password_hash=method)
+@pytest.mark.parametrize("method", ["scrypt", TEST_PASSWORD_HASH_METHOD])
+def test_new_hashes_and_the_unknown_address_s_check_follow_the_settings(
+    app, checked_hashes, method
+):
+    chosen = replace(app_settings(), password_hash_method=method)
 
     user = accounts.create_verified_user(
         "mo@example.org", Role.MODERATOR, GOOD_PASSWORD, "Mo", chosen
@@ -168,7 +170,7 @@ def test_new_hashes_and_the_unknown_address_s_check_follow_the_settings(app, mon
 
     # "scrypt:32768:8:1$…" (Werkzeug adds scrypt's parameters), "pbkdf2:sha256:1$…"
     prefix = method + ("$" if ":" in method else ":")
-    assert user.password_hash.startswith(prefix) and checked[0].startswith(prefix)
+    assert user.password_hash.startswith(prefix) and checked_hashes[0].startswith(prefix)
 
 
 def test_verify_token_round_trip(app):

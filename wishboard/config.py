@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import get_timezone
 
-from .settings import DEFAULT_AREA_RADIUS_M, DEFAULT_MAP_BOUNDS
+from .settings import DEFAULT_AREA_RADIUS_M, DEFAULT_MAP_BOUNDS, DEFAULT_PASSWORD_HASH_METHOD
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = PROJECT_ROOT / "instance"
@@ -15,8 +15,8 @@ SECRET_KEY_MISSING = (
     "SECRET_KEY is not set: export SECRET_KEY to a long random string "
     '(python -c "import secrets; print(secrets.token_hex(32))").'
 )
-# The password hashes of the test suite: one round of PBKDF2, quick (and worthless outside it).
-TEST_PASSWORD_HASH = "pbkdf2:sha256:1"
+# How the test suite hashes passwords: one round of PBKDF2, quick (and worthless outside it).
+TEST_PASSWORD_HASH_METHOD = "pbkdf2:sha256:1"
 
 
 def _env_int(name: str, default: int) -> int:
@@ -130,9 +130,8 @@ class Config:
         self.WISHBOARD_SUPPORT_MAX_AGE_DAYS = _env_int("WISHBOARD_SUPPORT_MAX_AGE_DAYS", 365)
         self.WISHBOARD_SUPPORT_GRACE_DAYS = _env_int("WISHBOARD_SUPPORT_GRACE_DAYS", 30)
         self.WISHBOARD_FLAGS_TO_HIDE = _env_int("WISHBOARD_FLAGS_TO_HIDE", 3)
-        # Werkzeug's method for new password hashes, slow on purpose (not read from the
-        # environment: only the test suite, which hashes thousands, picks a cheaper one).
-        self.WISHBOARD_PASSWORD_HASH = "scrypt"
+        # Not read from the environment: only the test suite, which hashes many, picks another.
+        self.WISHBOARD_PASSWORD_HASH_METHOD = DEFAULT_PASSWORD_HASH_METHOD
         # A resident with this many published comments and none rejected skips the review queue.
         self.WISHBOARD_TRUSTED_AFTER = _env_int("WISHBOARD_TRUSTED_AFTER", 3)
         self.WISHBOARD_TRUST_RESIDENTS = _env_bool("WISHBOARD_TRUST_RESIDENTS", True)
@@ -243,4 +242,4 @@ class TestingConfig(Config):
         self.RATELIMIT_ENABLED = False
         # One round of PBKDF2: scrypt's 0.1 s per hash, at each sign-up, demo town and sign-in
         # with an unknown address, added up to 12 CPU seconds of the suite (measured).
-        self.WISHBOARD_PASSWORD_HASH = TEST_PASSWORD_HASH
+        self.WISHBOARD_PASSWORD_HASH_METHOD = TEST_PASSWORD_HASH_METHOD

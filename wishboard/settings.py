@@ -18,6 +18,8 @@ EXTENSION_KEY = "wishboard.settings"
 DEFAULT_AREA_RADIUS_M = 300
 # The demo town's (south, west, north, east), in Paris's 19th arrondissement.
 DEFAULT_MAP_BOUNDS = (48.8450, 2.3600, 48.9030, 2.4170)
+# Werkzeug's method for new password hashes: its scrypt, slow on purpose.
+DEFAULT_PASSWORD_HASH_METHOD = "scrypt"
 
 
 @dataclass(frozen=True)
@@ -64,8 +66,8 @@ class Settings:
     max_followed_areas: int = 5  # areas one resident may follow for news by e-mail
     support_max_age_days: int = 365  # a support this old asks to be confirmed
     support_grace_days: int = 30  # unconfirmed this long after the asking, it stops counting
-    # Werkzeug's method for new password hashes: its slow scrypt (the tests choose a cheap one).
-    password_hash: str = "scrypt"
+    # Werkzeug's method for new password hashes (the tests choose a quick one).
+    password_hash_method: str = DEFAULT_PASSWORD_HASH_METHOD
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> "Settings":
@@ -83,7 +85,7 @@ class Settings:
             max_followed_areas=config["WISHBOARD_MAX_FOLLOWED_AREAS"],
             support_max_age_days=config["WISHBOARD_SUPPORT_MAX_AGE_DAYS"],
             support_grace_days=config["WISHBOARD_SUPPORT_GRACE_DAYS"],
-            password_hash=config["WISHBOARD_PASSWORD_HASH"],
+            password_hash_method=config["WISHBOARD_PASSWORD_HASH_METHOD"],
         )
 
 

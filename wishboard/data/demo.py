@@ -424,7 +424,7 @@ def load_demo_town(settings: Settings) -> list[DemoLogin]:
     now = utcnow()
     districts = _ensure_districts()
 
-    password_hash = generate_password_hash(DEMO_PASSWORD, settings.password_hash)
+    password_hash = generate_password_hash(DEMO_PASSWORD, settings.password_hash_method)
     users = _upsert_all(
         User,
         "email",
@@ -893,7 +893,7 @@ def load_scale(
         raise ValueError(f"{scale.supports} supports do not fit: too few premises or residents")
     try:
         places = _places(scale, settings.map_bounds)
-        return _write_bulk(progress, scale, seed, cap, places, settings.password_hash)
+        return _write_bulk(progress, scale, seed, cap, places, settings.password_hash_method)
     except Exception:
         db.session.rollback()  # half-written data would pass for complete on the next run
         raise

@@ -158,7 +158,7 @@ def register(
     """
     if role not in SELF_CHOSEN_ROLES:
         raise AccountError(_("Choose what you come for from the list."), "role")
-    user = _new_user(email, display_name, password, role, settings.password_hash)
+    user = _new_user(email, display_name, password, role, settings.password_hash_method)
     user.locale = locale
     message = _queue_verification(user, settings)
     _commit_new_user()
@@ -170,7 +170,7 @@ def create_verified_user(
     email: str, role: Role, password: str, display_name: str, settings: Settings
 ) -> User:
     """Create an account whose address is taken as verified (staff accounts made on the CLI)."""
-    user = _new_user(email, display_name, password, role, settings.password_hash)
+    user = _new_user(email, display_name, password, role, settings.password_hash_method)
     user.email_verified_at = utcnow()
     _commit_new_user()
     return user
@@ -187,7 +187,7 @@ def authenticate(
     """
     user = _find_by_email(email)
     if user is None:
-        check_password_hash(_dummy_hash(settings.password_hash), password)
+        check_password_hash(_dummy_hash(settings.password_hash_method), password)
         return None
     if not check_password_hash(user.password_hash, password) or not user.active:
         return None
@@ -282,7 +282,7 @@ def reset_password(token: str, new_password: str, settings: Settings) -> User:
     problems = password_problems(new_password, user.email)
     if problems:
         raise AccountError(" ".join(problems), field="password")
-    user.password_hash = generate_password_hash(new_password, settings.password_hash)
+    user.password_hash = generate_password_hash(new_password, settings.password_hash_method)
     if not user.is_verified:
         user.email_verified_at = utcnow()
     db.session.commit()
