@@ -211,14 +211,24 @@ def csp_violations(request: pytest.FixtureRequest) -> Iterator[list[str]]:
 
 # axe-core's serious and critical violations, summed up in the page: its whole result is large,
 # and bringing it over to Python took longer than the checks themselves.
-AXE_SERIOUS = """async () => (await axe.run(document, { resultTypes: ["violations"] })).violations
+#
+# Only the rules that can find a serious or critical violation run. axe gives each rule an impact,
+# and every violation the rule finds takes it (axe's `finalizeRuleResult`), so a rule whose impact
+# is minor or moderate (landmarks, heading order, "region"…) can fail nothing here. Skipping them
+# took the layout guard from 47 to 38 CPU seconds (measured on 2 cores). A rule without an impact
+# still runs, and so does its violation's impact check below.
+AXE_SERIOUS = """async () => {
+  const unseen = axe._audit.rules.filter((rule) => ["minor", "moderate"].includes(rule.impact));
+  const rules = Object.fromEntries(unseen.map((rule) => [rule.id, { enabled: false }]));
+  return (await axe.run(document, { resultTypes: ["violations"], rules })).violations
   .filter((violation) => ["serious", "critical"].includes(violation.impact))
   .map((violation) => ({
     id: violation.id,
     impact: violation.impact,
     help: violation.help,
     targets: violation.nodes.slice(0, 5).map((node) => node.target),
-  }))"""
+  }));
+}"""
 
 
 @functools.cache
