@@ -7,6 +7,8 @@ PORT ?= 8000
 
 .PHONY: run test test-fast lint fmt translations messages clean bench screenshots html-checker audit
 
+# pip is brought up to date first: the newer one installs the test extras in 10 s rather than the
+# 16 s of the pip a venv comes with (measured, 1.5 s to upgrade it).
 $(BIN)/activate:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 		{ echo "Wishboard needs Python 3.11 or newer"; exit 1; }
@@ -15,8 +17,11 @@ $(BIN)/activate:
 	$(BIN)/pip install --quiet --upgrade pip
 
 # pip compiles what it installs on one core: compileall then does it on all of them (2.3 s less
-# on 2 cores). A file it cannot compile is only compiled when imported, as without it.
-COMPILE := $(BIN)/python -m compileall -qq -j 0 $(VENV)/lib || true
+# on 2 cores), leaving out what neither the site nor the tests import: pip, setuptools, the
+# packages' own tests, pygments' lexers (1.4 s less). A file left out, or one it cannot compile,
+# is compiled when imported, as without it.
+COMPILE := $(BIN)/python -m compileall -qq -j 0 \
+	-x '/site-packages/(pip|setuptools|pkg_resources|pygments/lexers)/|/tests?/' $(VENV)/lib || true
 
 $(VENV)/.installed: $(BIN)/activate pyproject.toml
 	$(BIN)/pip install --quiet --no-compile -e .
