@@ -1484,11 +1484,11 @@ def shown_in(value: str, texts: list[str], others: list[str]) -> bool:
 
 @pytest.mark.parametrize("surface", SURFACES, ids=_surface_id)
 def test_every_field_of_the_table_takes_hostile_text_as_text(app, surface: Surface, hostile):
-    # Rows of their own for each string, so that the lists (readers without a row in their URL)
-    # are read once, after all the strings, and show them all.
+    # Rows of their own for each string this case sends, so that the lists (readers without a row
+    # in their URL) are read once, after all the strings, and show them all.
     factories.make_district("Belleville")
     rows: dict[str, dict[str, str]] = {}
-    for value in HOSTILE.values():
+    for value in hostile.values():
         place = factories.make_premises()
         shop = factories.make_shop(district=factories.make_district("Belleville"))
         wish = factories.make_wish(place, comment="Une boulangerie")
