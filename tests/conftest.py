@@ -273,8 +273,9 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests marked `long` run first, the rest in their order. xdist hands tests out in this
-    order: a long test handed out last keeps one worker busy while the other has nothing left."""
+    """Tests marked `long` run first, the rest in their order. xdist hands modules out in this
+    order (`make test`: the module of a long test comes first): a long test handed out last keeps
+    one worker busy while the other has nothing left."""
     items.sort(key=lambda item: item.get_closest_marker("long") is None)
 
 

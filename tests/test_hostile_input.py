@@ -159,10 +159,11 @@ def halves(values: dict[str, str]) -> list[dict[str, str]]:
 
 @pytest.fixture(params=halves(SENT), ids=lambda part: f"{next(iter(part))}..{[*part][-1]}")
 def hostile(request: pytest.FixtureRequest) -> dict[str, str]:
-    """Half of the hostile strings: each test of them all runs as two cases, side by side.
+    """Half of the hostile strings: each test of them all runs as two cases.
 
-    This module sends some seven thousand requests; in halves, pytest-xdist gives them both cores.
-    Each case sets up its own world, as a test of its own, so both halves start from the same one.
+    This module sends some seven thousand requests; in halves, a case takes a few seconds and a
+    failure names its half. Each case sets up its own world, as a test of its own, so both halves
+    start from the same one.
     """
     return request.param
 
