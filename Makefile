@@ -62,7 +62,8 @@ run: $(VENV)/.installed translations instance/secret_key
 # Each test module goes whole to one worker (loadfile), in the order of collection, where modules
 # with a `long` test come first: what a module sets up once (the layout guard's town and signed-in
 # tabs, a page loaded at 360 px then measured again at 1280 px) is then done once, not once per
-# worker. Handing out single tests took 9 CPU seconds more (measured on 2 cores, 290 → 281).
+# worker. Handing out single tests took about 10 CPU seconds more (2 runs each on 2 cores:
+# 292 and 288 CPU seconds, against 278 and 280).
 # (xdist_group, which would keep chosen tests together, is not honoured with pytest 9.2 and
 # pytest-xdist 3.8: xdist renames `item._nodeid`, which pytest 9.2 no longer reads.)
 TEST_WORKERS ?= auto
